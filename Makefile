@@ -1,0 +1,34 @@
+# make demo: audit the bundled capture into demo/report.html (and .json, .md)
+# make test: run the test suite
+# Both create .venv (Python 3.12 or newer) and install the project into it on first use.
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo $$p; break; fi; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench clean fixtures
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.12 or newer is needed (none of python3.13, python3.12, python3 is)" >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/auditor report fixtures/ai-chat-session.flows -o demo/report --format html,json,md
+	@echo "Open demo/report.html in a browser."
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_report.py
+
+fixtures: $(STAMP)
+	$(PY) fixtures/record.py --out fixtures
+
+clean:
+	rm -rf $(VENV) demo build *.egg-info .pytest_cache

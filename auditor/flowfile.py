@@ -1,0 +1,290 @@
+"""Read mitmproxy flow files (``.flows``, ``.mitm``) into exchanges.
+
+A flow file is a sequence of tnetstring-encoded flow states. This reader parses them itself
+(faster than ``mitmproxy.io.FlowReader`` and without building ``Flow`` objects), upgrades old
+formats with mitmproxy's own ``compat.migrate_flow``, and recovers from damage: after a record it
+cannot read it searches forward for the next readable flow, so a file with garbage in the middle
+or a truncated end still yields every readable flow, with a warning that counts what was lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from mitmproxy.io import compat
+
+from .decoding import decode_body
+from .models import Exchange, TlsInfo, WebSocketMessage
+
+Warn = Callable[[str], None]
+
+_MAX_DEPTH = 32
+_RECORD_START = re.compile(rb"\d{1,12}:")
+
+
+class FlowFileError(ValueError):
+    """The file holds no readable flow at all."""
+
+
+def looks_like_flowfile(head: bytes) -> bool:
+    """True if ``head`` starts like a tnetstring dictionary (``1234:...``)."""
+    m = re.match(rb"(\d{1,12}):", head)
+    return bool(m) and len(head) > m.end() and head[m.end() : m.end() + 1].isdigit()
+
+
+def _parse(buf: bytes, pos: int, limit: int, depth: int = 0) -> tuple[Any, int]:
+    """Parse one tnetstring at ``pos`` (ending at or before ``limit``); return (value, next pos)."""
+    if depth > _MAX_DEPTH:
+        raise ValueError("nested too deep")
+    colon = buf.find(b":", pos, min(pos + 13, limit))
+    if colon < 0:
+        raise ValueError("missing length prefix")
+    length = int(buf[pos:colon])  # ValueError on non-digits
+    start = colon + 1
+    end = start + length
+    if end >= limit:
+        raise ValueError("length beyond end of data")
+    tag = buf[end]
+    if tag == 44:  # ,
+        return buf[start:end], end + 1
+    if tag == 59:  # ;
+        return buf[start:end].decode("utf-8"), end + 1
+    if tag == 125:  # }
+        d: dict[Any, Any] = {}
+        p = start
+        while p < end:
+            k, p = _parse(buf, p, end, depth + 1)
+            v, p = _parse(buf, p, end, depth + 1)
+            if isinstance(k, (bytes, str)):
+                d[k] = v
+        if p != end:
+            raise ValueError("dictionary overruns its length")
+        return d, end + 1
+    if tag == 93:  # ]
+        lst: list[Any] = []
+        p = start
+        while p < end:
+            v, p = _parse(buf, p, end, depth + 1)
+            lst.append(v)
+        if p != end:
+            raise ValueError("list overruns its length")
+        return lst, end + 1
+    if tag == 35:  # #
+        return int(buf[start:end]), end + 1
+    if tag == 94:  # ^
+        return float(buf[start:end]), end + 1
+    if tag == 33:  # !
+        if buf[start:end] == b"true":
+            return True, end + 1
+        if buf[start:end] == b"false":
+            return False, end + 1
+        raise ValueError("bad boolean")
+    if tag == 126 and length == 0:  # ~
+        return None, end + 1
+    raise ValueError(f"unknown type tag {tag}")
+
+
+def _record_at(buf: bytes, pos: int, size: int) -> tuple[dict[Any, Any], int] | None:
+    """A flow state dictionary at ``pos``, or None if there is none."""
+    colon = buf.find(b":", pos, min(pos + 13, size))
+    if colon <= pos or not buf[pos:colon].isdigit():
+        return None
+    end = colon + 1 + int(buf[pos:colon])
+    if end >= size or buf[end] != 125:
+        return None
+    try:
+        state, nxt = _parse(buf, pos, size)
+    except (ValueError, UnicodeDecodeError, OverflowError):
+        return None
+    if not isinstance(state, dict) or not (b"type" in state or "type" in state or b"response" in state):
+        return None
+    return state, nxt
+
+
+def iter_flow_states(buf: bytes, name: str, warn: Warn) -> Iterator[dict[str, Any]]:
+    """Yield every readable, migrated flow state in ``buf``; warn about what could not be read."""
+    size = len(buf)
+    pos = 0
+    read = 0
+    damaged_regions = 0
+    damaged_bytes = 0
+    unsupported: dict[str, int] = {}
+    while pos < size:
+        if buf[pos : pos + 1].isspace():  # trailing newlines some tools append
+            pos += 1
+            continue
+        rec = _record_at(buf, pos, size)
+        if rec is None:
+            nxt = pos + 1
+            while True:
+                m = _RECORD_START.search(buf, nxt)
+                if m is None:
+                    nxt = size
+                    break
+                if _record_at(buf, m.start(), size) is not None:
+                    nxt = m.start()
+                    break
+                nxt = m.start() + 1
+            damaged_regions += 1
+            damaged_bytes += nxt - pos
+            pos = nxt
+            continue
+        state, pos = rec
+        try:
+            migrated = compat.migrate_flow(state)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+            msg = str(e)
+            m = re.search(r"flow format version (.+?)[.,]?$", msg)
+            key = m.group(1) if m else msg[:80]
+            unsupported[key] = unsupported.get(key, 0) + 1
+            continue
+        read += 1
+        yield migrated
+    if unsupported:
+        total = sum(unsupported.values())
+        kinds = ", ".join(sorted(unsupported))
+        if read == 0 and not damaged_regions:
+            raise FlowFileError(f"unsupported mitmproxy flow format ({kinds}): no flow can be read")
+        warn(f"{name}: {total} flow(s) in an unsupported format skipped ({kinds})")
+    if damaged_regions:
+        if read == 0 and not unsupported:
+            raise FlowFileError("damaged or not a mitmproxy flow file: no readable flow")
+        warn(
+            f"{name}: damaged: {damaged_regions} unreadable region(s) skipped "
+            f"({damaged_bytes:,} bytes); {read:,} flow(s) read"
+        )
+
+
+def _s(v: Any) -> str:
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return "" if v is None else str(v)
+
+
+def _headers(raw: Any) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for item in raw or ():
+        if isinstance(item, (list, tuple)) and len(item) == 2:
+            out.append((_s(item[0]), _s(item[1])))
+    return out
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    for k, v in headers:
+        if k.lower() == name:
+            return v
+    return None
+
+
+def _body(raw: Any, headers: list[tuple[str, str]], errors: list[str], what: str) -> bytes:
+    if not isinstance(raw, bytes) or not raw:
+        return b""
+    body, err = decode_body(raw, _header(headers, "content-encoding"))
+    if err:
+        errors.append(f"{what}: {err}")
+    return body
+
+
+def _tls(conn: Any) -> TlsInfo | None:
+    if not isinstance(conn, dict):
+        return None
+    version = conn.get("tls_version")
+    sni = conn.get("sni")
+    if not version and not sni and not conn.get("tls_established") and not conn.get("tls"):
+        return None
+    alpn = conn.get("alpn")
+    return TlsInfo(
+        sni=_s(sni) or None,
+        version=_s(version) or None,
+        cipher=_s(conn.get("cipher")) or None,
+        alpn=_s(alpn) or None,
+    )
+
+
+def state_to_exchange(state: dict[str, Any], capture: int, index: int) -> Exchange | None:
+    """Build an :class:`Exchange` from a migrated HTTP flow state; None for other flow types."""
+    if state.get("type") != "http":
+        return None
+    req = state.get("request")
+    if not isinstance(req, dict):
+        return None
+    headers = _headers(req.get("headers"))
+    authority = _s(req.get("authority"))
+    host = authority or _header(headers, "host") or _s(req.get("host"))
+    if host.startswith("["):
+        host = host[1 : host.find("]")] if "]" in host else host
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    host = host.lower().rstrip(".")
+    try:
+        port = int(req.get("port") or 0)
+    except (TypeError, ValueError):
+        port = 0
+    scheme = _s(req.get("scheme")) or "http"
+    errors: list[str] = []
+    ex = Exchange(
+        capture=capture,
+        index=index,
+        id=_s(state.get("id")),
+        method=_s(req.get("method")) or "GET",
+        scheme=scheme,
+        host=host,
+        port=port,
+        path=_s(req.get("path")) or "/",
+        http_version=_s(req.get("http_version")) or "HTTP/1.1",
+        request_headers=headers,
+        timestamp=req.get("timestamp_start") if isinstance(req.get("timestamp_start"), (int, float)) else None,
+        body_errors=errors,
+    )
+    ex.request_body = _body(req.get("content"), headers, errors, "request body")
+    resp = state.get("response")
+    if isinstance(resp, dict):
+        ex.response_headers = _headers(resp.get("headers"))
+        sc = resp.get("status_code")
+        ex.status = sc if isinstance(sc, int) else None
+        ex.response_body = _body(resp.get("content"), ex.response_headers, errors, "response body")
+    server = state.get("server_conn")
+    if isinstance(server, dict):
+        peer = server.get("peername") or server.get("ip_address")
+        if isinstance(peer, (list, tuple)) and peer:
+            ex.server_ip = _s(peer[0]) or None
+        ex.tls = _tls(server) if scheme in ("https", "wss") else None
+    err = state.get("error")
+    if isinstance(err, dict) and err.get("msg"):
+        ex.error = _s(err.get("msg"))
+    ws = state.get("websocket")
+    if isinstance(ws, dict):
+        if ex.scheme in ("http", "https"):
+            ex.scheme = "wss" if ex.scheme == "https" else "ws"
+        for msg in ws.get("messages") or ():
+            if not isinstance(msg, (list, tuple)) or len(msg) < 3:
+                continue
+            content = msg[2] if isinstance(msg[2], bytes) else _s(msg[2]).encode()
+            ts = msg[3] if len(msg) > 3 and isinstance(msg[3], (int, float)) else None
+            ex.websocket.append(
+                WebSocketMessage(from_client=bool(msg[1]), content=content, is_text=msg[0] == 1, timestamp=ts)
+            )
+    return ex
+
+
+def read_flowfile(buf: bytes, name: str, capture: int, warn: Warn) -> Iterator[Exchange]:
+    """Yield the HTTP exchanges of a flow file held in ``buf`` (bytes or mmap)."""
+    index = 0
+    other: dict[str, int] = {}
+    for state in iter_flow_states(buf, name, warn):
+        try:
+            ex = state_to_exchange(state, capture, index)
+        except (ValueError, TypeError, KeyError, AttributeError) as e:
+            warn(f"{name}: flow {index} skipped: {e}")
+            continue
+        if ex is None:
+            kind = _s(state.get("type")) or "unknown"
+            other[kind] = other.get(kind, 0) + 1
+            continue
+        index += 1
+        yield ex
+    if other:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(other.items()))
+        warn(f"{name}: non-HTTP flows not analysed ({kinds})")

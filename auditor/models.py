@@ -1,0 +1,185 @@
+"""Plain data types passed between the pipeline stages.
+
+sources -> :class:`Exchange` -> :class:`Field` -> :class:`Finding` -> destinations -> audit.
+Every type here is a small slotted dataclass with no behaviour beyond derived properties,
+so stages can be tested one at a time with exact values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qsl, urlsplit
+
+# The parts of an exchange a field can come from (the JSON report's `location.part`).
+PARTS = (
+    "request.url",
+    "request.query",
+    "request.header",
+    "request.cookie",
+    "request.body",
+    "response.header",
+    "response.body",
+    "websocket.client",
+    "websocket.server",
+)
+
+
+@dataclass(slots=True)
+class WebSocketMessage:
+    """One WebSocket message; ``from_client`` is its direction."""
+
+    from_client: bool
+    content: bytes
+    is_text: bool = True
+    timestamp: float | None = None
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+@dataclass(slots=True)
+class TlsInfo:
+    """What is known of the TLS session between the client and the server."""
+
+    sni: str | None = None
+    version: str | None = None
+    cipher: str | None = None
+    alpn: str | None = None
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One normalized request (and its response, if any).
+
+    Bodies are already decoded from their ``Content-Encoding``; ``body_errors`` says when that
+    failed or was cut short, and then the body holds what could be read.
+    """
+
+    capture: int
+    index: int
+    id: str
+    method: str
+    scheme: str
+    host: str
+    port: int
+    path: str  # path and query, as sent
+    http_version: str = "HTTP/1.1"
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    request_body: bytes = b""
+    status: int | None = None
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    response_body: bytes = b""
+    server_ip: str | None = None
+    tls: TlsInfo | None = None
+    websocket: list[WebSocketMessage] = field(default_factory=list)
+    timestamp: float | None = None
+    error: str | None = None
+    body_errors: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        default = 443 if self.scheme in ("https", "wss") else 80
+        netloc = self.host if self.port in (default, 0) else f"{self.host}:{self.port}"
+        if ":" in self.host and not self.host.startswith("["):
+            netloc = f"[{self.host}]" if self.port in (default, 0) else f"[{self.host}]:{self.port}"
+        return f"{self.scheme}://{netloc}{self.path}"
+
+    @property
+    def cleartext(self) -> bool:
+        """True when the exchange crossed the network unencrypted."""
+        return self.scheme in ("http", "ws")
+
+    def request_header(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in self.request_headers:
+            if k.lower() == name:
+                return v
+        return None
+
+    def response_header(self, name: str) -> str | None:
+        name = name.lower()
+        for k, v in self.response_headers:
+            if k.lower() == name:
+                return v
+        return None
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(urlsplit(self.path).query, keep_blank_values=True)
+
+    @property
+    def cookies(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for k, v in self.request_headers:
+            if k.lower() != "cookie":
+                continue
+            for pair in v.split(";"):
+                name, sep, value = pair.strip().partition("=")
+                if sep and name:
+                    out.append((name, value))
+        return out
+
+    @property
+    def set_cookies(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for k, v in self.response_headers:
+            if k.lower() != "set-cookie":
+                continue
+            try:
+                jar: SimpleCookie = SimpleCookie()
+                jar.load(v)
+                out.extend((m.key, m.value) for m in jar.values())
+            except Exception:
+                name, sep, value = v.split(";", 1)[0].partition("=")
+                if sep:
+                    out.append((name.strip(), value.strip()))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One value the walkers found in an exchange.
+
+    ``kind`` is ``"value"`` for ordinary values, ``"file"`` for an uploaded file (``value`` is its
+    file name, ``content_type`` its declared type) and ``"binary"`` for undecodable content.
+    """
+
+    part: str
+    path: str
+    value: str
+    kind: str = "value"
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A classifier's verdict that a field holds personal data of one category."""
+
+    category: str
+    part: str
+    path: str
+    value: str  # the raw value; renderers mask it unless asked to reveal
+    detector: str
+    confidence: float
+    derived: dict | None = None
+
+
+@dataclass(slots=True)
+class Owner:
+    name: str
+    parent: str | None = None
+    country: str | None = None
+    parent_country: str | None = None
+    category: str | None = None
+    source: str | None = None
+    as_of: str | None = None
+
+
+@dataclass(slots=True)
+class CaptureInfo:
+    path: str
+    format: str
+    exchanges: int = 0
+    warnings: list[str] = field(default_factory=list)
