@@ -1,0 +1,38 @@
+"""Email addresses, in any sent field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..models import Finding
+from . import Context
+
+# Local part and domain per RFC 5322's common subset; the TLD must be letters.
+EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+)
+# "logo@2x.png" and friends: asset names, not addresses.
+_NOT_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "js", "css", "map", "ico", "json", "html", "mjs"})
+
+
+def find_emails(text: str) -> list[str]:
+    """Email addresses in ``text``, in order."""
+    if "@" not in text:
+        return []
+    out = []
+    for m in EMAIL.finditer(text):
+        addr = m.group()
+        if addr.rsplit(".", 1)[-1].lower() in _NOT_TLDS:
+            continue
+        out.append(addr)
+    return out
+
+
+def detect(ctx: Context) -> Iterator[Finding]:
+    for f in ctx.sent:
+        if f.kind != "value":
+            continue
+        for addr in find_emails(f.value):
+            exact = addr == f.value
+            yield Finding("email", f.part, f.path, addr, "email.regex", 0.95 if exact else 0.9)
