@@ -23,6 +23,8 @@ def find_emails(text: str) -> list[str]:
     out = []
     for m in EMAIL.finditer(text):
         addr = m.group()
+        if text[max(0, m.start() - 2) : m.start()] == "//":
+            continue  # URL userinfo (a Sentry DSN's key), not an address
         if addr.rsplit(".", 1)[-1].lower() in _NOT_TLDS:
             continue
         out.append(addr)
