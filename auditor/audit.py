@@ -1,0 +1,162 @@
+"""The audit: run the pipeline over captures and aggregate it into one report document.
+
+The document is plain JSON-ready data following ``schema/audit-v1.schema.json``; every renderer
+(JSON, HTML, Markdown) works from it. Values are masked here unless ``reveal`` is set, so no
+renderer can leak a raw value by mistake.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .capture import Capture, open_capture
+from .classifiers import classify
+from .destinations import Destination, Resolver
+from .fields import walk_exchange
+from .masking import mask, mask_url, sha256
+from .models import CaptureInfo, Exchange, Finding
+
+SCHEMA_VERSION = "1"
+
+Warn = Callable[[str], None]
+Progress = Callable[[int], None]
+
+
+@dataclass
+class AuditOptions:
+    reveal: bool = False
+    first_party: Sequence[str] = ()
+
+
+@dataclass
+class Auditor:
+    """Accumulates exchanges one at a time (offline replay and live capture alike)."""
+
+    options: AuditOptions = field(default_factory=AuditOptions)
+    resolver: Resolver = field(default_factory=Resolver)
+    captures: list[CaptureInfo] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_exchange(self, ex: Exchange) -> list[Finding]:
+        """Analyse one exchange; return its findings (raw values)."""
+        fields = walk_exchange(ex)
+        found = classify(ex, fields)
+        dest = self.resolver.add_exchange(ex)
+        if found:
+            secrets = [f.value for f in found]
+            url = ex.url if self.options.reveal else mask_url(ex.url, secrets)
+            for f in found:
+                dest.data_categories[f.category] = dest.data_categories.get(f.category, 0) + 1
+                if f.category == "prompt" and f.detector.startswith("prompt.format."):
+                    dest.prompt_endpoint = True
+                self.findings.append(self._finding(ex, f, url))
+        return found
+
+    def _finding(self, ex: Exchange, f: Finding, url: str) -> dict[str, Any]:
+        return {
+            "flow": {"capture": ex.capture, "index": ex.index, "id": ex.id},
+            "host": ex.host,
+            "category": f.category,
+            "location": {"part": f.part, "path": f.path},
+            "value": f.value if self.options.reveal else mask(f.category, f.value),
+            "value_sha256": sha256(f.value),
+            "detector": f.detector,
+            "confidence": f.confidence,
+            "derived": f.derived,
+            "request": {"method": ex.method, "url": url},
+        }
+
+    def add_capture(self, cap: Capture, progress: Progress | None = None) -> None:
+        self.captures.append(cap.info)
+        decode_errors = 0
+        for ex in cap.exchanges:
+            if ex.body_errors:
+                decode_errors += 1
+            self.add_exchange(ex)
+            if progress is not None:
+                progress(1)
+        if decode_errors:
+            cap.info.warnings.append(
+                f"{Path(cap.info.path).name}: {decode_errors} exchange(s) with a body that could not be fully decoded"
+            )
+
+    def document(self) -> dict[str, Any]:
+        """The report document (schema version 1)."""
+        self.resolver.assign_parties(self.options.first_party)
+        dests = sorted(self.resolver.by_host.values(), key=lambda d: (-d.exchanges, d.host))
+        categories = Counter(f["category"] for f in self.findings)
+        countries: Counter[str] = Counter()
+        for d in dests:
+            countries[_country(d) or "unknown"] += 1
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "generator": {"name": "auditor", "version": __version__},
+            "created": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "revealed": self.options.reveal,
+            "captures": [
+                {"path": c.path, "format": c.format, "exchanges": c.exchanges, "warnings": list(c.warnings)}
+                for c in self.captures
+            ],
+            "summary": {
+                "exchanges": sum(c.exchanges for c in self.captures),
+                "destinations": len(dests),
+                "findings": len(self.findings),
+                "categories": dict(sorted(categories.items())),
+                "countries": dict(sorted(countries.items())),
+                "third_party_destinations": sum(1 for d in dests if d.party == "third"),
+                "cleartext_destinations": sum(1 for d in dests if d.cleartext),
+            },
+            "findings": self.findings,
+            "destinations": [_destination(d) for d in dests],
+        }
+
+
+def _country(d: Destination) -> str | None:
+    return d.owner.country if d.owner and d.owner.country else None
+
+
+def _destination(d: Destination) -> dict[str, Any]:
+    owner = None
+    if d.owner:
+        owner = {
+            "name": d.owner.name,
+            "parent": d.owner.parent,
+            "country": d.owner.country,
+            "parent_country": d.owner.parent_country,
+            "source": d.owner.source,
+            "as_of": d.owner.as_of,
+            "matched": d.owner_match,
+            "origin": d.owner_origin,
+        }
+    return {
+        "host": d.host,
+        "registrable_domain": d.registrable_domain,
+        "server_ips": list(d.server_ips),
+        "server_countries": d.server_countries,
+        "tld_country": d.tld_country,
+        "owner": owner,
+        "category": d.service,
+        "party": d.party,
+        "exchanges": d.exchanges,
+        "cleartext": d.cleartext,
+        "data_categories": sorted(d.data_categories),
+    }
+
+
+def audit_paths(
+    paths: Iterable[str | Path],
+    options: AuditOptions | None = None,
+    warn: Warn | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Audit saved captures and return the report document. Raises ``CaptureError``."""
+    auditor = Auditor(options or AuditOptions())
+    for i, path in enumerate(paths):
+        auditor.add_capture(open_capture(path, capture=i, warn=warn), progress)
+    return auditor.document()

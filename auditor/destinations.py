@@ -1,0 +1,134 @@
+"""Destinations: who receives the data (owner, country, service category, party) per host."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from . import geo, owners
+from .models import Exchange, Owner
+
+# Service categories that are third parties to the app whenever their owner is not the app's.
+THIRD_PARTY_SERVICES = frozenset(
+    {
+        "analytics",
+        "advertising",
+        "attribution",
+        "crash_reporting",
+        "session_replay",
+        "customer_support",
+        "feature_flags",
+        "payments",
+        "captcha_antibot",
+        "device_fingerprint",
+        "push",
+        "social",
+    }
+)
+
+
+@dataclass
+class Destination:
+    """Everything learned about one host over a capture."""
+
+    host: str
+    registrable_domain: str
+    owner: Owner | None = None
+    owner_match: str | None = None
+    owner_origin: str | None = None
+    tld_country: str | None = None
+    server_ips: list[str] = field(default_factory=list)
+    exchanges: int = 0
+    cleartext: bool = False
+    ports: list[int] = field(default_factory=list)
+    schemes: list[str] = field(default_factory=list)
+    data_categories: dict[str, int] = field(default_factory=dict)
+    prompt_endpoint: bool = False
+    party: str = "unknown"
+    seen: list[str] = field(default_factory=list)
+    opaque: bool = False
+
+    @property
+    def service(self) -> str | None:
+        return self.owner.category if self.owner else None
+
+    @property
+    def server_countries(self) -> list[str]:
+        out: list[str] = []
+        for ip in self.server_ips:
+            c = geo.ip_country(ip)
+            if c and c not in out:
+                out.append(c)
+        return out
+
+
+class Resolver:
+    """Builds and updates :class:`Destination` records host by host."""
+
+    def __init__(self) -> None:
+        self.by_host: dict[str, Destination] = {}
+
+    def get(self, host: str) -> Destination:
+        d = self.by_host.get(host)
+        if d is None:
+            match = owners.lookup(host)
+            d = Destination(
+                host=host,
+                registrable_domain=owners.registrable_domain(host),
+                owner=match.owner if match else None,
+                owner_match=match.matched if match else None,
+                owner_origin=match.origin if match else None,
+                tld_country=geo.tld_country(host),
+            )
+            self.by_host[host] = d
+        return d
+
+    def add_exchange(self, ex: Exchange) -> Destination:
+        d = self.get(ex.host)
+        d.exchanges += 1
+        if ex.cleartext:
+            d.cleartext = True
+        if ex.server_ip and ex.server_ip not in d.server_ips:
+            d.server_ips.append(ex.server_ip)
+        if ex.port and ex.port not in d.ports:
+            d.ports.append(ex.port)
+        if ex.scheme not in d.schemes:
+            d.schemes.append(ex.scheme)
+        return d
+
+    def assign_parties(self, first_party: Iterable[str] = ()) -> None:
+        """Mark each destination first, third or unknown party.
+
+        The first party is the app's own backend: hosts, registrable domains or owner names the
+        user names, or else the destinations that receive prompts in an AI chat API format.
+        """
+        named = {p.lower() for p in first_party}
+        if named:
+            first = [
+                d
+                for d in self.by_host.values()
+                if d.host in named
+                or d.registrable_domain in named
+                or (d.owner and d.owner.name.lower() in named)
+            ]
+        else:
+            first = [d for d in self.by_host.values() if d.prompt_endpoint]
+        domains = {d.registrable_domain for d in first} | named
+        names = set(named)
+        for d in first:
+            if d.owner:
+                names.add(d.owner.name.lower())
+                if d.owner.parent:
+                    names.add(d.owner.parent.lower())
+        for d in self.by_host.values():
+            owner_names = set()
+            if d.owner:
+                owner_names.add(d.owner.name.lower())
+                if d.owner.parent:
+                    owner_names.add(d.owner.parent.lower())
+            if d.host in domains or d.registrable_domain in domains or owner_names & names:
+                d.party = "first"
+            elif d.owner and (names or d.owner.category in THIRD_PARTY_SERVICES):
+                d.party = "third"
+            else:
+                d.party = "unknown"

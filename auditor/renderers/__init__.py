@@ -1,0 +1,24 @@
+"""Renderers: turn the report document into JSON, HTML or Markdown text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FORMATS = {"json": ".json", "html": ".html", "md": ".md"}
+
+
+def render(doc: dict[str, Any], fmt: str) -> str:
+    """Render ``doc`` in ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "json":
+        from .json_report import render_json
+
+        return render_json(doc)
+    if fmt == "html":
+        from .html import render_html
+
+        return render_html(doc)
+    if fmt == "md":
+        from .markdown import render_markdown
+
+        return render_markdown(doc)
+    raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")

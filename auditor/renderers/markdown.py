@@ -1,0 +1,33 @@
+"""The Markdown report: a short summary fit for a CI step summary or a pull-request comment."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import view
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+
+
+def md_escape(value: Any) -> str:
+    """Escape captured text for Markdown tables: no markup, no HTML, no line breaks."""
+    s = str(value if value is not None else "")
+    s = s.replace("\r", " ").replace("\n", " ")
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _SPECIAL.sub(r"\\\1", s)
+
+
+def md_code(value: Any) -> str:
+    """Captured text as inline code (escapes are not processed inside code, so no backticks)."""
+    s = str(value if value is not None else "").replace("\r", " ").replace("\n", " ").replace("|", "¦")
+    s = s.replace("`", "'")
+    return f"`{s}`" if s else ""
+
+
+def render_markdown(doc: dict[str, Any]) -> str:
+    env = view.environment()
+    env.filters["md"] = md_escape
+    env.filters["mdcode"] = md_code
+    template = env.get_template("report.md.j2")
+    return template.render(v=view.build(doc), doc=doc)

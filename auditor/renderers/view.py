@@ -1,0 +1,129 @@
+"""What the HTML and Markdown reports show, computed once from the report document."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+# Evidence rows (a value at a place) shown per destination; the JSON report has every finding.
+EVIDENCE_PER_HOST = 100
+
+
+@cache
+def taxonomy() -> dict[str, dict[str, Any]]:
+    with resources.files("auditor").joinpath("data/taxonomy.json").open("rb") as fh:
+        return json.load(fh)["categories"]
+
+
+def label(category: str) -> str:
+    return taxonomy().get(category, {}).get("label", category)
+
+
+def severity(category: str) -> int:
+    return int(taxonomy().get(category, {}).get("severity", 1))
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return "Unknown"
+    try:
+        from .. import jurisdictions
+
+        j = jurisdictions.lookup(code)
+        if j is not None:
+            return j.name
+    except (ImportError, OSError, ValueError):
+        pass
+    return code
+
+
+@dataclass
+class CountryRow:
+    code: str | None
+    name: str
+    owners: set[str] = field(default_factory=set)
+    hosts: list[str] = field(default_factory=list)
+    categories: set[str] = field(default_factory=set)
+    exchanges: int = 0
+
+
+@dataclass
+class Evidence:
+    """One value found at one place, and every request that carried it."""
+
+    finding: dict[str, Any]
+    requests: list[dict[str, Any]]
+
+
+@dataclass
+class View:
+    doc: dict[str, Any]
+    countries: list[CountryRow]
+    evidence: list[tuple[dict[str, Any], list[Evidence], int]]
+    categories: list[tuple[str, int]]
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.doc.get("summary", {})
+
+
+def build(doc: dict[str, Any]) -> View:
+    rows: dict[str | None, CountryRow] = {}
+    for d in doc.get("destinations", []):
+        owner = d.get("owner") or {}
+        code = owner.get("country")
+        row = rows.get(code)
+        if row is None:
+            row = rows[code] = CountryRow(code=code, name=country_name(code))
+        row.owners.add(owner.get("name") or "unknown owner")
+        row.hosts.append(d["host"])
+        row.categories.update(d.get("data_categories", []))
+        row.exchanges += d.get("exchanges", 0)
+    countries = sorted(
+        rows.values(),
+        key=lambda r: (r.code is None, -max((severity(c) for c in r.categories), default=0), -len(r.categories), r.name),
+    )
+    order = {c: i for i, c in enumerate(taxonomy())}
+    by_host: dict[str, dict[tuple[str, str, str, str], Evidence]] = defaultdict(dict)
+    for f in doc.get("findings", []):
+        key = (f["category"], f["location"]["part"], f["location"]["path"], f["value_sha256"])
+        group = by_host[f["host"]].get(key)
+        if group is None:
+            by_host[f["host"]][key] = Evidence(finding=f, requests=[f])
+        else:
+            group.requests.append(f)
+    evidence = []
+    for d in doc.get("destinations", []):
+        groups = list(by_host.get(d["host"], {}).values())
+        if groups:
+            groups.sort(key=lambda g: (-severity(g.finding["category"]), order.get(g.finding["category"], 99)))
+            evidence.append((d, groups[:EVIDENCE_PER_HOST], max(0, len(groups) - EVIDENCE_PER_HOST)))
+    cats = sorted(doc.get("summary", {}).get("categories", {}).items(), key=lambda kv: (-severity(kv[0]), kv[0]))
+    return View(doc=doc, countries=countries, evidence=evidence, categories=cats)
+
+
+@cache
+def environment() -> Environment:
+    """The Jinja environment over the shipped templates, autoescaping HTML."""
+    root = resources.files("auditor.reports")
+    env = Environment(
+        loader=FileSystemLoader(str(root)),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["label"] = label
+    env.filters["severity"] = severity
+    env.filters["country_name"] = country_name
+    return env
+
+
+def asset(name: str) -> str:
+    return resources.files("auditor.reports").joinpath(name).read_text("utf-8")

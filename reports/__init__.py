@@ -1,0 +1,1 @@
+"""Report templates and their assets (installed as ``auditor.reports``)."""
