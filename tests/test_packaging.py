@@ -1,0 +1,40 @@
+"""The wheel ships the library, its data, the schema and the report templates."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.mark.slow
+def test_wheel_contents(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    (wheel,) = tmp_path.glob("auditor-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in (
+        "auditor/reports/report.html.j2",
+        "auditor/reports/report.css",
+        "auditor/reports/report.md.j2",
+        "auditor/schema/audit-v1.schema.json",
+        "auditor/data/owners.json",
+        "auditor/data/companiesdb.json",
+        "auditor/data/LICENSE-companiesdb",
+        "auditor/data/jurisdictions.json",
+        "auditor/data/lexicons.json",
+        "auditor/data/taxonomy.json",
+        "auditor/cli.py",
+        "auditor/classifiers/prompt.py",
+    ):
+        assert needed in names, needed
+    assert not any(n.startswith(("tests/", "fixtures/")) for n in names)
