@@ -1,0 +1,503 @@
+"""TLS ClientHello parsing and QUIC Initial packet decryption.
+
+QUIC Initial packets are encrypted with keys that anyone can derive from the Destination
+Connection ID of the client's first Initial packet (RFC 9001 section 5.2), so a passive observer
+can read the ClientHello, and with it the server name, of every QUIC connection. This module
+derives those keys (QUIC v1 and v2), removes header protection, decrypts the payload with
+AES-128-GCM, walks the frames, reassembles CRYPTO data by offset across packets and parses the
+ClientHello it carries. :func:`build_client_initial` does the reverse, for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+QUIC_V1 = 0x00000001
+QUIC_V2 = 0x6B3343CF
+
+_SALTS = {
+    QUIC_V1: bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a"),
+    QUIC_V2: bytes.fromhex("0dede3def700a6db819381be6e269dcbf9bd2ed9"),
+}
+_LABEL_PREFIX = {QUIC_V1: b"quic", QUIC_V2: b"quicv2"}
+# The long-header packet type bits that mean "Initial".
+_INITIAL_TYPE = {QUIC_V1: 0, QUIC_V2: 1}
+
+MAX_CLIENT_HELLO = 1 << 18  # refuse to buffer CRYPTO data beyond this
+_U16 = struct.Struct("!H")
+
+
+# --------------------------------------------------------------------------------------------
+# TLS ClientHello
+
+
+@dataclass(slots=True)
+class ClientHelloInfo:
+    """What a ClientHello says in clear: server name, ALPN offers, TLS versions, ECH."""
+
+    sni: str | None = None
+    alpn: list[str] = field(default_factory=list)
+    versions: list[int] = field(default_factory=list)
+    ech: bool = False
+
+
+def _clean_name(raw: bytes) -> str | None:
+    """A server name as a lowercase string without trailing dot, or None if it is not text."""
+    try:
+        name = raw.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    name = name.strip().rstrip(".").lower()
+    if not name or any(c <= " " or c == "\x7f" for c in name):
+        return None
+    return name
+
+
+def parse_client_hello(message: bytes) -> ClientHelloInfo:
+    """Parse a TLS handshake message holding a ClientHello (4-byte handshake header included).
+
+    Raises ``ValueError`` if the message is not a well-formed ClientHello.
+    """
+    if len(message) < 4 or message[0] != 1:
+        raise ValueError("not a ClientHello")
+    length = int.from_bytes(message[1:4], "big")
+    body = message[4 : 4 + length]
+    if len(body) < length:
+        raise ValueError("ClientHello is incomplete")
+    try:
+        p = 2 + 32  # legacy_version, random
+        p += 1 + body[p]  # session id
+        p += 2 + _U16.unpack_from(body, p)[0]  # cipher suites
+        p += 1 + body[p]  # compression methods
+        info = ClientHelloInfo()
+        if p >= len(body):
+            return info
+        ext_end = p + 2 + _U16.unpack_from(body, p)[0]
+        p += 2
+        if ext_end > len(body):
+            raise ValueError("ClientHello extensions overrun the message")
+        while p + 4 <= ext_end:
+            etype, elen = struct.unpack_from("!HH", body, p)
+            p += 4
+            ext = body[p : p + elen]
+            p += elen
+            if len(ext) < elen:
+                raise ValueError("ClientHello extension overruns the message")
+            if etype == 0:  # server_name
+                q = 2
+                end = 2 + _U16.unpack_from(ext, 0)[0]
+                while q + 3 <= min(end, len(ext)):
+                    ntype = ext[q]
+                    nlen = _U16.unpack_from(ext, q + 1)[0]
+                    raw = ext[q + 3 : q + 3 + nlen]
+                    q += 3 + nlen
+                    if ntype == 0 and info.sni is None:
+                        info.sni = _clean_name(raw)
+            elif etype == 16:  # application_layer_protocol_negotiation
+                q = 2
+                end = min(2 + _U16.unpack_from(ext, 0)[0], len(ext))
+                while q < end:
+                    plen = ext[q]
+                    info.alpn.append(ext[q + 1 : q + 1 + plen].decode("ascii", "replace"))
+                    q += 1 + plen
+            elif etype == 43:  # supported_versions
+                n = ext[0] if ext else 0
+                info.versions = [_U16.unpack_from(ext, 1 + 2 * i)[0] for i in range(n // 2)]
+            elif etype == 0xFE0D:  # encrypted_client_hello
+                info.ech = True
+    except (IndexError, struct.error) as exc:
+        raise ValueError("ClientHello is malformed") from exc
+    return info
+
+
+# --------------------------------------------------------------------------------------------
+# Key derivation (RFC 9001 section 5, RFC 9369 for v2)
+
+
+def _hkdf_extract(salt: bytes, ikm: bytes) -> bytes:
+    return hmac.new(salt, ikm, hashlib.sha256).digest()
+
+
+def _hkdf_expand_label(secret: bytes, label: bytes, length: int) -> bytes:
+    full = b"tls13 " + label
+    info = struct.pack("!HB", length, len(full)) + full + b"\x00"
+    out = b""
+    block = b""
+    counter = 1
+    while len(out) < length:
+        block = hmac.new(secret, block + info + bytes([counter]), hashlib.sha256).digest()
+        out += block
+        counter += 1
+    return out[:length]
+
+
+@dataclass(frozen=True, slots=True)
+class InitialKeys:
+    """AEAD key, IV and header-protection key for one side's Initial packets."""
+
+    key: bytes
+    iv: bytes
+    hp: bytes
+
+
+def initial_keys(dcid: bytes, version: int = QUIC_V1, *, client: bool = True) -> InitialKeys:
+    """Derive the Initial keys for ``dcid`` (the client's first Destination Connection ID)."""
+    if version not in _SALTS:
+        raise ValueError(f"unsupported QUIC version 0x{version:08x}")
+    initial = _hkdf_extract(_SALTS[version], dcid)
+    secret = _hkdf_expand_label(initial, b"client in" if client else b"server in", 32)
+    prefix = _LABEL_PREFIX[version]
+    return InitialKeys(
+        key=_hkdf_expand_label(secret, prefix + b" key", 16),
+        iv=_hkdf_expand_label(secret, prefix + b" iv", 12),
+        hp=_hkdf_expand_label(secret, prefix + b" hp", 16),
+    )
+
+
+def _hp_mask(hp: bytes, sample: bytes) -> bytes:
+    encryptor = Cipher(algorithms.AES(hp), modes.ECB()).encryptor()
+    return encryptor.update(sample) + encryptor.finalize()
+
+
+# --------------------------------------------------------------------------------------------
+# Packet parsing
+
+
+def _varint(buf: bytes, p: int) -> tuple[int, int]:
+    """Read a QUIC variable-length integer at ``p``; return (value, next position)."""
+    first = buf[p]
+    size = 1 << (first >> 6)
+    if p + size > len(buf):
+        raise IndexError("varint overruns the buffer")
+    value = first & 0x3F
+    for i in range(1, size):
+        value = (value << 8) | buf[p + i]
+    return value, p + size
+
+
+def _encode_varint(value: int) -> bytes:
+    if value < 0x40:
+        return bytes([value])
+    if value < 0x4000:
+        return struct.pack("!H", 0x4000 | value)
+    if value < 0x40000000:
+        return struct.pack("!I", 0x80000000 | value)
+    return struct.pack("!Q", 0xC000000000000000 | value)
+
+
+@dataclass(slots=True)
+class LongHeader:
+    """The cleartext part of a long-header packet inside a datagram."""
+
+    start: int  # where the packet starts in the datagram
+    version: int
+    is_initial: bool
+    dcid: bytes
+    scid: bytes
+    pn_offset: int  # where the protected packet number starts, relative to the datagram
+    end: int  # where this packet ends in the datagram
+
+
+def parse_long_header(datagram: bytes, start: int = 0) -> LongHeader | None:
+    """Parse the long header at ``start``; None if it is not a QUIC v1/v2 long header."""
+    try:
+        first = datagram[start]
+        if first & 0xC0 != 0xC0:
+            return None
+        version = int.from_bytes(datagram[start + 1 : start + 5], "big")
+        if version not in _SALTS:
+            return None
+        p = start + 5
+        dlen = datagram[p]
+        if dlen > 20:
+            return None
+        dcid = datagram[p + 1 : p + 1 + dlen]
+        p += 1 + dlen
+        slen = datagram[p]
+        if slen > 20:
+            return None
+        scid = datagram[p + 1 : p + 1 + slen]
+        p += 1 + slen
+        ptype = (first >> 4) & 0x03
+        is_initial = ptype == _INITIAL_TYPE[version]
+        retry = ptype == (0 if version == QUIC_V2 else 3)
+        if retry:
+            return LongHeader(start, version, False, dcid, scid, p, len(datagram))
+        if is_initial:
+            token_len, p = _varint(datagram, p)
+            p += token_len
+        length, p = _varint(datagram, p)
+        end = p + length
+        if end > len(datagram) or length < 20:
+            return None
+        return LongHeader(start, version, is_initial, dcid, scid, p, end)
+    except IndexError:
+        return None
+
+
+def decrypt_packet(datagram: bytes, header: LongHeader, keys: InitialKeys, largest_pn: int = -1) -> tuple[int, bytes]:
+    """Remove header protection and decrypt one protected packet; return (packet number, payload).
+
+    Raises ``ValueError`` if the keys do not fit (authentication fails).
+    """
+    p = header.pn_offset
+    sample = datagram[p + 4 : p + 20]
+    if len(sample) < 16:
+        raise ValueError("packet too short for a header-protection sample")
+    mask = _hp_mask(keys.hp, sample)
+    first = datagram[header.start] ^ (mask[0] & 0x0F)
+    pn_len = (first & 0x03) + 1
+    pn_bytes = bytearray(datagram[p : p + pn_len])
+    truncated = 0
+    for i in range(pn_len):
+        pn_bytes[i] ^= mask[1 + i]
+        truncated = (truncated << 8) | pn_bytes[i]
+    pn = _decode_packet_number(truncated, pn_len * 8, largest_pn)
+    aad = bytes([first]) + bytes(datagram[header.start + 1 : p]) + bytes(pn_bytes)
+    nonce = bytes(a ^ b for a, b in zip(keys.iv, pn.to_bytes(12, "big")))
+    try:
+        payload = AESGCM(keys.key).decrypt(nonce, bytes(datagram[p + pn_len : header.end]), aad)
+    except InvalidTag as exc:
+        raise ValueError("Initial packet does not decrypt with these keys") from exc
+    return pn, payload
+
+
+def _decode_packet_number(truncated: int, bits: int, largest: int) -> int:
+    """RFC 9000 appendix A.3."""
+    expected = largest + 1
+    win = 1 << bits
+    hwin = win // 2
+    candidate = (expected & ~(win - 1)) | truncated
+    if candidate <= expected - hwin and candidate < (1 << 62) - win:
+        return candidate + win
+    if candidate > expected + hwin and candidate >= win:
+        return candidate - win
+    return candidate
+
+
+def crypto_frames(payload: bytes) -> list[tuple[int, bytes]]:
+    """The (offset, data) of every CRYPTO frame in a decrypted Initial payload.
+
+    PADDING, PING, ACK and CONNECTION_CLOSE frames are skipped; any other frame type is not
+    allowed in an Initial packet and ends the walk.
+    """
+    out: list[tuple[int, bytes]] = []
+    p = 0
+    n = len(payload)
+    try:
+        while p < n:
+            ftype = payload[p]
+            if ftype == 0x00:  # PADDING: skip the run
+                while p < n and payload[p] == 0:
+                    p += 1
+                continue
+            ftype, p = _varint(payload, p)
+            if ftype == 0x01:  # PING
+                continue
+            if ftype in (0x02, 0x03):  # ACK
+                _, p = _varint(payload, p)  # largest acknowledged
+                _, p = _varint(payload, p)  # ack delay
+                count, p = _varint(payload, p)
+                _, p = _varint(payload, p)  # first range
+                for _ in range(count):
+                    _, p = _varint(payload, p)
+                    _, p = _varint(payload, p)
+                if ftype == 0x03:
+                    for _ in range(3):
+                        _, p = _varint(payload, p)
+            elif ftype == 0x06:  # CRYPTO
+                offset, p = _varint(payload, p)
+                length, p = _varint(payload, p)
+                if p + length > n:
+                    break
+                out.append((offset, payload[p : p + length]))
+                p += length
+            elif ftype == 0x1C:  # CONNECTION_CLOSE (transport)
+                _, p = _varint(payload, p)
+                _, p = _varint(payload, p)
+                rlen, p = _varint(payload, p)
+                p += rlen
+            else:
+                break
+    except IndexError:
+        pass
+    return out
+
+
+class CryptoReassembler:
+    """Reassembles CRYPTO stream data by offset, in any order, with overlaps."""
+
+    __slots__ = ("_buf", "_have", "contiguous")
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._have: list[tuple[int, int]] = []  # merged, sorted [start, end) ranges
+        self.contiguous = 0
+
+    def add(self, offset: int, data: bytes) -> None:
+        end = offset + len(data)
+        if not data or end > MAX_CLIENT_HELLO:
+            return
+        if len(self._buf) < end:
+            self._buf.extend(bytes(end - len(self._buf)))
+        self._buf[offset:end] = data
+        ranges = sorted(self._have + [(offset, end)])
+        merged: list[tuple[int, int]] = []
+        for s, e in ranges:
+            if merged and s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+            else:
+                merged.append((s, e))
+        self._have = merged
+        self.contiguous = merged[0][1] if merged and merged[0][0] == 0 else 0
+
+    def data(self) -> bytes:
+        """The contiguous bytes from offset 0."""
+        return bytes(self._buf[: self.contiguous])
+
+
+class QuicInitialTracker:
+    """Follows one UDP flow's client Initial packets until their ClientHello is complete."""
+
+    __slots__ = ("original_dcid", "version", "crypto", "largest_pn", "_keys", "hello", "failed", "datagrams")
+
+    def __init__(self) -> None:
+        self.original_dcid: bytes | None = None
+        self.version = QUIC_V1
+        self.crypto = CryptoReassembler()
+        self.largest_pn = -1
+        self._keys: dict[tuple[bytes, int], InitialKeys] = {}
+        self.hello: ClientHelloInfo | None = None
+        self.failed = False
+        self.datagrams = 0
+
+    def _keys_for(self, dcid: bytes, version: int) -> InitialKeys:
+        k = self._keys.get((dcid, version))
+        if k is None:
+            k = self._keys[(dcid, version)] = initial_keys(dcid, version)
+        return k
+
+    def feed(self, datagram: bytes) -> bool:
+        """Process one datagram; True if it held a client Initial that decrypted."""
+        self.datagrams += 1
+        decrypted = False
+        start = 0
+        while start < len(datagram):
+            header = parse_long_header(datagram, start)
+            if header is None:
+                break
+            if header.is_initial:
+                payload = self._decrypt(datagram, header)
+                if payload is not None:
+                    decrypted = True
+                    for offset, data in crypto_frames(payload):
+                        self.crypto.add(offset, data)
+            start = header.end
+        if decrypted and self.hello is None:
+            self._try_parse()
+        return decrypted
+
+    def _decrypt(self, datagram: bytes, header: LongHeader) -> bytes | None:
+        candidates = [header.dcid]
+        if self.original_dcid is not None and self.original_dcid != header.dcid:
+            candidates.append(self.original_dcid)
+        for dcid in candidates:
+            keys = self._keys_for(dcid, header.version)
+            try:
+                pn, payload = decrypt_packet(datagram, header, keys, self.largest_pn)
+            except ValueError:
+                continue
+            if self.original_dcid is None:
+                self.original_dcid = dcid
+                self.version = header.version
+            self.largest_pn = max(self.largest_pn, pn)
+            return payload
+        return None
+
+    def _try_parse(self) -> None:
+        have = self.crypto.contiguous
+        if have < 4:
+            return
+        data = self.crypto.data()
+        if data[0] != 1:
+            self.failed = True
+            return
+        need = 4 + int.from_bytes(data[1:4], "big")
+        if need > MAX_CLIENT_HELLO:
+            self.failed = True
+            return
+        if have >= need:
+            try:
+                self.hello = parse_client_hello(data[:need])
+            except ValueError:
+                self.failed = True
+
+
+def sni_from_initials(datagrams: list[bytes]) -> ClientHelloInfo | None:
+    """The ClientHello carried by a client's Initial datagrams (any order), or None."""
+    tracker = QuicInitialTracker()
+    for d in datagrams:
+        tracker.feed(d)
+        if tracker.hello is not None:
+            return tracker.hello
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Building Initial packets (tests and benchmarks)
+
+
+def build_client_initial(
+    dcid: bytes,
+    scid: bytes,
+    crypto: list[tuple[int, bytes]],
+    *,
+    packet_number: int = 0,
+    version: int = QUIC_V1,
+    key_dcid: bytes | None = None,
+    min_size: int = 1200,
+) -> bytes:
+    """Build one protected client Initial packet holding the given CRYPTO frames.
+
+    ``key_dcid`` is the connection id the keys come from (the client's first DCID; defaults to
+    ``dcid``). The packet is padded to ``min_size`` bytes, as clients must.
+    """
+    keys = initial_keys(key_dcid if key_dcid is not None else dcid, version)
+    frames = b"".join(
+        b"\x06" + _encode_varint(off) + _encode_varint(len(data)) + data for off, data in crypto
+    )
+    pn_len = 2
+    ptype = _INITIAL_TYPE[version]
+    first = 0xC0 | (ptype << 4) | (pn_len - 1)
+    prefix = (
+        bytes([first])
+        + version.to_bytes(4, "big")
+        + bytes([len(dcid)])
+        + dcid
+        + bytes([len(scid)])
+        + scid
+        + b"\x00"  # token length
+    )
+    overhead = len(prefix) + 2 + pn_len + 16  # 2-byte length varint, tag
+    pad = max(0, min_size - overhead - len(frames))
+    plaintext = frames + bytes(pad)
+    length = pn_len + len(plaintext) + 16
+    pn_bytes = (packet_number & 0xFFFF).to_bytes(pn_len, "big")
+    header = prefix + struct.pack("!H", 0x4000 | length) + pn_bytes
+    nonce = bytes(a ^ b for a, b in zip(keys.iv, packet_number.to_bytes(12, "big")))
+    ciphertext = AESGCM(keys.key).encrypt(nonce, plaintext, header)
+    sample = ciphertext[4 - pn_len : 20 - pn_len]
+    mask = _hp_mask(keys.hp, sample)
+    protected = bytearray(header)
+    protected[0] ^= mask[0] & 0x0F
+    pn_at = len(header) - pn_len
+    for i in range(pn_len):
+        protected[pn_at + i] ^= mask[1 + i]
+    return bytes(protected) + ciphertext
