@@ -146,6 +146,9 @@ def _destination(d: Destination) -> dict[str, Any]:
         "exchanges": d.exchanges,
         "cleartext": d.cleartext,
         "data_categories": sorted(d.data_categories),
+        "opaque": d.opaque,
+        "opaque_reason": d.opaque_reason,
+        "tls_failures": d.tls_failures,
     }
 
 

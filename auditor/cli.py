@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import __version__
+from . import __version__, output
 
 app = typer.Typer(
     name="auditor",
@@ -53,53 +53,20 @@ def _main(
 
 
 def parse_formats(value: str) -> list[str]:
-    from .renderers import FORMATS
-
-    fmts = []
-    for part in value.split(","):
-        p = part.strip().lower()
-        if p == "markdown":
-            p = "md"
-        if not p:
-            continue
-        if p not in FORMATS:
-            raise UsageFailure(f"unknown report format {part.strip()!r} (choose from html, json, md)")
-        if p not in fmts:
-            fmts.append(p)
-    if not fmts:
-        raise UsageFailure("no report format given (choose from html, json, md)")
-    return fmts
+    try:
+        return output.parse_formats(value)
+    except ValueError as e:
+        raise UsageFailure(str(e)) from None
 
 
-def output_paths(output: str, fmts: list[str]) -> dict[str, Path | None]:
-    """Where each format goes: ``None`` means standard output.
-
-    ``-o out/audit`` or ``-o out/audit.html`` gives ``out/audit.html``, ``out/audit.json``...;
-    an existing directory gets ``report.<ext>`` files; ``-o -`` writes one format to stdout.
-    """
-    from .renderers import FORMATS
-
-    if output == "-":
-        if len(fmts) != 1:
-            raise UsageFailure("-o - writes to standard output and needs exactly one --format")
-        return {fmts[0]: None}
-    path = Path(output)
-    if path.is_dir() or output.endswith(("/", os.sep)):
-        stem = path / "report"
-    elif path.suffix.lower() in FORMATS.values():
-        stem = path.with_suffix("")
-    else:
-        stem = path
-    return {f: stem.parent / (stem.name + FORMATS[f]) for f in fmts}
+def output_paths(out: str, fmts: list[str]) -> dict[str, Path | None]:
+    try:
+        return output.output_paths(out, fmts)
+    except ValueError as e:
+        raise UsageFailure(str(e)) from None
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a report readable by its owner only: reports hold evidence about people."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(path, 0o600)
+write_private = output.write_private
 
 
 def _progress_for(total_hint: int) -> Any:
@@ -196,6 +163,9 @@ def report(
             f"{s['exchanges']} requests, {s['destinations']} destinations "
             f"({s['third_party_destinations']} third-party), {s['findings']} findings -> {', '.join(written)}"
         )
+
+
+from . import cli_live  # noqa: E402,F401  (registers capture and run)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -46,11 +46,17 @@ class Destination:
     prompt_endpoint: bool = False
     party: str = "unknown"
     seen: list[str] = field(default_factory=list)
-    opaque: bool = False
+    tls_failures: int = 0  # handshakes in which the client refused the proxy's certificate
+    opaque_reason: str | None = None
 
     @property
     def service(self) -> str | None:
         return self.owner.category if self.owner else None
+
+    @property
+    def opaque(self) -> bool:
+        """The client refused every TLS handshake with the proxy (pinning): nothing was seen inside."""
+        return self.tls_failures > 0 and self.exchanges == 0
 
     @property
     def server_countries(self) -> list[str]:
@@ -94,6 +100,13 @@ class Resolver:
             d.ports.append(ex.port)
         if ex.scheme not in d.schemes:
             d.schemes.append(ex.scheme)
+        return d
+
+    def add_opaque(self, host: str, reason: str) -> Destination:
+        """A connection the proxy could not see into, known by its TLS server name."""
+        d = self.get(host.lower().rstrip("."))
+        d.tls_failures += 1
+        d.opaque_reason = reason
         return d
 
     def assign_parties(self, first_party: Iterable[str] = ()) -> None:

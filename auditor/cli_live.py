@@ -1,0 +1,241 @@
+"""Live commands: ``auditor capture`` (a proxy for devices and browsers) and ``auditor run``
+(run a command through the proxy and audit what it sent)."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .cli import UsageFailure, _err, app
+
+DEFAULT_CONFDIR = "~/.mitmproxy"
+
+
+def _summary_line(s: dict[str, Any]) -> str:
+    owner = s["owner"] or "unknown owner"
+    country = s["country"] or "??"
+    if s.get("opaque"):
+        return f"  ! {s['host']}  {owner} ({country})  not inspected: the client refused the proxy's certificate"
+    cats = ", ".join(s["categories"]) or "no personal data yet"
+    return f"  > {s['host']}  {owner} ({country})  {cats}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _parse_listen(listen: str) -> tuple[str, int]:
+    host, colon, port = listen.rpartition(":")
+    if not colon or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise UsageFailure(f"invalid --listen {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8080")
+    return host.strip("[]"), int(port)
+
+
+def _proxy_options(
+    out: Path, formats: str, reveal: bool, first_party: list[str], maps: list[str], block_unmapped: bool = False
+) -> dict[str, Any]:
+    from .live import parse_map
+    from .output import parse_formats
+
+    try:
+        parse_map(maps)
+        parse_formats(formats)
+    except ValueError as e:
+        raise UsageFailure(str(e)) from None
+    return {
+        "audit_dir": str(out),
+        "audit_formats": formats,
+        "audit_reveal": reveal,
+        "audit_first_party": list(first_party),
+        "audit_map": list(maps),
+        "audit_block_unmapped": block_unmapped,
+    }
+
+
+def _print_outputs(out: Path, doc: dict[str, Any], formats: str) -> None:
+    from .output import parse_formats
+    from .renderers import FORMATS
+
+    s = doc["summary"]
+    files = [str(out / "capture.flows")] + [str(out / f"report{FORMATS[f]}") for f in parse_formats(formats)]
+    _err(
+        f"{s['exchanges']} requests, {s['destinations']} destinations "
+        f"({s['third_party_destinations']} third-party), {s['findings']} findings -> {', '.join(files)}"
+    )
+
+
+@app.command()
+def capture(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for capture.flows and the reports.")] = Path("capture"),
+    listen: Annotated[str, typer.Option("--listen", help="Address the proxy listens on (HOST:PORT).")] = "127.0.0.1:8080",
+    mode: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mode",
+            help="Proxy mode (repeatable): regular (default), upstream:http://HOST:PORT, wireguard (for phones), local (where the platform allows).",
+        ),
+    ] = None,
+    confdir: Annotated[str, typer.Option("--confdir", help="Where mitmproxy keeps its CA.")] = DEFAULT_CONFDIR,
+    format: Annotated[str, typer.Option("-f", "--format", help="Report formats: html, json, md.")] = "html,json",
+    reveal: Annotated[bool, typer.Option("--reveal", help="Show personal values unmasked in the reports.")] = False,
+    first_party: Annotated[list[str] | None, typer.Option("--first-party", help="Host, domain or owner of the app itself.")] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", help="HOST=ADDR:PORT: send HOST's connections to ADDR:PORT.")] = None,
+    upstream_insecure: Annotated[bool, typer.Option("--upstream-insecure", help="Accept any upstream certificate.")] = False,
+) -> None:
+    """Run the auditing proxy until Ctrl-C, then write capture.flows, report.html and report.json.
+
+    Point a device or browser at the proxy and trust its CA (shown at start). Example:
+    auditor capture -o session1    (then: curl -x http://127.0.0.1:8080 --cacert ~/.mitmproxy/mitmproxy-ca-cert.pem https://...)
+    """
+    from .live import LiveAuditor
+    from .proxy import EmbeddedProxy, ProxyConfig, ProxyError
+
+    host, port = _parse_listen(listen)
+    modes = list(mode or ["regular"])
+    options = _proxy_options(output, format, reveal, list(first_party or ()), list(map_ or ()))
+    if not _is_loopback(host):
+        _err(
+            f"WARNING: listening on {host or 'all interfaces'}:{port}, not loopback: anyone who can reach "
+            "this machine can use the proxy and read what passes through it"
+        )
+    addon = LiveAuditor(on_update=lambda s: _err(_summary_line(s)))
+    config = ProxyConfig(listen_host=host, listen_port=port, modes=modes, confdir=confdir, ssl_insecure=upstream_insecure, options=options)
+
+    async def _main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        proxy = EmbeddedProxy(config, [addon])
+        try:
+            await proxy.start()
+        except ProxyError as e:
+            await proxy.stop()
+            raise UsageFailure(str(e)) from None
+        _err(f"auditing proxy on {proxy.url} ({', '.join(modes)} mode); Ctrl-C writes the reports")
+        _err(f"  CA certificate to trust: {proxy.ca_file}")
+        _err(f"  browser or device: set the HTTP and HTTPS proxy to {proxy.host}:{proxy.port}, then open http://mitm.it to install the CA")
+        _err(f"  command line: HTTPS_PROXY={proxy.url} SSL_CERT_FILE={proxy.ca_file} your-command (or: auditor run -- your-command)")
+        for inst in proxy.master.addons.get("proxyserver").servers if proxy.master else ():
+            conf = getattr(inst, "client_conf", None)
+            if callable(conf) and conf():
+                _err("  WireGuard client configuration (import it in the WireGuard app):\n" + conf())
+        try:
+            await stop.wait()
+        finally:
+            _err("stopping; writing the capture and the reports")
+            await proxy.stop()
+
+    try:
+        asyncio.run(_main())
+    except KeyboardInterrupt:
+        pass
+    doc = addon.finish()
+    _print_outputs(output, doc, format)
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
+def run(
+    command: Annotated[list[str], typer.Argument(help="The command to run through the proxy, after --.", show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for capture.flows and the reports.")] = Path("audit"),
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="HOST=ADDR:PORT: send HOST's connections to a local address; the capture keeps HOST (repeatable)."),
+    ] = None,
+    upstream_insecure: Annotated[bool, typer.Option("--upstream-insecure", help="Accept the test backend's self-signed certificate.")] = False,
+    block_unmapped: Annotated[
+        bool, typer.Option("--block-unmapped", help="Refuse connections to hosts not named by --map (nothing leaves the machine).")
+    ] = False,
+    replay: Annotated[Path | None, typer.Option("--replay", help="Answer from a saved capture (server replay) instead of real servers.")] = None,
+    policy: Annotated[Path | None, typer.Option("--policy", help="Policy file: exit 1 on violations when the command passed.")] = None,
+    format: Annotated[str, typer.Option("-f", "--format", help="Report formats: html, json, md.")] = "html,json",
+    reveal: Annotated[bool, typer.Option("--reveal", help="Show personal values unmasked in the reports.")] = False,
+    first_party: Annotated[list[str] | None, typer.Option("--first-party", help="Host, domain or owner of the app itself.")] = None,
+    confdir: Annotated[str, typer.Option("--confdir", help="Where mitmproxy keeps its CA.")] = DEFAULT_CONFDIR,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
+) -> None:
+    """Run CMD through the auditing proxy, then write DIR/capture.flows, DIR/report.html, DIR/report.json.
+
+    CMD gets HTTP_PROXY, HTTPS_PROXY, ALL_PROXY (and lowercase) and the proxy's CA in SSL_CERT_FILE,
+    REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and NODE_EXTRA_CA_CERTS. The exit status is CMD's, or 1 if CMD
+    passed and the policy found violations. Example:
+
+    auditor run -o out --map api.openai.com=127.0.0.1:8443 --upstream-insecure -- python my_test.py
+    """
+    from .live import LiveAuditor
+    from .proxy import ProxyConfig, ProxyError, ProxyThread, client_env
+
+    if not command:
+        raise UsageFailure("no command given: auditor run [OPTIONS] -- CMD ARGS...")
+    exe = shutil.which(command[0])
+    if exe is None:
+        raise UsageFailure(f"command not found: {command[0]}")
+    if replay is not None and not replay.is_file():
+        raise UsageFailure(f"{replay}: no such file (--replay)")
+    rules = _load_policy(policy) if policy is not None else None
+    options = _proxy_options(output, format, reveal, list(first_party or ()), list(map_ or ()), block_unmapped)
+    addon = LiveAuditor()
+    config = ProxyConfig(
+        confdir=confdir,
+        ssl_insecure=upstream_insecure,
+        replay=[str(replay)] if replay else (),
+        options=options,
+    )
+    runner = ProxyThread(config, [addon])
+    try:
+        proxy = runner.start()
+    except ProxyError as e:
+        raise UsageFailure(str(e)) from None
+    env = dict(os.environ)
+    env.update(client_env(proxy.url, proxy.ca_file))
+    if not quiet:
+        _err(f"running {' '.join(command)} through {proxy.url}")
+    try:
+        status = subprocess.call([exe, *command[1:]], env=env)
+    except KeyboardInterrupt:
+        status = 130
+    except OSError as e:
+        runner.stop()
+        raise UsageFailure(f"cannot run {command[0]}: {e.strerror or e}") from None
+    runner.stop()
+    doc = addon.finish()
+    if not quiet:
+        _print_outputs(output, doc, format)
+    if status == 0 and rules is not None:
+        status = _apply_policy(rules, doc, quiet)
+    raise typer.Exit(status if status >= 0 else 128 - status)
+
+
+def _load_policy(path: Path) -> Any:
+    try:
+        from . import policy as policy_mod
+    except ImportError:
+        raise UsageFailure("--policy needs the policy module, which this installation lacks") from None
+    try:
+        return policy_mod.load_policy(path)
+    except (OSError, ValueError) as e:
+        raise UsageFailure(str(e)) from None
+
+
+def _apply_policy(rules: Any, doc: dict[str, Any], quiet: bool) -> int:
+    from . import policy as policy_mod
+
+    result = policy_mod.evaluate(rules, doc)
+    if not quiet:
+        for line in policy_mod.format_violations(result):
+            sys.stderr.write(line + "\n")
+    return 1 if policy_mod.failed(result) else 0

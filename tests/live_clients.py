@@ -1,0 +1,90 @@
+"""Client programs run through ``auditor run`` in the live tests. Each uses only the proxy
+settings and CA that ``auditor run`` puts in its environment."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+
+
+def openai_stream() -> None:
+    """Streamed chat completion with the openai SDK; prints chunk arrival times as JSON."""
+    import openai
+
+    client = openai.OpenAI(base_url="https://api.deepseek.com/v1", api_key="sk-5f1e0c9a3b7d4e2f8a6c1b0d9e7f3a2c")
+    times = []
+    text = []
+    stream = client.chat.completions.create(
+        model="deepseek-chat",
+        messages=[
+            {"role": "system", "content": "You are a helpful assistant that writes concise replies."},
+            {"role": "user", "content": "My email is jane.doe@example.org, remind me of my GP appointment."},
+        ],
+        stream=True,
+    )
+    for chunk in stream:
+        times.append(time.monotonic())
+        if chunk.choices and chunk.choices[0].delta.content:
+            text.append(chunk.choices[0].delta.content)
+    print(json.dumps({"chunks": len(times), "spread": times[-1] - times[0], "text": "".join(text)}))
+
+
+def websocket_chat() -> None:
+    """A Copilot-style WebSocket chat with aiohttp (proxy from the environment)."""
+    import aiohttp
+
+    import ssl
+
+    async def main() -> None:
+        # aiohttp takes no proxy from the environment for wss://, so pass what auditor run set.
+        tls = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(
+                "wss://copilot.microsoft.com/c/api/chat?api-version=2", proxy=os.environ["HTTPS_PROXY"], ssl=tls
+            ) as ws:
+                await ws.send_str(json.dumps({"event": "setOptions", "supportedFeatures": []}))
+                await ws.send_str(
+                    json.dumps(
+                        {
+                            "event": "send",
+                            "conversationId": "Hk3nP9qR2sT5vW8xY1zA4bC7",
+                            "content": [{"type": "text", "text": "Plan my week around my chemotherapy sessions"}],
+                            "mode": "chat",
+                        }
+                    )
+                )
+                received = 0
+                async for msg in ws:
+                    received += 1
+                    if json.loads(msg.data).get("event") == "done":
+                        break
+                print(json.dumps({"received": received}))
+
+    asyncio.run(main())
+
+
+def chromium_page() -> None:
+    """Headless Chromium (Debian's package) loads the chat web app through the proxy."""
+    from playwright.sync_api import sync_playwright
+
+    proxy = os.environ["HTTPS_PROXY"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            proxy={"server": proxy},
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
+                  "--disable-features=OptimizationHints,MediaRouter,Translate", "--disable-default-apps"],
+        )
+        page = browser.new_context(ignore_https_errors=True).new_page()
+        page.goto("https://chat.deepseek.com/")
+        page.wait_for_function("document.title === 'done'", timeout=20000)
+        print(json.dumps({"answer": page.inner_text("#answer")}))
+        browser.close()
+
+
+if __name__ == "__main__":
+    {"openai": openai_stream, "websocket": websocket_chat, "chromium": chromium_page}[sys.argv[1]]()

@@ -1,0 +1,151 @@
+"""Live capture with real clients, through the real proxy, over real TLS, all on loopback.
+
+The fake backend (fixtures/record.py) answers for the real hostnames; ``auditor run --map``
+sends each hostname's connections to it while the capture keeps the real names.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from auditor.audit import audit_paths
+from conftest import ROOT, need
+
+pytestmark = pytest.mark.slow
+
+CLIENTS = str(ROOT / "tests" / "live_clients.py")
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    sys.path.insert(0, str(ROOT))
+    from fixtures.record import BackendThread
+
+    with BackendThread(tmp_path_factory.mktemp("backend")) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def confdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mitmproxy-conf")
+
+
+def run(tmp: Path, confdir: Path, backend: object | None, *cmd: str, extra: tuple[str, ...] = ()) -> tuple[subprocess.CompletedProcess[str], dict]:
+    maps = [a for m in (backend.maps() if backend else []) for a in ("--map", m)]
+    p = subprocess.run(
+        [sys.executable, "-m", "auditor", "run", "-o", str(tmp), "--confdir", str(confdir), "--upstream-insecure", "--block-unmapped", *maps, *extra, "--", *cmd],
+        capture_output=True, text=True, timeout=120,
+    )
+    doc = json.loads((tmp / "report.json").read_text()) if (tmp / "report.json").exists() else {}
+    return p, doc
+
+
+def dests(doc: dict) -> dict[str, dict]:
+    return {d["host"]: d for d in doc["destinations"]}
+
+
+def same_as_offline(doc: dict, capture: Path) -> None:
+    """The live findings equal those of auditing the saved capture afterwards."""
+    offline = audit_paths([capture])
+    key = lambda d: [(f["flow"]["index"], f["host"], f["category"], f["location"], f["value_sha256"]) for f in d["findings"]]
+    assert key(doc) == key(offline)
+    # Opaque destinations (TLS refused by the client) exist only live: nothing of them is in the capture.
+    assert [(d["host"], d["data_categories"]) for d in doc["destinations"] if not d["opaque"]] == [
+        (d["host"], d["data_categories"]) for d in offline["destinations"]
+    ]
+
+
+def test_curl_login_through_auditor_run(tmp_path: Path, confdir: Path, backend: object) -> None:
+    need(shutil.which("curl") is not None, "curl is not installed")
+    body = json.dumps({"email": "jane.doe@example.org", "password": "Synthetic-Passw0rd!", "device_id": "x"})
+    p, doc = run(tmp_path, confdir, backend, "curl", "-sS", "-f", "-H", "content-type: application/json",
+                 "--data", body, "https://chat.deepseek.com/api/v0/users/login")
+    assert p.returncode == 0, p.stderr
+    assert '"token"' in p.stdout or "token" in p.stdout
+    chat = dests(doc)["chat.deepseek.com"]
+    assert chat["data_categories"] == ["credential", "email"]
+    assert chat["server_ips"] == ["127.0.0.1"] and chat["owner"]["country"] == "CN"
+    assert (tmp_path / "capture.flows").stat().st_mode & 0o777 == 0o600
+    same_as_offline(doc, tmp_path / "capture.flows")
+
+
+def test_openai_sdk_streams_through_the_proxy(tmp_path: Path, confdir: Path, backend: object) -> None:
+    p, doc = run(tmp_path, confdir, backend, sys.executable, CLIENTS, "openai")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["chunks"] >= 4 and out["text"]
+    assert out["spread"] > 0.25, "the SSE answer was buffered by the proxy instead of streamed"
+    api = dests(doc)["api.deepseek.com"]
+    assert {"prompt", "email", "credential"} <= set(api["data_categories"])
+    prompts = [f for f in doc["findings"] if f["category"] == "prompt"]
+    assert [f["location"]["path"] for f in prompts] == ["messages[1].content"]
+    # the streamed body was still recorded
+    offline = audit_paths([tmp_path / "capture.flows"])
+    assert offline["summary"]["exchanges"] == 1
+    same_as_offline(doc, tmp_path / "capture.flows")
+
+
+def test_websocket_chat_message_by_message(tmp_path: Path, confdir: Path, backend: object) -> None:
+    p, doc = run(tmp_path, confdir, backend, sys.executable, CLIENTS, "websocket")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout.strip().splitlines()[-1])["received"] >= 2
+    prompts = [(f["host"], f["location"]["part"], f["location"]["path"]) for f in doc["findings"] if f["category"] == "prompt"]
+    assert prompts == [("copilot.microsoft.com", "websocket.client", "[1].content[0].text")]
+    same_as_offline(doc, tmp_path / "capture.flows")
+
+
+def test_chromium_web_app_and_its_tracker(tmp_path: Path, confdir: Path, backend: object) -> None:
+    need(Path("/usr/bin/chromium").exists(), "Debian's chromium is not installed (apt-get install chromium)")
+    p, doc = run(tmp_path, confdir, backend, sys.executable, CLIENTS, "chromium")
+    assert p.returncode == 0, p.stderr
+    d = dests(doc)
+    assert "prompt" in d["chat.deepseek.com"]["data_categories"]
+    assert d["chat.deepseek.com"]["party"] == "first"
+    tracker = d["mcs.volceapplog.com"]
+    assert "prompt" in tracker["data_categories"] and tracker["party"] == "third"
+    paths = [f["location"]["path"] for f in doc["findings"] if f["host"] == "mcs.volceapplog.com" and f["category"] == "prompt"]
+    assert paths == ["event_v3[0].params.prompt_text"]
+    same_as_offline(doc, tmp_path / "capture.flows")
+
+
+def test_exit_status_is_the_commands(tmp_path: Path, confdir: Path) -> None:
+    p, doc = run(tmp_path, confdir, None, "sh", "-c", "exit 3")
+    assert p.returncode == 3
+    assert doc["summary"]["exchanges"] == 0
+
+
+def test_unknown_command_is_one_line(tmp_path: Path, confdir: Path) -> None:
+    p, _ = run(tmp_path, confdir, None, "no-such-command-xyz")
+    assert p.returncode == 2 and p.stderr.strip() == "auditor: error: command not found: no-such-command-xyz"
+
+
+def test_replay_answers_without_a_backend(tmp_path: Path, confdir: Path, backend: object) -> None:
+    need(shutil.which("curl") is not None, "curl is not installed")
+    first = tmp_path / "first"
+    body = json.dumps({"email": "jane.doe@example.org", "password": "Synthetic-Passw0rd!"})
+    cmd = ("curl", "-sS", "-f", "-H", "content-type: application/json", "--data", body, "https://chat.deepseek.com/api/v0/users/login")
+    p1, _ = run(first, confdir, backend, *cmd)
+    assert p1.returncode == 0, p1.stderr
+    second = tmp_path / "second"
+    p2, doc = run(second, confdir, None, *cmd, extra=("--replay", str(first / "capture.flows")))
+    assert p2.returncode == 0, p2.stderr
+    assert p2.stdout == p1.stdout  # answered from the saved capture
+    assert dests(doc)["chat.deepseek.com"]["data_categories"] == ["credential", "email"]
+
+
+def test_pinned_client_is_an_opaque_destination(tmp_path: Path, confdir: Path, backend: object) -> None:
+    need(shutil.which("curl") is not None, "curl is not installed")
+    # A client that trusts only its own CA (as a pinning app does) refuses the proxy's certificate.
+    p, doc = run(tmp_path, confdir, backend, "curl", "-sS", "--cacert", str(ROOT / "tests" / "data" / "other-ca.pem"),
+                 "https://events.statsigapi.net/v1/rgstr")
+    assert p.returncode != 0
+    statsig = dests(doc)["events.statsigapi.net"]
+    assert statsig["opaque"] is True and statsig["exchanges"] == 0
+    assert "certificate" in statsig["opaque_reason"] or "trust" in statsig["opaque_reason"]
