@@ -1,0 +1,160 @@
+"""The addon as mitmproxy users load it: ``mitmdump -s addons/privacy_audit.py``, and its hooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mitmproxy.test import taddons, tflow
+
+from auditor.live import LiveAuditor, parse_map
+from conftest import ROOT, need
+
+ADDON = ROOT / "addons" / "privacy_audit.py"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    sys.path.insert(0, str(ROOT))
+    from fixtures.record import BackendThread
+
+    with BackendThread(tmp_path_factory.mktemp("backend")) as b:
+        yield b
+
+
+@pytest.mark.slow
+def test_mitmdump_loads_the_addon_and_writes_reports(tmp_path: Path, backend: object) -> None:
+    need(shutil.which("curl") is not None, "curl is not installed")
+    mitmdump = Path(sys.executable).with_name("mitmdump")
+    port = _free_port()
+    out = tmp_path / "out"
+    args = [str(mitmdump), "-q", "-s", str(ADDON), "--listen-host", "127.0.0.1", "--listen-port", str(port),
+            "--set", f"confdir={tmp_path / 'conf'}", "--set", f"audit_dir={out}", "--set", "ssl_insecure=true",
+            "--set", "connection_strategy=lazy", "--set", "audit_block_unmapped=true", "--set", "audit_formats=html,json,md"]
+    for m in backend.maps():
+        args += ["--set", f"audit_map={m}"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        ca = tmp_path / "conf" / "mitmproxy-ca-cert.pem"
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                if ca.exists():
+                    break
+            except OSError:
+                time.sleep(0.1)
+        body = json.dumps({"email": "jane.doe@example.org", "password": "Synthetic-Passw0rd!"})
+        r = subprocess.run(["curl", "-sS", "-f", "-x", f"http://127.0.0.1:{port}", "--cacert", str(ca),
+                            "-H", "content-type: application/json", "--data", body,
+                            "https://chat.deepseek.com/api/v0/users/login"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    doc = json.loads((out / "report.json").read_text())
+    chat = {d["host"]: d for d in doc["destinations"]}["chat.deepseek.com"]
+    assert chat["data_categories"] == ["credential", "email"]
+    assert (out / "report.html").exists() and (out / "report.md").exists() and (out / "capture.flows").exists()
+
+
+def _flow(body: dict) -> object:
+    f = tflow.tflow(resp=True)
+    f.request.host = "mcs.volceapplog.com"
+    f.request.headers["host"] = "mcs.volceapplog.com"
+    f.request.method = "POST"
+    f.request.content = json.dumps(body).encode()
+    return f
+
+
+def test_flows_are_marked_and_commented() -> None:
+    addon = LiveAuditor()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon)
+        f = _flow({"prompt_text": "How do I renew my passport?", "email": "jane.doe@example.org"})
+        clean = _flow({"n": 1})
+        addon.response(f)
+        addon.response(clean)
+        addon.drain()
+        assert f.marked == ":warning:"
+        assert f.comment == "auditor: email, prompt -> mcs.volceapplog.com (CN)"
+        assert clean.marked == "" and clean.comment == ""
+        doc = addon.finish()
+    assert doc["summary"]["exchanges"] == 2
+
+
+def test_analysis_errors_leave_the_flow_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
+    addon = LiveAuditor()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon)
+
+        def boom(*a: object, **k: object) -> None:
+            raise RuntimeError("broken classifier")
+
+        monkeypatch.setattr(addon.auditor, "add_exchange", boom)
+        f = _flow({"email": "jane.doe@example.org"})
+        before = f.get_state()
+        addon.response(f)
+        addon.drain()
+        assert addon.errors == 1
+        assert f.get_state() == before
+
+
+def test_sse_responses_are_streamed() -> None:
+    addon = LiveAuditor()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon)
+        f = tflow.tflow(resp=True)
+        f.response.headers["content-type"] = "text/event-stream; charset=utf-8"
+        addon.responseheaders(f)
+        assert f.response.stream is True  # (that the body is still recorded is tested live)
+        tctx.configure(addon, audit_stream_sse=False)
+        g = tflow.tflow(resp=True)
+        g.response.headers["content-type"] = "text/event-stream"
+        addon.responseheaders(g)
+        assert not g.response.stream
+
+
+def test_map_and_block_unmapped() -> None:
+    assert parse_map(["api.openai.com=127.0.0.1:8443", "h=[::1]:9"]) == {
+        "api.openai.com": ("127.0.0.1", 8443),
+        "h": ("::1", 9),
+    }
+    for bad in ("nohost", "h=1.2.3.4", "h=1.2.3.4:0", "=1.2.3.4:5", "h=1.2.3.4:x"):
+        with pytest.raises(ValueError, match="expected HOST=ADDR:PORT"):
+            parse_map([bad])
+    addon = LiveAuditor()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, audit_map=["a.example=127.0.0.1:9"], audit_block_unmapped=True)
+
+        class Server:
+            def __init__(self, host: str) -> None:
+                self.address = (host, 443)
+                self.error = None
+
+        class Data:
+            def __init__(self, host: str) -> None:
+                self.server = Server(host)
+
+        mapped, other = Data("a.example"), Data("b.example")
+        addon.server_connect(mapped)
+        addon.server_connect(other)
+        assert mapped.server.address == ("127.0.0.1", 9) and mapped.server.error is None
+        assert other.server.address == ("b.example", 443) and "refused" in other.server.error
