@@ -1,4 +1,5 @@
-# make demo: audit the bundled capture into demo/report.html (and .json, .md)
+# make demo: a live demo: a local fake AI-chat backend and trackers, a scripted client through
+#            the auditing proxy, and demo/report.html (and .json, .md, capture.flows)
 # make test: run the test suite
 # Both create .venv (Python 3.12 or newer) and install the project into it on first use.
 
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench clean fixtures
+.PHONY: demo demo-offline test bench clean fixtures
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 or newer is needed (none of python3.13, python3.12, python3 is)" >&2; exit 1; }
@@ -18,8 +19,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/auditor report fixtures/ai-chat-session.flows -o demo/report --format html,json,md
-	@echo "Open demo/report.html in a browser."
+	$(PY) fixtures/demo.py --out demo
+	@echo "Open demo/report.html in a browser. The same analysis of the bundled capture: make demo-offline"
+
+demo-offline: $(STAMP)
+	$(VENV)/bin/auditor report fixtures/ai-chat-session.flows -o demo/offline --format html,json,md
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)

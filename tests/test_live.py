@@ -149,3 +149,17 @@ def test_pinned_client_is_an_opaque_destination(tmp_path: Path, confdir: Path, b
     statsig = dests(doc)["events.statsigapi.net"]
     assert statsig["opaque"] is True and statsig["exchanges"] == 0
     assert "certificate" in statsig["opaque_reason"] or "trust" in statsig["opaque_reason"]
+
+
+def test_live_demo_finds_what_the_bundled_capture_holds(tmp_path: Path) -> None:
+    """make demo: the scripted session through auditor run gives the same destinations and
+    data categories as auditing the committed recording of the same session."""
+    p = subprocess.run([sys.executable, str(ROOT / "fixtures" / "demo.py"), "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stderr
+    live = json.loads((tmp_path / "report.json").read_text())
+    bundled = audit_paths([ROOT / "fixtures" / "ai-chat-session.flows"])
+    view = lambda d: sorted((x["host"], x["party"], tuple(x["data_categories"])) for x in d["destinations"])
+    assert view(live) == view(bundled)
+    assert live["summary"]["exchanges"] == bundled["summary"]["exchanges"]
+    assert (tmp_path / "report.md").exists() and (tmp_path / "report.html").exists()
