@@ -43,11 +43,12 @@ class Auditor:
     captures: list[CaptureInfo] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
 
-    def add_exchange(self, ex: Exchange) -> list[Finding]:
-        """Analyse one exchange; return its findings (raw values)."""
+    def add_exchange(self, ex: Exchange, via: str = "proxy") -> list[Finding]:
+        """Analyse one exchange; return its findings (raw values). ``via``: "proxy" for
+        proxy captures, "http" for cleartext HTTP read from a network capture."""
         fields = walk_exchange(ex)
         found = classify(ex, fields)
-        dest = self.resolver.add_exchange(ex)
+        dest = self.resolver.add_exchange(ex, via)
         if found:
             secrets = [f.value for f in found]
             url = ex.url if self.options.reveal else mask_url(ex.url, secrets)
@@ -74,11 +75,14 @@ class Auditor:
 
     def add_capture(self, cap: Capture, progress: Progress | None = None) -> None:
         self.captures.append(cap.info)
+        via = "http" if cap.info.format == "pcap" else "proxy"
+        for nd in cap.network:
+            self.resolver.add_network(nd)
         decode_errors = 0
         for ex in cap.exchanges:
             if ex.body_errors:
                 decode_errors += 1
-            self.add_exchange(ex)
+            self.add_exchange(ex, via)
             if progress is not None:
                 progress(1)
         if decode_errors:
@@ -111,9 +115,10 @@ class Auditor:
                 "countries": dict(sorted(countries.items())),
                 "third_party_destinations": sum(1 for d in dests if d.party == "third"),
                 "cleartext_destinations": sum(1 for d in dests if d.cleartext),
+                "bypassed_proxy_destinations": sum(1 for d in dests if self.resolver.bypassed_proxy(d)),
             },
             "findings": self.findings,
-            "destinations": [_destination(d) for d in dests],
+            "destinations": [_destination(d, self.resolver.bypassed_proxy(d)) for d in dests],
         }
 
 
@@ -121,7 +126,7 @@ def _country(d: Destination) -> str | None:
     return d.owner.country if d.owner and d.owner.country else None
 
 
-def _destination(d: Destination) -> dict[str, Any]:
+def _destination(d: Destination, bypassed_proxy: bool) -> dict[str, Any]:
     owner = None
     if d.owner:
         owner = {
@@ -149,6 +154,10 @@ def _destination(d: Destination) -> dict[str, Any]:
         "opaque": d.opaque,
         "opaque_reason": d.opaque_reason,
         "tls_failures": d.tls_failures,
+        "seen": list(d.seen),
+        "bytes_out": d.bytes_out,
+        "bytes_in": d.bytes_in,
+        "bypassed_proxy": bypassed_proxy,
     }
 
 

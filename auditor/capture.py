@@ -139,17 +139,16 @@ def open_capture(path: str | Path, capture: int = 0, warn: Warn | None = None) -
     info = CaptureInfo(path=name, format=fmt, warnings=warnings)
 
     if fmt == "pcap":
-        try:
-            from . import pcap
-        except ImportError:
-            raise CaptureError(f"{name}: pcap captures are not supported by this installation") from None
-        try:
-            result = pcap.read_pcap(path, capture=capture, warn=_warn)
-        except ValueError as e:
-            raise CaptureError(f"{name}: {e}") from None
-        info.exchanges = len(result.exchanges)
-        return Capture(info=info, exchanges=iter(result.exchanges), network=list(result.destinations))
+        return _open_pcap(path, name, info, capture, _warn)
 
+    if fmt == "gzip":
+        with gzip.open(path, "rb") as g:
+            try:
+                inner_head = g.read(64)
+            except (OSError, EOFError, zlib.error) as e:
+                raise CaptureError(f"{name}: compressed capture is damaged ({e})") from None
+        if detect_format(inner_head) == "pcap":
+            return _open_pcap(path, name, info, capture, _warn)
     if fmt in ("gzip", "zlib"):
         data = _decompress(path.read_bytes(), fmt, name)
         inner = detect_format(data[:64])
@@ -163,6 +162,20 @@ def open_capture(path: str | Path, capture: int = 0, warn: Warn | None = None) -
             yield from _checked(buf, fmt, info, capture, _warn, name)
 
     return Capture(info=info, exchanges=_from_file())
+
+
+def _open_pcap(path: Path, name: str, info: CaptureInfo, capture: int, warn: Warn) -> Capture:
+    from . import pcap
+
+    info.format = "pcap"
+    try:
+        result = pcap.read_pcap(path, capture=capture, warn=warn)
+    except ValueError as e:
+        raise CaptureError(f"{name}: {e}") from None
+    except OSError as e:
+        raise CaptureError(f"{name}: cannot read ({e.strerror or e})") from None
+    info.exchanges = len(result.exchanges)
+    return Capture(info=info, exchanges=iter(result.exchanges), network=list(result.destinations))
 
 
 def _checked(buf: bytes, fmt: str, info: CaptureInfo, capture: int, warn: Warn, name: str) -> Iterator[Exchange]:

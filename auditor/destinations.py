@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import geo, owners
 from .models import Exchange, Owner
@@ -27,6 +28,12 @@ THIRD_PARTY_SERVICES = frozenset(
 )
 
 
+# How a destination may appear in a network capture; all but "dns" mean traffic went there.
+NETWORK_SEEN = frozenset({"dns", "sni", "quic", "http", "ip"})
+TRAFFIC_SEEN = frozenset({"sni", "quic", "http", "ip"})
+DNS_PORTS = frozenset({53, 5353})
+
+
 @dataclass
 class Destination:
     """Everything learned about one host over a capture."""
@@ -45,7 +52,9 @@ class Destination:
     data_categories: dict[str, int] = field(default_factory=dict)
     prompt_endpoint: bool = False
     party: str = "unknown"
-    seen: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)  # "proxy" and, from pcaps, dns/sni/quic/http/ip
+    bytes_out: int = 0  # from network captures: payload bytes client -> server
+    bytes_in: int = 0
     tls_failures: int = 0  # handshakes in which the client refused the proxy's certificate
     opaque_reason: str | None = None
 
@@ -89,8 +98,10 @@ class Resolver:
             self.by_host[host] = d
         return d
 
-    def add_exchange(self, ex: Exchange) -> Destination:
+    def add_exchange(self, ex: Exchange, via: str = "proxy") -> Destination:
         d = self.get(ex.host)
+        if via not in d.seen:
+            d.seen.append(via)
         d.exchanges += 1
         if ex.cleartext:
             d.cleartext = True
@@ -101,6 +112,34 @@ class Resolver:
         if ex.scheme not in d.schemes:
             d.schemes.append(ex.scheme)
         return d
+
+    def add_network(self, nd: Any) -> Destination:
+        """Merge a destination seen in a network capture (``auditor.pcap.NetworkDestination``)."""
+        d = self.get(nd.host.lower().rstrip("."))
+        for how in nd.seen:
+            if how not in d.seen:
+                d.seen.append(how)
+        for ip in nd.ips:
+            if ip not in d.server_ips:
+                d.server_ips.append(ip)
+        for port in nd.ports:
+            if port not in d.ports:
+                d.ports.append(port)
+        d.bytes_out += nd.bytes_out
+        d.bytes_in += nd.bytes_in
+        return d
+
+    @property
+    def bypass_check(self) -> bool:
+        """True when both proxy and network captures were audited, so bypass can be judged."""
+        kinds = {how for d in self.by_host.values() for how in d.seen}
+        return "proxy" in kinds and bool(kinds & NETWORK_SEEN)
+
+    def bypassed_proxy(self, d: Destination) -> bool:
+        """Seen on the network but never through the proxy (only meaningful with both captures)."""
+        if not self.bypass_check or "proxy" in d.seen or not set(d.seen) & TRAFFIC_SEEN:
+            return False
+        return not (d.ports and set(d.ports) <= DNS_PORTS)  # name lookups never go through a proxy
 
     def add_opaque(self, host: str, reason: str) -> Destination:
         """A connection the proxy could not see into, known by its TLS server name."""

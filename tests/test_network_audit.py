@@ -1,0 +1,93 @@
+"""Network captures in the audit: destinations seen on the wire, cleartext HTTP findings, and
+correlation with a proxy capture of the same session (what bypassed the proxy)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scapy.layers.dns import DNS, DNSQR, DNSRR
+
+from auditor.audit import audit_paths
+from conftest import FIXTURES
+from test_pcap import CLIENT, Conn, client_hello, quic_initials, udp, write
+
+CHAT_IP, BYPASS_IP, QUIC_IP, UMENG_IP = "203.0.113.10", "203.0.113.20", "203.0.113.30", "203.0.113.40"
+
+
+@pytest.fixture
+def session_pcap(tmp_path: Path) -> Path:
+    dns = [
+        udp(CLIENT, "192.0.2.53", 53001, 53, DNS(id=1, rd=1, qd=DNSQR(qname="chat.deepseek.com"))),
+        udp("192.0.2.53", CLIENT, 53, 53001, DNS(id=1, qr=1, qd=DNSQR(qname="chat.deepseek.com"),
+                                               an=[DNSRR(rrname="chat.deepseek.com", type="A", rdata=CHAT_IP)])),
+    ]
+    chat = Conn(server=CHAT_IP, cport=41000)
+    pinned = Conn(server=BYPASS_IP, cport=41001)
+    hello = client_hello("log.byteoversea.com", big=True)
+    umeng = Conn(server=UMENG_IP, sport=80, cport=41002)
+    form = b"appkey=x&email=jane.doe%40example.org&device_model=Pixel+8"
+    request = (b"POST /app_logs HTTP/1.1\r\nHost: alog.umeng.com\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+               b"Content-Length: " + str(len(form)).encode() + b"\r\n\r\n" + form)
+    packets = [
+        *dns,
+        *chat.handshake(), chat.c(client_hello("chat.deepseek.com")), chat.s(b"\x16\x03\x03\x00\x04abcd"),
+        *pinned.handshake(), pinned.c(hello[:1000]), pinned.c(hello[1000:]),
+        *[udp(CLIENT, QUIC_IP, 50000, 443, d) for d in quic_initials("www.googleapis.com")],
+        *umeng.handshake(), umeng.c(request), umeng.s(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), *umeng.close(),
+    ]
+    return write(tmp_path / "session.pcap", packets)
+
+
+def _by_host(doc: dict) -> dict[str, dict]:
+    return {d["host"]: d for d in doc["destinations"]}
+
+
+def test_pcap_alone(session_pcap: Path) -> None:
+    doc = audit_paths([session_pcap])
+    d = _by_host(doc)
+    assert doc["captures"][0]["format"] == "pcap" and doc["captures"][0]["exchanges"] == 1
+    assert d["chat.deepseek.com"]["seen"] == ["dns", "sni"] and d["chat.deepseek.com"]["server_ips"] == [CHAT_IP]
+    assert d["log.byteoversea.com"]["seen"] == ["sni"]
+    assert d["www.googleapis.com"]["seen"] == ["quic"]
+    umeng = d["alog.umeng.com"]
+    assert umeng["seen"] == ["http"]
+    assert umeng["cleartext"] is True and umeng["data_categories"] == ["email"]
+    assert umeng["bytes_out"] > 0 and umeng["bytes_in"] > 0
+    assert not any(x["bypassed_proxy"] for x in doc["destinations"])  # no proxy capture to compare with
+    (f,) = doc["findings"]
+    assert (f["host"], f["category"], f["location"]["part"], f["location"]["path"]) == ("alog.umeng.com", "email", "request.body", "email")
+
+
+def test_correlation_with_the_proxy_capture(session_pcap: Path) -> None:
+    doc = audit_paths([FIXTURES / "ai-chat-session.flows", session_pcap])
+    d = _by_host(doc)
+    assert d["chat.deepseek.com"]["seen"] == ["proxy", "dns", "sni"] and not d["chat.deepseek.com"]["bypassed_proxy"]
+    assert d["alog.umeng.com"]["seen"] == ["proxy", "http"] and not d["alog.umeng.com"]["bypassed_proxy"]
+    assert d["log.byteoversea.com"]["bypassed_proxy"] is True
+    assert d["www.googleapis.com"]["bypassed_proxy"] is True
+    assert d["192.0.2.53"]["seen"] == ["ip"] and d["192.0.2.53"]["bypassed_proxy"] is False  # the DNS resolver
+    assert {h for h, x in d.items() if x["bypassed_proxy"]} == {"log.byteoversea.com", "www.googleapis.com"}
+    assert doc["summary"]["bypassed_proxy_destinations"] == 2
+
+
+def test_report_command_shows_the_bypass(session_pcap: Path, tmp_path: Path) -> None:
+    p = subprocess.run([sys.executable, "-m", "auditor", "report", str(FIXTURES / "ai-chat-session.flows"), str(session_pcap),
+                        "-o", str(tmp_path / "r"), "-f", "html,json,md"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    html = (tmp_path / "r.html").read_text()
+    assert "bypassed the proxy" in html and "seen: sni" in html
+    assert "bypassed the proxy" in (tmp_path / "r.md").read_text()
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["bypassed_proxy_destinations"] >= 2
+
+
+def test_gzipped_pcap(session_pcap: Path, tmp_path: Path) -> None:
+    import gzip
+
+    gz = tmp_path / "s.pcap.gz"
+    gz.write_bytes(gzip.compress(session_pcap.read_bytes()))
+    doc = audit_paths([gz])
+    assert doc["captures"][0]["format"] == "pcap" and "alog.umeng.com" in _by_host(doc)
