@@ -79,8 +79,8 @@ def _inflate(data: bytes, wbits: int, limit: int, name: str, multi_member: bool)
             return bytes(out), over_limit_message(limit)
         if decomp.eof:
             start = pos - len(decomp.unused_data)  # where the bytes after this stream begin
-            if data.count(b"\0", start) == end - start:  # nothing left, or only zero padding
-                return bytes(out), None
+            if start >= end or (data[start] == 0 and data.count(b"\0", start) == end - start):
+                return bytes(out), None  # nothing left, or only zero padding
             if not multi_member or data[start : start + 2] != b"\x1f\x8b":
                 return bytes(out), f"trailing data after {name} stream"
             decomp = zlib.decompressobj(wbits)

@@ -90,6 +90,14 @@ def test_gzip_multiple_members_and_zero_padding() -> None:
     assert decode_body(encoded, "gzip") == (b"first second", None)
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "zstd"])
+def test_many_tiny_members_decode_in_linear_time(encoding: str) -> None:
+    encoded = ENCODERS[encoding](b"ab") * 100_000
+    start = time.perf_counter()
+    assert decode_body(encoded, encoding) == (b"ab" * 100_000, None)
+    assert time.perf_counter() - start < 2.0
+
+
 def test_gzip_label_on_zlib_stream() -> None:
     assert decode_body(zlib.compress(PAYLOAD), "gzip") == (PAYLOAD, None)
 
