@@ -10,22 +10,7 @@ from . import geo, owners
 from .models import Exchange, Owner
 
 # Service categories that are third parties to the app whenever their owner is not the app's.
-THIRD_PARTY_SERVICES = frozenset(
-    {
-        "analytics",
-        "advertising",
-        "attribution",
-        "crash_reporting",
-        "session_replay",
-        "customer_support",
-        "feature_flags",
-        "payments",
-        "captcha_antibot",
-        "device_fingerprint",
-        "push",
-        "social",
-    }
-)
+THIRD_PARTY_SERVICES = owners.CATEGORIES - {"ai_provider", "auth", "cdn", "cloud", "other"}
 
 
 # How a destination may appear in a network capture; all but "dns" mean traffic went there.

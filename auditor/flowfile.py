@@ -16,7 +16,7 @@ from typing import Any
 from mitmproxy.io import compat
 
 from .decoding import decode_body
-from .models import Exchange, TlsInfo, WebSocketMessage
+from .models import Exchange, TlsInfo, WebSocketMessage, header_value
 
 Warn = Callable[[str], None]
 
@@ -171,17 +171,10 @@ def _headers(raw: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _header(headers: list[tuple[str, str]], name: str) -> str | None:
-    for k, v in headers:
-        if k.lower() == name:
-            return v
-    return None
-
-
 def _body(raw: Any, headers: list[tuple[str, str]], errors: list[str], what: str) -> bytes:
     if not isinstance(raw, bytes) or not raw:
         return b""
-    body, err = decode_body(raw, _header(headers, "content-encoding"))
+    body, err = decode_body(raw, header_value(headers, "content-encoding"))
     if err:
         errors.append(f"{what}: {err}")
     return body
@@ -212,7 +205,7 @@ def state_to_exchange(state: dict[str, Any], capture: int, index: int) -> Exchan
         return None
     headers = _headers(req.get("headers"))
     authority = _s(req.get("authority"))
-    host = authority or _header(headers, "host") or _s(req.get("host"))
+    host = authority or header_value(headers, "host") or _s(req.get("host"))
     if host.startswith("["):
         host = host[1 : host.find("]")] if "]" in host else host
     elif host.count(":") == 1:

@@ -27,6 +27,15 @@ def _tld_table() -> tuple[frozenset[str], dict[str, str], frozenset[str]]:
     return iso, dict(cctld["map"]), frozenset(cctld["generic"])
 
 
+def is_ip(host: str) -> bool:
+    """True if ``host`` is an IPv4 or IPv6 address literal."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def ip_country(ip: str) -> str | None:
     """ISO country code of the registry allocation of ``ip``; ``None`` if not a public address."""
     text = ip.strip()

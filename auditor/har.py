@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
 from .decoding import decode_body
-from .models import Exchange, WebSocketMessage
+from .models import Exchange, WebSocketMessage, header_value
 
 Warn = Callable[[str], None]
 
@@ -66,13 +66,6 @@ def _headers(raw: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _header(headers: list[tuple[str, str]], name: str) -> str | None:
-    for k, v in headers:
-        if k.lower() == name:
-            return v
-    return None
-
-
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 
 
@@ -87,7 +80,7 @@ def _content(text: Any, encoding: Any, headers: list[tuple[str, str]], errors: l
             return text.encode("utf-8", "replace")
     else:
         body = text.encode("utf-8", "replace")
-    ce = _header(headers, "content-encoding")
+    ce = header_value(headers, "content-encoding")
     if ce and body.startswith(_COMPRESSED_MAGIC):
         decoded, err = decode_body(body, ce)
         if err is None:
@@ -145,7 +138,7 @@ def entry_to_exchange(entry: dict[str, Any], capture: int, index: int) -> Exchan
     if parts.query:
         path = f"{path}?{parts.query}"
     headers = _headers(req.get("headers"))
-    if _header(headers, "cookie") is None and isinstance(req.get("cookies"), list) and req["cookies"]:
+    if header_value(headers, "cookie") is None and isinstance(req.get("cookies"), list) and req["cookies"]:
         pairs = [
             f"{_str(c.get('name'))}={_str(c.get('value'))}"
             for c in req["cookies"]

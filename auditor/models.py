@@ -25,6 +25,15 @@ PARTS = (
 )
 
 
+def header_value(headers: list[tuple[str, str]], name: str) -> str | None:
+    """The first value of header ``name`` (case-insensitive), or None."""
+    name = name.lower()
+    for k, v in headers:
+        if k.lower() == name:
+            return v
+    return None
+
+
 @dataclass(slots=True)
 class WebSocketMessage:
     """One WebSocket message; ``from_client`` is its direction."""
@@ -92,18 +101,10 @@ class Exchange:
         return self.scheme in ("http", "ws")
 
     def request_header(self, name: str) -> str | None:
-        name = name.lower()
-        for k, v in self.request_headers:
-            if k.lower() == name:
-                return v
-        return None
+        return header_value(self.request_headers, name)
 
     def response_header(self, name: str) -> str | None:
-        name = name.lower()
-        for k, v in self.response_headers:
-            if k.lower() == name:
-                return v
-        return None
+        return header_value(self.response_headers, name)
 
     @property
     def query(self) -> list[tuple[str, str]]:

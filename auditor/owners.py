@@ -11,7 +11,6 @@ suffix). Unknown hosts give ``None``: nothing is guessed. Everything runs offlin
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
 
 import tldextract  # noqa: E402
 
+from auditor.geo import is_ip  # noqa: E402
 from auditor.models import Owner  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -129,12 +129,6 @@ def normalize_host(host: str) -> str:
     return h.rstrip(".")
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def registrable_domain(host: str) -> str:
@@ -144,7 +138,7 @@ def registrable_domain(host: str) -> str:
     returned as they are (normalized).
     """
     h = normalize_host(host)
-    if not h or "." not in h or _is_ip(h):
+    if not h or "." not in h or is_ip(h):
         return h
     ext = _extractor()(h)
     top = getattr(ext, "top_domain_under_public_suffix", None)
@@ -227,7 +221,7 @@ def lookup(host: str) -> OwnerMatch | None:
     rule = idx.hosts.get(h)
     if rule is not None:
         return OwnerMatch(rule.owner(), h, rule.origin, rule.country_source)
-    if ":" in h or (h[-1].isdigit() and _is_ip(h)):
+    if ":" in h or (h[-1].isdigit() and is_ip(h)):
         return None
     suffixes = _suffixes(h)
     for s in suffixes[1:]:

@@ -21,7 +21,6 @@ was not captured starts at the first segment seen, so data before it is not reas
 from __future__ import annotations
 
 import gzip
-import ipaddress
 import os
 import socket
 import struct
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from auditor.decoding import decode_body
+from auditor.geo import is_ip
 from auditor.models import Exchange
 from auditor.quic import ClientHelloInfo, QuicInitialTracker, parse_client_hello
 from auditor.tcpreassembly import MASK, TcpStream
@@ -793,7 +793,7 @@ class _HttpConn:
         host = _strip_port(authority) if authority else ""
         if not host:
             host = flow.server_ip_str
-        elif flow.name is None and not _is_ip(host):
+        elif flow.name is None and not is_ip(host):
             flow.name = host.lower()
             flow.name_src = "http"
         an = self.an
@@ -918,12 +918,6 @@ def _strip_port(authority: str) -> str:
     return authority
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 # --------------------------------------------------------------------------------------------

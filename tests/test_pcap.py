@@ -194,8 +194,8 @@ def pcapng_file(packets: list[tuple[int, int, bytes]], ifaces: list[tuple[int, i
         (b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x4d\x3c\x2b\x1a", True),
         (b"\x0a\x0d\x0d\x0a\x00\x00\x00\x1c\x1a\x2b\x3c\x4d", True),
         (b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x00\x00\x00\x00", False),
-        (gzip.compress(b"\xd4\xc3\xb2\xa1" + bytes(20)), True),
-        (gzip.compress(b'{"log": {}}'), False),
+        (gzip.compress(b"\xd4\xc3\xb2\xa1" + bytes(20), mtime=0), True),
+        (gzip.compress(b'{"log": {}}', mtime=0), False),
         (b"GET / HTTP/1.1\r\n", False),
         (b"", False),
     ],
@@ -423,7 +423,7 @@ def test_damaged_quic_initial_is_listed_by_ip(tmp_path: Path) -> None:
 
 def test_http_request_and_response_split_across_segments(tmp_path: Path) -> None:
     body = json.dumps({"prompt": "my passport number is X1234567", "user": "ana@example.org"}).encode()
-    gz = gzip.compress(body)
+    gz = gzip.compress(body, mtime=0)
     request = (
         b"POST /v1/chat?lang=en HTTP/1.1\r\nHost: api.example.org:8080\r\nContent-Type: application/json\r\n"
         b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(gz) + gz
@@ -670,7 +670,7 @@ def test_pcapng_interfaces_link_types_and_resolution(tmp_path: Path) -> None:
 
 def test_gzip_compressed_pcap(tmp_path: Path) -> None:
     write(tmp_path / "plain.pcap", mixed_packets())
-    (tmp_path / "c.pcap.gz").write_bytes(gzip.compress((tmp_path / "plain.pcap").read_bytes()))
+    (tmp_path / "c.pcap.gz").write_bytes(gzip.compress((tmp_path / "plain.pcap").read_bytes(), mtime=0))
     a, _ = read(tmp_path / "plain.pcap")
     b, warnings = read(tmp_path / "c.pcap.gz")
     assert warnings == [] and b.stats.format == "pcap.gz"
@@ -813,7 +813,7 @@ def test_pcapng_bad_block_length(tmp_path: Path) -> None:
 
 def test_truncated_gzip(tmp_path: Path) -> None:
     write(tmp_path / "plain.pcap", mixed_packets())
-    blob = gzip.compress((tmp_path / "plain.pcap").read_bytes())
+    blob = gzip.compress((tmp_path / "plain.pcap").read_bytes(), mtime=0)
     (tmp_path / "c.pcap.gz").write_bytes(blob[: len(blob) * 2 // 3])
     r, warnings = read(tmp_path / "c.pcap.gz")
     n = r.stats.packets
