@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, jurisdictions
 from .capture import Capture, open_capture
 from .classifiers import classify
 from .destinations import Destination, Resolver
@@ -52,6 +52,8 @@ class Auditor:
         if found:
             secrets = [f.value for f in found]
             url = ex.url if self.options.reveal else mask_url(ex.url, secrets)
+            if ex.cleartext:
+                dest.cleartext_personal += 1
             for f in found:
                 dest.data_categories[f.category] = dest.data_categories.get(f.category, 0) + 1
                 if f.category == "prompt" and f.detector.startswith("prompt.format."):
@@ -92,7 +94,7 @@ class Auditor:
 
     def document(self) -> dict[str, Any]:
         """The report document (schema version 1)."""
-        self.resolver.assign_parties(self.options.first_party)
+        first_party = self.resolver.assign_parties(self.options.first_party)
         dests = sorted(self.resolver.by_host.values(), key=lambda d: (-d.exchanges, d.host))
         categories = Counter(f["category"] for f in self.findings)
         countries: Counter[str] = Counter()
@@ -116,7 +118,10 @@ class Auditor:
                 "third_party_destinations": sum(1 for d in dests if d.party == "third"),
                 "cleartext_destinations": sum(1 for d in dests if d.cleartext),
                 "bypassed_proxy_destinations": sum(1 for d in dests if self.resolver.bypassed_proxy(d)),
+                "cleartext_personal_data_destinations": sum(1 for d in dests if d.cleartext_personal),
             },
+            "first_party": first_party,
+            "jurisdictions": _jurisdictions(dests),
             "findings": self.findings,
             "destinations": [_destination(d, self.resolver.bypassed_proxy(d)) for d in dests],
         }
@@ -144,12 +149,14 @@ def _destination(d: Destination, bypassed_proxy: bool) -> dict[str, Any]:
         "registrable_domain": d.registrable_domain,
         "server_ips": list(d.server_ips),
         "server_countries": d.server_countries,
+        "ip_countries": [{"ip": ip, "country": c} for ip, c in d.ip_countries],
         "tld_country": d.tld_country,
         "owner": owner,
         "category": d.service,
         "party": d.party,
         "exchanges": d.exchanges,
         "cleartext": d.cleartext,
+        "cleartext_personal_data": d.cleartext_personal > 0,
         "data_categories": sorted(d.data_categories),
         "opaque": d.opaque,
         "opaque_reason": d.opaque_reason,
@@ -158,7 +165,43 @@ def _destination(d: Destination, bypassed_proxy: bool) -> dict[str, Any]:
         "bytes_out": d.bytes_out,
         "bytes_in": d.bytes_in,
         "bypassed_proxy": bypassed_proxy,
+        "jurisdiction": _jurisdiction_ref(d),
     }
+
+
+def _jurisdiction_ref(d: Destination) -> dict[str, Any] | None:
+    j = d.jurisdiction
+    if j is None:
+        return None
+    code, basis = j
+    facts = jurisdictions.lookup(code)
+    return {"country": code, "basis": basis, "adequacy": facts.adequacy if facts else None}
+
+
+def _jurisdictions(dests: list[Destination]) -> dict[str, Any]:
+    """Legal facts for every country that a destination's owner or server is in."""
+    codes: set[str] = set()
+    for d in dests:
+        if d.jurisdiction:
+            codes.add(d.jurisdiction[0])
+        codes.update(d.server_countries)
+    out: dict[str, Any] = {}
+    for code in sorted(codes):
+        j = jurisdictions.lookup(code)
+        if j is None:
+            out[code] = {"name": jurisdictions.country_name(code) or code, "adequacy": None}
+            continue
+        out[code] = {
+            "name": j.name,
+            "adequacy": j.adequacy,
+            "adequacy_scope": j.adequacy_scope,
+            "adequacy_source": j.adequacy_source,
+            "adequacy_as_of": j.adequacy_as_of,
+            "government_access": [
+                {"law": g.law, "summary": g.summary, "source": g.source, "as_of": g.as_of} for g in j.government_access
+            ],
+        }
+    return out
 
 
 def audit_paths(

@@ -165,6 +165,29 @@ def report(
         )
 
 
+@app.command()
+def explain(
+    host: Annotated[str, typer.Argument(help="A host name or an IP address.", show_default=False)],
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Print what auditor knows of a host: owner, parent, countries, category, legal notes, and sources.
+
+    Example: auditor explain mcs.volceapplog.com
+    """
+    from .explain import explain as explain_host
+    from .explain import format_text
+
+    if not host.strip():
+        raise UsageFailure("no host given")
+    info = explain_host(host)
+    if json_out:
+        import json
+
+        typer.echo(json.dumps(info, indent=2, ensure_ascii=False))
+    else:
+        typer.echo("\n".join(format_text(info)))
+
+
 from . import cli_live  # noqa: E402,F401  (registers capture and run)
 
 

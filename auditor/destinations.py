@@ -40,6 +40,7 @@ class Destination:
     seen: list[str] = field(default_factory=list)  # "proxy" and, from pcaps, dns/sni/quic/http/ip
     bytes_out: int = 0  # from network captures: payload bytes client -> server
     bytes_in: int = 0
+    cleartext_personal: int = 0  # cleartext exchanges that carried personal data
     tls_failures: int = 0  # handshakes in which the client refused the proxy's certificate
     opaque_reason: str | None = None
 
@@ -53,13 +54,29 @@ class Destination:
         return self.tls_failures > 0 and self.exchanges == 0
 
     @property
+    def ip_countries(self) -> list[tuple[str, str | None]]:
+        """Each server address with its IP registry country (None for private addresses)."""
+        return [(ip, geo.ip_country(ip)) for ip in self.server_ips]
+
+    @property
     def server_countries(self) -> list[str]:
         out: list[str] = []
-        for ip in self.server_ips:
-            c = geo.ip_country(ip)
+        for _, c in self.ip_countries:
             if c and c not in out:
                 out.append(c)
         return out
+
+    @property
+    def jurisdiction(self) -> tuple[str, str] | None:
+        """(country, basis) of the law that reaches the receiving company: its owner's country,
+        else its parent's, else the country of a country-code TLD (inferred)."""
+        if self.owner and self.owner.country:
+            return self.owner.country, "owner"
+        if self.owner and self.owner.parent_country:
+            return self.owner.parent_country, "parent"
+        if self.tld_country:
+            return self.tld_country, "tld"
+        return None
 
 
 class Resolver:
@@ -133,7 +150,7 @@ class Resolver:
         d.opaque_reason = reason
         return d
 
-    def assign_parties(self, first_party: Iterable[str] = ()) -> None:
+    def assign_parties(self, first_party: Iterable[str] = ()) -> dict[str, Any]:
         """Mark each destination first, third or unknown party.
 
         The first party is the app's own backend: hosts, registrable domains or owner names the
@@ -169,3 +186,15 @@ class Resolver:
                 d.party = "third"
             else:
                 d.party = "unknown"
+        if named:
+            basis = "named by the user (--first-party)"
+        elif first:
+            basis = "inferred: the destinations that receive prompts in an AI chat API format"
+        else:
+            basis = "unknown: no prompt to an AI chat API was seen and none was named (--first-party)"
+        return {
+            "inferred": not named,
+            "basis": basis,
+            "hosts": sorted(d.host for d in self.by_host.values() if d.party == "first"),
+            "owners": sorted({d.owner.name for d in first if d.owner}),
+        }

@@ -63,6 +63,7 @@ class TagCollector(HTMLParser):
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "section", "h1", "h2", "h3", "p",
     "ul", "li", "b", "i", "code", "small", "strong", "span", "br", "div", "table", "thead", "tbody", "tr", "th", "td",
+    "svg", "path", "rect", "text",  # the inline flow diagram (presentation attributes only)
 }
 
 

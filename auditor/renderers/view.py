@@ -11,6 +11,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from .flowchart import Chart, build_chart
+
 # Evidence rows (a value at a place) shown per destination; the JSON report has every finding.
 EVIDENCE_PER_HOST = 100
 
@@ -27,6 +29,19 @@ def label(category: str) -> str:
 
 def severity(category: str) -> int:
     return int(taxonomy().get(category, {}).get("severity", 1))
+
+
+ADEQUACY_TEXT = {
+    "eu": "EU member state: the GDPR applies",
+    "eea": "EEA member: the GDPR applies",
+    "adequate": "EU adequacy decision: data may flow from the EU without further safeguards",
+    "partial": "partial EU adequacy",
+    "none": "no EU adequacy decision: transfers from the EU need safeguards (standard contractual clauses, binding corporate rules)",
+}
+
+
+def adequacy_text(status: str | None) -> str:
+    return ADEQUACY_TEXT.get(status or "", "adequacy status unknown")
 
 
 def country_name(code: str | None) -> str:
@@ -62,11 +77,25 @@ class Evidence:
 
 
 @dataclass
+class CompanyRow:
+    name: str
+    parent: str | None
+    country: str | None
+    services: set[str] = field(default_factory=set)
+    parties: set[str] = field(default_factory=set)
+    hosts: list[str] = field(default_factory=list)
+    categories: set[str] = field(default_factory=set)
+    exchanges: int = 0
+
+
+@dataclass
 class View:
     doc: dict[str, Any]
     countries: list[CountryRow]
     evidence: list[tuple[dict[str, Any], list[Evidence], int]]
     categories: list[tuple[str, int]]
+    companies: list[CompanyRow] = field(default_factory=list)
+    chart: Chart | None = None
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -77,7 +106,7 @@ def build(doc: dict[str, Any]) -> View:
     rows: dict[str | None, CountryRow] = {}
     for d in doc.get("destinations", []):
         owner = d.get("owner") or {}
-        code = owner.get("country")
+        code = (d.get("jurisdiction") or {}).get("country")
         row = rows.get(code)
         if row is None:
             row = rows[code] = CountryRow(code=code, name=country_name(code))
@@ -105,7 +134,26 @@ def build(doc: dict[str, Any]) -> View:
             groups.sort(key=lambda g: (-severity(g.finding["category"]), order.get(g.finding["category"], 99)))
             evidence.append((d, groups[:EVIDENCE_PER_HOST], max(0, len(groups) - EVIDENCE_PER_HOST)))
     cats = sorted(doc.get("summary", {}).get("categories", {}).items(), key=lambda kv: (-severity(kv[0]), kv[0]))
-    return View(doc=doc, countries=countries, evidence=evidence, categories=cats)
+    companies: dict[str, CompanyRow] = {}
+    for d in doc.get("destinations", []):
+        owner = d.get("owner")
+        if not owner:
+            continue
+        row = companies.get(owner["name"])
+        if row is None:
+            row = companies[owner["name"]] = CompanyRow(owner["name"], owner.get("parent"), owner.get("country"))
+        if d.get("category"):
+            row.services.add(d["category"])
+        row.parties.add(d["party"])
+        row.hosts.append(d["host"])
+        row.categories.update(d.get("data_categories", []))
+        row.exchanges += d.get("exchanges", 0)
+    company_rows = sorted(
+        companies.values(),
+        key=lambda r: (-max((severity(c) for c in r.categories), default=0), -len(r.categories), r.name),
+    )
+    chart = build_chart(doc, label, severity, country_name)
+    return View(doc=doc, countries=countries, evidence=evidence, categories=cats, companies=company_rows, chart=chart)
 
 
 @cache
@@ -122,6 +170,7 @@ def environment() -> Environment:
     env.filters["label"] = label
     env.filters["severity"] = severity
     env.filters["country_name"] = country_name
+    env.filters["adequacy"] = adequacy_text
     return env
 
 

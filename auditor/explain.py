@@ -1,0 +1,99 @@
+"""What auditor knows of one host or address, and where each fact comes from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import geo, jurisdictions, owners
+
+
+def explain(host: str) -> dict[str, Any]:
+    """Owner, parent, countries, service category, legal notes and sources for ``host``."""
+    h = host.strip().lower().rstrip(".")
+    if h.startswith("[") and h.endswith("]"):
+        h = h[1:-1]
+    out: dict[str, Any] = {"host": h, "registrable_domain": owners.registrable_domain(h), "facts": []}
+    facts: list[dict[str, Any]] = out["facts"]
+    if geo.is_ip(h):
+        country = geo.ip_country(h)
+        out["ip_country"] = country
+        facts.append(
+            {
+                "fact": "IP registry country",
+                "value": country or "none (private, loopback, reserved or unallocated address)",
+                "source": "Regional Internet Registry delegation data embedded in the iptocc package (a registry country, not a physical location)",
+            }
+        )
+    match = owners.lookup(h)
+    out["owner"] = None
+    if match is not None:
+        o = match.owner
+        out["owner"] = {
+            "name": o.name,
+            "parent": o.parent,
+            "country": o.country,
+            "parent_country": o.parent_country,
+            "category": o.category,
+            "matched": match.matched,
+            "origin": match.origin,
+            "source": o.source,
+            "as_of": o.as_of,
+        }
+        where = "auditor/data/owners.json" if match.origin == "curated" else "AdGuard companies database (CC BY-SA 4.0), auditor/data/companiesdb.json"
+        facts.append({"fact": "owner", "value": o.name, "source": f"{where}, entry {match.matched!r}: {o.source} (as of {o.as_of})"})
+        if o.parent:
+            facts.append({"fact": "parent company", "value": o.parent, "source": f"{where}: {o.source}"})
+        if o.country:
+            csrc = match.country_source or f"{where}: {o.source}"
+            facts.append({"fact": "owner country", "value": o.country, "source": csrc})
+        if o.category:
+            facts.append({"fact": "service category", "value": o.category, "source": where})
+    elif not geo.is_ip(h):
+        facts.append({"fact": "owner", "value": "unknown (not in auditor's data; never guessed)", "source": None})
+    tld = geo.tld_country(h)
+    out["tld_country"] = tld
+    if tld:
+        facts.append({"fact": "country-code TLD", "value": tld, "source": "ISO 3166-1 country-code top-level domain (inferred, not proof of location)"})
+    owner = out["owner"] or {}
+    candidates = [
+        (owner.get("country"), "owner"),
+        (owner.get("parent_country"), "parent"),
+        (tld, "tld"),
+        (out.get("ip_country"), "ip registry"),
+    ]
+    country, basis = next(((c, b) for c, b in candidates if c), (None, None))
+    out["jurisdiction"] = None
+    j = jurisdictions.lookup(country)
+    if j is not None:
+        out["jurisdiction"] = {
+            "country": j.code,
+            "basis": basis,
+            "name": j.name,
+            "adequacy": j.adequacy,
+            "adequacy_scope": j.adequacy_scope,
+            "adequacy_source": j.adequacy_source,
+            "adequacy_as_of": j.adequacy_as_of,
+            "government_access": [{"law": g.law, "summary": g.summary, "source": g.source, "as_of": g.as_of} for g in j.government_access],
+        }
+    return out
+
+
+def format_text(info: dict[str, Any]) -> list[str]:
+    """``explain()`` as lines for a terminal."""
+    lines = [f"{info['host']}  (registrable domain: {info['registrable_domain']})"]
+    for f in info["facts"]:
+        lines.append(f"  {f['fact']}: {f['value']}")
+        if f["source"]:
+            lines.append(f"      source: {f['source']}")
+    j = info.get("jurisdiction")
+    if j:
+        from .renderers.view import adequacy_text
+
+        lines.append(f"  jurisdiction: {j['name']} ({j['country']}, from the {j['basis']} country)")
+        scope = f": {j['adequacy_scope']}" if j["adequacy"] == "partial" and j["adequacy_scope"] else ""
+        lines.append(f"      EU transfers: {adequacy_text(j['adequacy'])}{scope}")
+        lines.append(f"      source: {j['adequacy_source']} (as of {j['adequacy_as_of']})")
+        for g in j["government_access"]:
+            lines.append(f"      law: {g['law']}: {g['summary']}")
+            lines.append(f"          source: {g['source']} (as of {g['as_of']})")
+    return lines
