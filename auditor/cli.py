@@ -212,5 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERNAL)
 
 
+from . import cli_gate  # noqa: E402,F401  (registers check, diff, redact)
+
 if __name__ == "__main__":
     main()

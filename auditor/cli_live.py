@@ -66,16 +66,19 @@ def _proxy_options(
     }
 
 
-def _print_outputs(out: Path, doc: dict[str, Any], formats: str) -> None:
-    from .output import parse_formats
-    from .renderers import FORMATS
-
+def _print_outputs(addon: Any, doc: dict[str, Any]) -> None:
+    """The summary line with the files actually written, then what was lost, if anything."""
     s = doc["summary"]
-    files = [str(out / "capture.flows")] + [str(out / f"report{FORMATS[f]}") for f in parse_formats(formats)]
+    files = [str(p) for p in (addon.capture_path, *addon.report_paths) if p is not None]
     _err(
         f"{s['exchanges']} requests, {s['destinations']} destinations "
         f"({s['third_party_destinations']} third-party), {s['findings']} findings -> {', '.join(files)}"
     )
+    for capture in doc["captures"]:
+        for warning in capture["warnings"]:
+            _err(f"warning: {warning}")
+    for error in addon.report_errors:
+        _err(f"error: report not written: {error}")
 
 
 @app.command()
@@ -145,7 +148,9 @@ def capture(
     except KeyboardInterrupt:
         pass
     doc = addon.finish()
-    _print_outputs(output, doc, format)
+    _print_outputs(addon, doc)
+    if addon.report_errors:
+        raise typer.Exit(1)
 
 
 @app.command(context_settings={"allow_interspersed_args": False})
@@ -176,7 +181,7 @@ def run(
 
     auditor run -o out --map api.openai.com=127.0.0.1:8443 --upstream-insecure -- python my_test.py
     """
-    from .live import LiveAuditor
+    from .live import LiveAuditor, ignore_file_size_signal
     from .proxy import ProxyConfig, ProxyError, ProxyThread, client_env
 
     if not command:
@@ -196,6 +201,7 @@ def run(
         options=options,
     )
     runner = ProxyThread(config, [addon])
+    ignore_file_size_signal()  # the proxy runs in a thread here; CMD gets the default back
     try:
         proxy = runner.start()
     except ProxyError as e:
@@ -214,28 +220,30 @@ def run(
     runner.stop()
     doc = addon.finish()
     if not quiet:
-        _print_outputs(output, doc, format)
+        _print_outputs(addon, doc)
+    elif addon.report_errors:
+        _err("; ".join(f"report not written: {e}" for e in addon.report_errors))
+    if status == 0 and addon.report_errors:
+        status = 1
     if status == 0 and rules is not None:
         status = _apply_policy(rules, doc, quiet)
     raise typer.Exit(status if status >= 0 else 128 - status)
 
 
 def _load_policy(path: Path) -> Any:
+    from .policy import PolicyError, load_policy
+
     try:
-        from . import policy as policy_mod
-    except ImportError:
-        raise UsageFailure("--policy needs the policy module, which this installation lacks") from None
-    try:
-        return policy_mod.load_policy(path)
-    except (OSError, ValueError) as e:
+        return load_policy(path)
+    except PolicyError as e:
         raise UsageFailure(str(e)) from None
 
 
-def _apply_policy(rules: Any, doc: dict[str, Any], quiet: bool) -> int:
-    from . import policy as policy_mod
+def _apply_policy(policy: Any, doc: dict[str, Any], quiet: bool) -> int:
+    """Check the live audit against the policy: print the verdict; 1 on violations."""
+    from .policy import render_text, run_check
 
-    result = policy_mod.evaluate(rules, doc)
-    if not quiet:
-        for line in policy_mod.format_violations(result):
-            sys.stderr.write(line + "\n")
-    return 1 if policy_mod.failed(result) else 0
+    result = run_check(policy, doc)
+    text = render_text(result)
+    sys.stderr.write(text.splitlines()[-1] + "\n" if quiet else text)
+    return result.exit_code

@@ -163,3 +163,24 @@ def test_live_demo_finds_what_the_bundled_capture_holds(tmp_path: Path) -> None:
     assert view(live) == view(bundled)
     assert live["summary"]["exchanges"] == bundled["summary"]["exchanges"]
     assert (tmp_path / "report.md").exists() and (tmp_path / "report.html").exists()
+
+
+def test_policy_verdict_when_the_command_passed(tmp_path: Path, confdir: Path, backend: object) -> None:
+    need(shutil.which("curl") is not None, "curl is not installed")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nrules:\n  - id: no-personal-data-to-cn\n    deny: {countries: [CN]}\n")
+    body = json.dumps({"email": "jane.doe@example.org", "password": "Synthetic-Passw0rd!"})
+    cmd = ("curl", "-sS", "-f", "-H", "content-type: application/json", "--data", body, "https://chat.deepseek.com/api/v0/users/login")
+    p, _ = run(tmp_path / "a", confdir, backend, *cmd, extra=("--policy", str(policy)))
+    assert p.returncode == 1, p.stderr
+    assert "no-personal-data-to-cn" in p.stderr and "chat.deepseek.com" in p.stderr
+    allowed = tmp_path / "allow.yaml"
+    allowed.write_text("version: 1\nrules:\n  - id: no-personal-data-to-ru\n    deny: {countries: [RU]}\n")
+    p, _ = run(tmp_path / "b", confdir, backend, *cmd, extra=("--policy", str(allowed)))
+    assert p.returncode == 0, p.stderr
+    failing = run(tmp_path / "c", confdir, backend, "sh", "-c", "exit 4", extra=("--policy", str(policy)))[0]
+    assert failing.returncode == 4  # the command's own failure comes first
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nrules:\n  - id: x\n    deny: {countrys: [CN]}\n")
+    p, _ = run(tmp_path / "d", confdir, backend, *cmd, extra=("--policy", str(bad)))
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "bad.yaml:4" in p.stderr
