@@ -3,6 +3,10 @@
 The document is plain JSON-ready data following ``schema/audit-v1.schema.json``; every renderer
 (JSON, HTML, Markdown) works from it. Values are masked here unless ``reveal`` is set, so no
 renderer can leak a raw value by mistake.
+
+Each exchange is walked, classified, then traced (:mod:`auditor.tracing`): values found earlier
+in the stream, or given as known values, are looked up in it; a match is a finding whose
+``derived`` names where the value was first seen and its encoding.
 """
 
 from __future__ import annotations
@@ -19,8 +23,12 @@ from .capture import Capture, open_capture
 from .classifiers import classify
 from .destinations import Destination, Resolver
 from .fields import walk_exchange
+from .known import KnownValue
+from .limits import DEFAULT_LIMITS, Limits
 from .masking import mask, mask_url, sha256
 from .models import CaptureInfo, Exchange, Finding
+from .spool import RecordSpool
+from .tracing import Tracer
 
 SCHEMA_VERSION = "1"
 
@@ -32,6 +40,8 @@ Progress = Callable[[int], None]
 class AuditOptions:
     reveal: bool = False
     first_party: Sequence[str] = ()
+    known: Sequence[KnownValue] = ()  # seeds cross-flow tracing (``--known``)
+    limits: Limits = DEFAULT_LIMITS  # what is read, inflated and walked (``--max-*``)
 
 
 @dataclass
@@ -41,13 +51,20 @@ class Auditor:
     options: AuditOptions = field(default_factory=AuditOptions)
     resolver: Resolver = field(default_factory=Resolver)
     captures: list[CaptureInfo] = field(default_factory=list)
-    findings: list[dict[str, Any]] = field(default_factory=list)
+    findings: RecordSpool = field(default_factory=RecordSpool)  # moves to a temp file when large
+    tracer: Tracer = field(default_factory=Tracer)
+    derived_findings: int = 0  # findings with ``derived`` set by cross-flow tracing
+
+    def __post_init__(self) -> None:
+        for k in self.options.known:
+            self.tracer.add_known(k.category, k.value, k.key)
 
     def add_exchange(self, ex: Exchange, via: str = "proxy") -> list[Finding]:
         """Analyse one exchange; return its findings (raw values). ``via``: "proxy" for
         proxy captures, "http" for cleartext HTTP read from a network capture."""
-        fields = walk_exchange(ex)
-        found = classify(ex, fields)
+        limits = self.options.limits
+        fields = walk_exchange(ex, max_depth=limits.max_depth, max_fields=limits.max_fields)
+        found = self.tracer.trace(ex, fields, classify(ex, fields))
         dest = self.resolver.add_exchange(ex, via)
         if found:
             secrets = [f.value for f in found]
@@ -58,6 +75,8 @@ class Auditor:
                 dest.data_categories[f.category] = dest.data_categories.get(f.category, 0) + 1
                 if f.category == "prompt" and f.detector.startswith("prompt.format."):
                     dest.prompt_endpoint = True
+                if f.derived is not None:
+                    self.derived_findings += 1
                 self.findings.append(self._finding(ex, f, url))
         return found
 
@@ -81,19 +100,23 @@ class Auditor:
         for nd in cap.network:
             self.resolver.add_network(nd)
         decode_errors = 0
+        first_error = ""
         for ex in cap.exchanges:
             if ex.body_errors:
                 decode_errors += 1
+                first_error = first_error or ex.body_errors[0][:200]
             self.add_exchange(ex, via)
             if progress is not None:
                 progress(1)
         if decode_errors:
             cap.info.warnings.append(
                 f"{Path(cap.info.path).name}: {decode_errors} exchange(s) with a body that could not be fully decoded"
+                f" or read (first: {first_error})"
             )
 
-    def document(self) -> dict[str, Any]:
-        """The report document (schema version 1)."""
+    def document(self, stream: bool = False) -> dict[str, Any]:
+        """The report document (schema version 1). With ``stream``, its findings may be a
+        :class:`RecordSpool` read from disk (write it with ``renderers.render_to``), else a list."""
         first_party = self.resolver.assign_parties(self.options.first_party)
         dests = sorted(self.resolver.by_host.values(), key=lambda d: (-d.exchanges, d.host))
         categories = Counter(f["category"] for f in self.findings)
@@ -113,6 +136,8 @@ class Auditor:
                 "exchanges": sum(c.exchanges for c in self.captures),
                 "destinations": len(dests),
                 "findings": len(self.findings),
+                "derived_findings": self.derived_findings,
+                "known_values": len(self.options.known),
                 "categories": dict(sorted(categories.items())),
                 "countries": dict(sorted(countries.items())),
                 "third_party_destinations": sum(1 for d in dests if d.party == "third"),
@@ -122,7 +147,7 @@ class Auditor:
             },
             "first_party": first_party,
             "jurisdictions": _jurisdictions(dests),
-            "findings": self.findings,
+            "findings": self.findings.value() if stream else list(self.findings),
             "destinations": [_destination(d, self.resolver.bypassed_proxy(d)) for d in dests],
         }
 
@@ -209,9 +234,13 @@ def audit_paths(
     options: AuditOptions | None = None,
     warn: Warn | None = None,
     progress: Progress | None = None,
+    stream: bool = False,
 ) -> dict[str, Any]:
-    """Audit saved captures and return the report document. Raises ``CaptureError``."""
+    """Audit saved captures and return the report document. Raises ``CaptureError``.
+
+    ``stream``: see :meth:`Auditor.document` (the findings of a big audit stay on disk).
+    """
     auditor = Auditor(options or AuditOptions())
     for i, path in enumerate(paths):
-        auditor.add_capture(open_capture(path, capture=i, warn=warn), progress)
-    return auditor.document()
+        auditor.add_capture(open_capture(path, capture=i, warn=warn, limits=auditor.options.limits), progress)
+    return auditor.document(stream)

@@ -7,18 +7,20 @@ such as mitmproxy's ``.zhar``) and, where the pcap reader is present, pcap and p
 from __future__ import annotations
 
 import gzip
-import io
 import mmap
 import os
+import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from .decoding import _size_text
 from .flowfile import FlowFileError, looks_like_flowfile, read_flowfile
 from .har import HarError, read_har
+from .limits import DEFAULT_LIMITS, Limits
 from .models import CaptureInfo, Exchange
 
 Warn = Callable[[str], None]
@@ -67,24 +69,51 @@ def detect_format(head: bytes) -> str | None:
     return None
 
 
-def _decompress(data: bytes, kind: str, name: str) -> bytes:
+_INFLATE_CHUNK = 1 << 20
+
+
+def _inflate_to_file(path: Path, kind: str, name: str, limit: int) -> IO[bytes]:
+    """Inflate a gzip or zlib capture into an unlinked temporary file, at most ``limit`` bytes.
+
+    Streams in pieces, so memory stays small whatever the inflated size.
+    """
+    out = tempfile.TemporaryFile(prefix="auditor-")
+    total = 0
     try:
-        if kind == "gzip":
-            with gzip.GzipFile(fileobj=io.BytesIO(data)) as g:
-                out = g.read(MAX_DECOMPRESSED + 1)
-        else:
-            d = zlib.decompressobj()
-            out = d.decompress(data, MAX_DECOMPRESSED + 1)
+        with open(path, "rb") as raw:
+            if kind == "gzip":
+                with gzip.GzipFile(fileobj=raw) as g:
+                    while chunk := g.read(min(_INFLATE_CHUNK, limit + 1 - total) or 1):
+                        total += len(chunk)
+                        if total > limit:
+                            break
+                        out.write(chunk)
+            else:
+                d = zlib.decompressobj()
+                while (data := raw.read(_INFLATE_CHUNK)) or d.unconsumed_tail:
+                    chunk = d.decompress(d.unconsumed_tail + data, _INFLATE_CHUNK)
+                    total += len(chunk)
+                    if total > limit:
+                        break
+                    out.write(chunk)
+                    if d.eof:
+                        break
+                    if not data and not chunk:
+                        break
+        if total > limit:
+            out.close()
+            raise CaptureError(f"{name}: compressed capture inflates beyond {_size_text(limit)}")
     except (OSError, zlib.error, EOFError) as e:
+        out.close()
         raise CaptureError(f"{name}: compressed capture is damaged ({e})") from None
-    if len(out) > MAX_DECOMPRESSED:
-        raise CaptureError(f"{name}: compressed capture inflates beyond {MAX_DECOMPRESSED >> 30} GiB")
+    out.flush()
+    out.seek(0)
     return out
 
 
 @contextmanager
-def _mapped(path: Path) -> Iterator[bytes]:
-    with open(path, "rb") as fh:
+def _mapped(path: Path | IO[bytes]) -> Iterator[bytes]:
+    with open(path, "rb") if isinstance(path, Path) else path as fh:
         size = os.fstat(fh.fileno()).st_size
         if size == 0:
             yield b""
@@ -96,20 +125,28 @@ def _mapped(path: Path) -> Iterator[bytes]:
             mm.close()
 
 
-def _exchanges(buf: bytes, fmt: str, info: CaptureInfo, capture: int, warn: Warn) -> Iterator[Exchange]:
+def _exchanges(
+    buf: bytes, fmt: str, info: CaptureInfo, capture: int, warn: Warn, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Exchange]:
     name = Path(info.path).name
     if fmt == "har":
-        it = read_har(bytes(buf), name, capture, warn)
+        it = read_har(buf, name, capture, warn, limits)
     else:
-        it = read_flowfile(buf, name, capture, warn)
+        it = read_flowfile(buf, name, capture, warn, limits)
     for ex in it:
         info.exchanges += 1
         yield ex
 
 
-def open_capture(path: str | Path, capture: int = 0, warn: Warn | None = None) -> Capture:
-    """Open ``path`` and detect its format. Raises :class:`CaptureError` with a one-line message."""
+def open_capture(
+    path: str | Path, capture: int = 0, warn: Warn | None = None, limits: Limits | None = None
+) -> Capture:
+    """Open ``path`` and detect its format. Raises :class:`CaptureError` with a one-line message.
+
+    ``limits`` bounds what is read (see :class:`auditor.limits.Limits`; default: its defaults).
+    """
     path = Path(path)
+    limits = limits or DEFAULT_LIMITS
     name = str(path)
     warnings: list[str] = []
 
@@ -139,7 +176,7 @@ def open_capture(path: str | Path, capture: int = 0, warn: Warn | None = None) -
     info = CaptureInfo(path=name, format=fmt, warnings=warnings)
 
     if fmt == "pcap":
-        return _open_pcap(path, name, info, capture, _warn)
+        return _open_pcap(path, name, info, capture, _warn, limits)
 
     if fmt == "gzip":
         with gzip.open(path, "rb") as g:
@@ -148,28 +185,33 @@ def open_capture(path: str | Path, capture: int = 0, warn: Warn | None = None) -
             except (OSError, EOFError, zlib.error) as e:
                 raise CaptureError(f"{name}: compressed capture is damaged ({e})") from None
         if detect_format(inner_head) == "pcap":
-            return _open_pcap(path, name, info, capture, _warn)
+            return _open_pcap(path, name, info, capture, _warn, limits)
+    source: Path | IO[bytes] = path
     if fmt in ("gzip", "zlib"):
-        data = _decompress(path.read_bytes(), fmt, name)
-        inner = detect_format(data[:64])
+        inflated = _inflate_to_file(path, fmt, name, limits.max_capture_inflated)
+        inner = detect_format(inflated.read(64))
+        inflated.seek(0)
         if inner not in ("har", "mitmproxy"):
+            inflated.close()
             raise CaptureError(f"{name}: compressed file does not hold a HAR or mitmproxy capture")
-        info.format = inner
-        return Capture(info=info, exchanges=_checked(data, inner, info, capture, _warn, name))
+        info.format = fmt = inner
+        source = inflated
 
     def _from_file() -> Iterator[Exchange]:
-        with _mapped(path) as buf:
-            yield from _checked(buf, fmt, info, capture, _warn, name)
+        with _mapped(source) as buf:
+            yield from _checked(buf, fmt, info, capture, _warn, name, limits)
 
     return Capture(info=info, exchanges=_from_file())
 
 
-def _open_pcap(path: Path, name: str, info: CaptureInfo, capture: int, warn: Warn) -> Capture:
+def _open_pcap(
+    path: Path, name: str, info: CaptureInfo, capture: int, warn: Warn, limits: Limits = DEFAULT_LIMITS
+) -> Capture:
     from . import pcap
 
     info.format = "pcap"
     try:
-        result = pcap.read_pcap(path, capture=capture, warn=warn)
+        result = pcap.read_pcap(path, capture=capture, warn=warn, limits=limits)
     except ValueError as e:
         raise CaptureError(f"{name}: {e}") from None
     except OSError as e:
@@ -178,8 +220,10 @@ def _open_pcap(path: Path, name: str, info: CaptureInfo, capture: int, warn: War
     return Capture(info=info, exchanges=iter(result.exchanges), network=list(result.destinations))
 
 
-def _checked(buf: bytes, fmt: str, info: CaptureInfo, capture: int, warn: Warn, name: str) -> Iterator[Exchange]:
+def _checked(
+    buf: bytes, fmt: str, info: CaptureInfo, capture: int, warn: Warn, name: str, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Exchange]:
     try:
-        yield from _exchanges(buf, fmt, info, capture, warn)
+        yield from _exchanges(buf, fmt, info, capture, warn, limits)
     except (HarError, FlowFileError) as e:
         raise CaptureError(f"{name}: {e}") from None

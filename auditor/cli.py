@@ -7,6 +7,7 @@ Bad input gives one line on stderr and exit status 2, never a traceback
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from . import __version__, output
+from .limits import DEFAULT_LIMITS, Limits
 
 app = typer.Typer(
     name="auditor",
@@ -32,8 +34,17 @@ class UsageFailure(Exception):
     """Bad input from the user: reported as one line, exit status 2."""
 
 
+# Controls and bidirectional overrides in a message (from a file name, a host in a capture...)
+# are escaped, so a message stays one line and cannot drive the terminal.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _printable(msg: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", msg)
+
+
 def _err(msg: str) -> None:
-    sys.stderr.write(f"auditor: {msg}\n")
+    sys.stderr.write(f"auditor: {_printable(msg)}\n")
     sys.stderr.flush()
 
 
@@ -117,6 +128,31 @@ def report(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
+    max_body_mb: Annotated[
+        int,
+        typer.Option("--max-body-mb", min=0, help="MiB of one stored body or WebSocket message analysed; the rest is skipped and reported."),
+    ] = DEFAULT_LIMITS.max_body >> 20,
+    max_inflated_mb: Annotated[
+        int,
+        typer.Option("--max-inflated-mb", min=0, help="MiB a compressed body is inflated to (decompression bombs stop there)."),
+    ] = DEFAULT_LIMITS.max_inflated >> 20,
+    max_depth: Annotated[
+        int, typer.Option("--max-depth", min=0, help="Nesting levels of JSON walked.")
+    ] = DEFAULT_LIMITS.max_depth,
+    max_fields: Annotated[
+        int, typer.Option("--max-fields", min=0, help="Fields analysed per exchange.")
+    ] = DEFAULT_LIMITS.max_fields,
+    max_headers: Annotated[
+        int, typer.Option("--max-headers", min=0, help="Headers kept per request or response.")
+    ] = DEFAULT_LIMITS.max_headers,
+    known: Annotated[
+        Path | None,
+        typer.Option(
+            "--known",
+            help="YAML file of known values (the test account's email, phone, name, device ids, prompt canaries) to trace in every exchange.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Audit saved captures and write HTML, JSON and Markdown reports.
 
@@ -124,7 +160,8 @@ def report(
     """
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
-    from .renderers import render
+    from .output import open_private
+    from .renderers import render_to
 
     fmts = parse_formats(format)
     targets = output_paths(output, fmts)
@@ -136,24 +173,39 @@ def report(
             _err(f"warning: {msg}")
 
     progress = None if quiet else _progress_for(0)
-    options = AuditOptions(reveal=reveal, first_party=tuple(first_party or ()))
+    known_values: tuple = ()
+    if known is not None:
+        from .known import KnownError, load_known
+
+        try:
+            known_values = tuple(load_known(known))
+        except KnownError as e:
+            raise UsageFailure(str(e)) from None
+    limits = Limits(
+        max_body=max_body_mb << 20,
+        max_inflated=max_inflated_mb << 20,
+        max_depth=max_depth,
+        max_fields=max_fields,
+        max_headers=max_headers,
+    )
+    options = AuditOptions(reveal=reveal, first_party=tuple(first_party or ()), known=known_values, limits=limits)
     try:
         if progress is not None:
             with progress:
                 task = progress.add_task("auditing", total=None)
-                doc = audit_paths(captures, options, warn, lambda n: progress.advance(task, n))
+                doc = audit_paths(captures, options, warn, lambda n: progress.advance(task, n), stream=True)
         else:
-            doc = audit_paths(captures, options, warn)
+            doc = audit_paths(captures, options, warn, stream=True)
     except CaptureError as e:
         raise UsageFailure(str(e)) from None
     written = []
     for fmt, path in targets.items():
-        text = render(doc, fmt)
         if path is None:
-            sys.stdout.write(text)
+            render_to(doc, fmt, sys.stdout)
         else:
             try:
-                write_private(path, text)
+                with open_private(path) as fh:
+                    render_to(doc, fmt, fh)
             except OSError as e:
                 raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
             written.append(str(path))
@@ -163,6 +215,33 @@ def report(
             f"{s['exchanges']} requests, {s['destinations']} destinations "
             f"({s['third_party_destinations']} third-party), {s['findings']} findings -> {', '.join(written)}"
         )
+
+
+@app.command()
+def evaluate(
+    corpus: Annotated[
+        Path,
+        typer.Argument(help="Labeled corpus directory (corpus.har and labels.json).", show_default=True),
+    ] = Path("corpus"),
+    errors: Annotated[bool, typer.Option("--errors", help="Also list every false positive and false negative.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Measure the classifiers on a labeled corpus: precision, recall and F1 per category and overall.
+
+    Example: auditor evaluate corpus
+    """
+    from .evaluate import CorpusError, evaluate_corpus, format_report
+
+    try:
+        result = evaluate_corpus(corpus)
+    except CorpusError as e:
+        raise UsageFailure(str(e)) from None
+    if json_out:
+        import json
+
+        typer.echo(json.dumps(result.to_dict(errors), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(format_report(result, errors))
 
 
 @app.command()

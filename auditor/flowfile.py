@@ -9,6 +9,7 @@ or a truncated end still yields every readable flow, with a warning that counts 
 
 from __future__ import annotations
 
+import mmap
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,12 +17,22 @@ from typing import Any
 from mitmproxy.io import compat
 
 from .decoding import decode_body
+from .limits import DEFAULT_LIMITS, Limits, cut_message
 from .models import Exchange, TlsInfo, WebSocketMessage, header_value
 
 Warn = Callable[[str], None]
 
 _MAX_DEPTH = 32
 _RECORD_START = re.compile(rb"\d{1,12}:")
+_RELEASE_EVERY = 16 * 2**20  # bytes of a mapped file read before its pages are given back
+_NO_CUT = 1 << 62
+_MIN_CUT = 1 << 16  # strings are never cut shorter while parsing (keys, hosts, headers stay whole)
+
+
+class CutBytes(bytes):
+    """A byte string kept only up to the body limit; ``total`` is its full length in the file."""
+
+    total: int
 
 
 class FlowFileError(ValueError):
@@ -34,8 +45,12 @@ def looks_like_flowfile(head: bytes) -> bool:
     return bool(m) and len(head) > m.end() and head[m.end() : m.end() + 1].isdigit()
 
 
-def _parse(buf: bytes, pos: int, limit: int, depth: int = 0) -> tuple[Any, int]:
-    """Parse one tnetstring at ``pos`` (ending at or before ``limit``); return (value, next pos)."""
+def _parse(buf: bytes, pos: int, limit: int, depth: int = 0, keep: int = _NO_CUT) -> tuple[Any, int]:
+    """Parse one tnetstring at ``pos`` (ending at or before ``limit``); return (value, next pos).
+
+    Byte and text strings longer than ``keep`` are cut there (bytes as :class:`CutBytes`), so a
+    huge body costs ``keep`` bytes of memory, not its size.
+    """
     if depth > _MAX_DEPTH:
         raise ValueError("nested too deep")
     colon = buf.find(b":", pos, min(pos + 13, limit))
@@ -47,6 +62,12 @@ def _parse(buf: bytes, pos: int, limit: int, depth: int = 0) -> tuple[Any, int]:
     if end >= limit:
         raise ValueError("length beyond end of data")
     tag = buf[end]
+    if length > keep and tag in (44, 59):
+        if tag == 59:
+            return buf[start : start + keep].decode("utf-8", "ignore"), end + 1
+        cut = CutBytes(buf[start : start + keep])
+        cut.total = length
+        return cut, end + 1
     if tag == 44:  # ,
         return buf[start:end], end + 1
     if tag == 59:  # ;
@@ -55,8 +76,8 @@ def _parse(buf: bytes, pos: int, limit: int, depth: int = 0) -> tuple[Any, int]:
         d: dict[Any, Any] = {}
         p = start
         while p < end:
-            k, p = _parse(buf, p, end, depth + 1)
-            v, p = _parse(buf, p, end, depth + 1)
+            k, p = _parse(buf, p, end, depth + 1, keep)
+            v, p = _parse(buf, p, end, depth + 1, keep)
             if isinstance(k, (bytes, str)):
                 d[k] = v
         if p != end:
@@ -66,7 +87,7 @@ def _parse(buf: bytes, pos: int, limit: int, depth: int = 0) -> tuple[Any, int]:
         lst: list[Any] = []
         p = start
         while p < end:
-            v, p = _parse(buf, p, end, depth + 1)
+            v, p = _parse(buf, p, end, depth + 1, keep)
             lst.append(v)
         if p != end:
             raise ValueError("list overruns its length")
@@ -86,7 +107,7 @@ def _parse(buf: bytes, pos: int, limit: int, depth: int = 0) -> tuple[Any, int]:
     raise ValueError(f"unknown type tag {tag}")
 
 
-def _record_at(buf: bytes, pos: int, size: int) -> tuple[dict[Any, Any], int] | None:
+def _record_at(buf: bytes, pos: int, size: int, keep: int = _NO_CUT) -> tuple[dict[Any, Any], int] | None:
     """A flow state dictionary at ``pos``, or None if there is none."""
     colon = buf.find(b":", pos, min(pos + 13, size))
     if colon <= pos or not buf[pos:colon].isdigit():
@@ -95,7 +116,7 @@ def _record_at(buf: bytes, pos: int, size: int) -> tuple[dict[Any, Any], int] | 
     if end >= size or buf[end] != 125:
         return None
     try:
-        state, nxt = _parse(buf, pos, size)
+        state, nxt = _parse(buf, pos, size, 0, keep)
     except (ValueError, UnicodeDecodeError, OverflowError):
         return None
     if not isinstance(state, dict) or not (b"type" in state or "type" in state or b"response" in state):
@@ -103,19 +124,37 @@ def _record_at(buf: bytes, pos: int, size: int) -> tuple[dict[Any, Any], int] | 
     return state, nxt
 
 
-def iter_flow_states(buf: bytes, name: str, warn: Warn) -> Iterator[dict[str, Any]]:
-    """Yield every readable, migrated flow state in ``buf``; warn about what could not be read."""
+def iter_flow_states(
+    buf: bytes, name: str, warn: Warn, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[dict[str, Any]]:
+    """Yield every readable, migrated flow state in ``buf``; warn about what could not be read.
+
+    Strings longer than ``limits.max_body`` are cut (see :func:`_parse`). When ``buf`` is a
+    memory map, the pages already read are given back as reading goes on, so resident memory
+    does not grow with the file.
+    """
     size = len(buf)
+    keep = max(_MIN_CUT, limits.max_body)  # bodies get their exact cut in state_to_exchange
+    dontneed = getattr(mmap, "MADV_DONTNEED", None)
+    madvise = getattr(buf, "madvise", None) if dontneed is not None else None
+    released = 0
     pos = 0
     read = 0
     damaged_regions = 0
     damaged_bytes = 0
     unsupported: dict[str, int] = {}
     while pos < size:
+        if madvise is not None and pos - released >= _RELEASE_EVERY:
+            upto = pos - pos % mmap.PAGESIZE
+            try:
+                madvise(dontneed, released, upto - released)
+            except (OSError, ValueError):
+                madvise = None
+            released = upto
         if buf[pos : pos + 1].isspace():  # trailing newlines some tools append
             pos += 1
             continue
-        rec = _record_at(buf, pos, size)
+        rec = _record_at(buf, pos, size, keep)
         if rec is None:
             nxt = pos + 1
             while True:
@@ -123,7 +162,7 @@ def iter_flow_states(buf: bytes, name: str, warn: Warn) -> Iterator[dict[str, An
                 if m is None:
                     nxt = size
                     break
-                if _record_at(buf, m.start(), size) is not None:
+                if _record_at(buf, m.start(), size, keep) is not None:
                     nxt = m.start()
                     break
                 nxt = m.start() + 1
@@ -163,18 +202,28 @@ def _s(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-def _headers(raw: Any) -> list[tuple[str, str]]:
+def _headers(raw: Any, errors: list[str] | None = None, what: str = "", keep: int = _NO_CUT) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    for item in raw or ():
+    items = raw or ()
+    for item in items:
         if isinstance(item, (list, tuple)) and len(item) == 2:
+            if len(out) >= keep:
+                if errors is not None:
+                    errors.append(f"{what}: only the first {keep:,} of {len(items):,} headers were kept")
+                break
             out.append((_s(item[0]), _s(item[1])))
     return out
 
 
-def _body(raw: Any, headers: list[tuple[str, str]], errors: list[str], what: str) -> bytes:
+def _body(raw: Any, headers: list[tuple[str, str]], errors: list[str], what: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     if not isinstance(raw, bytes) or not raw:
         return b""
-    body, err = decode_body(raw, header_value(headers, "content-encoding"))
+    if isinstance(raw, CutBytes):
+        errors.append(cut_message(what, len(raw), raw.total))
+    elif len(raw) > limits.max_body:
+        errors.append(cut_message(what, limits.max_body, len(raw)))
+        raw = raw[: limits.max_body]
+    body, err = decode_body(raw, header_value(headers, "content-encoding"), limits.max_inflated)
     if err:
         errors.append(f"{what}: {err}")
     return body
@@ -196,14 +245,20 @@ def _tls(conn: Any) -> TlsInfo | None:
     )
 
 
-def state_to_exchange(state: dict[str, Any], capture: int, index: int) -> Exchange | None:
-    """Build an :class:`Exchange` from a migrated HTTP flow state; None for other flow types."""
+def state_to_exchange(
+    state: dict[str, Any], capture: int, index: int, limits: Limits = DEFAULT_LIMITS
+) -> Exchange | None:
+    """Build an :class:`Exchange` from a migrated HTTP flow state; None for other flow types.
+
+    Bodies and header lists over ``limits`` are cut, with a note in ``body_errors``.
+    """
     if state.get("type") != "http":
         return None
     req = state.get("request")
     if not isinstance(req, dict):
         return None
-    headers = _headers(req.get("headers"))
+    errors: list[str] = []
+    headers = _headers(req.get("headers"), errors, "request headers", limits.max_headers)
     authority = _s(req.get("authority"))
     host = authority or header_value(headers, "host") or _s(req.get("host"))
     if host.startswith("["):
@@ -216,7 +271,6 @@ def state_to_exchange(state: dict[str, Any], capture: int, index: int) -> Exchan
     except (TypeError, ValueError):
         port = 0
     scheme = _s(req.get("scheme")) or "http"
-    errors: list[str] = []
     ex = Exchange(
         capture=capture,
         index=index,
@@ -231,13 +285,13 @@ def state_to_exchange(state: dict[str, Any], capture: int, index: int) -> Exchan
         timestamp=req.get("timestamp_start") if isinstance(req.get("timestamp_start"), (int, float)) else None,
         body_errors=errors,
     )
-    ex.request_body = _body(req.get("content"), headers, errors, "request body")
+    ex.request_body = _body(req.get("content"), headers, errors, "request body", limits)
     resp = state.get("response")
     if isinstance(resp, dict):
-        ex.response_headers = _headers(resp.get("headers"))
+        ex.response_headers = _headers(resp.get("headers"), errors, "response headers", limits.max_headers)
         sc = resp.get("status_code")
         ex.status = sc if isinstance(sc, int) else None
-        ex.response_body = _body(resp.get("content"), ex.response_headers, errors, "response body")
+        ex.response_body = _body(resp.get("content"), ex.response_headers, errors, "response body", limits)
     server = state.get("server_conn")
     if isinstance(server, dict):
         peer = server.get("peername") or server.get("ip_address")
@@ -255,6 +309,11 @@ def state_to_exchange(state: dict[str, Any], capture: int, index: int) -> Exchan
             if not isinstance(msg, (list, tuple)) or len(msg) < 3:
                 continue
             content = msg[2] if isinstance(msg[2], bytes) else _s(msg[2]).encode()
+            if isinstance(content, CutBytes):
+                errors.append(cut_message("websocket message", len(content), content.total))
+            elif len(content) > limits.max_body:
+                errors.append(cut_message("websocket message", limits.max_body, len(content)))
+                content = content[: limits.max_body]
             ts = msg[3] if len(msg) > 3 and isinstance(msg[3], (int, float)) else None
             ex.websocket.append(
                 WebSocketMessage(from_client=bool(msg[1]), content=content, is_text=msg[0] == 1, timestamp=ts)
@@ -262,15 +321,21 @@ def state_to_exchange(state: dict[str, Any], capture: int, index: int) -> Exchan
     return ex
 
 
-def read_flowfile(buf: bytes, name: str, capture: int, warn: Warn) -> Iterator[Exchange]:
+def read_flowfile(
+    buf: bytes, name: str, capture: int, warn: Warn, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Exchange]:
     """Yield the HTTP exchanges of a flow file held in ``buf`` (bytes or mmap)."""
     index = 0
     other: dict[str, int] = {}
-    for state in iter_flow_states(buf, name, warn):
+    skipped = 0
+    first_error = ""
+    for state in iter_flow_states(buf, name, warn, limits):
         try:
-            ex = state_to_exchange(state, capture, index)
+            ex = state_to_exchange(state, capture, index, limits)
         except (ValueError, TypeError, KeyError, AttributeError) as e:
-            warn(f"{name}: flow {index} skipped: {e}")
+            if not skipped:
+                first_error = f"flow {index}: {type(e).__name__}: {e}"[:200]
+            skipped += 1
             continue
         if ex is None:
             kind = _s(state.get("type")) or "unknown"
@@ -278,6 +343,8 @@ def read_flowfile(buf: bytes, name: str, capture: int, warn: Warn) -> Iterator[E
             continue
         index += 1
         yield ex
+    if skipped:
+        warn(f"{name}: {skipped:,} malformed flow(s) skipped ({first_error})")
     if other:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(other.items()))
         warn(f"{name}: non-HTTP flows not analysed ({kinds})")

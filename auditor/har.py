@@ -4,6 +4,12 @@ Handles what the common exporters write: Chrome and Firefox (HTTP/2 pseudo-heade
 ``_webSocketMessages``), Safari, Charles, Insomnia, mitmproxy and HTTP Toolkit (base64
 ``content.encoding``, ``postData.params`` and ``postData.text``). HAR bodies are stored already
 decoded, so no Content-Encoding is applied to them, unless a body plainly is still compressed.
+
+Entries are read one at a time (:func:`read_har`): a scanner finds each element of
+``log.entries`` in the raw bytes and only that element is parsed, with strings longer than the
+body limit cut before parsing, so memory follows the largest entry, not the file. A file the
+scanner cannot follow (not a HAR, or damaged before the first entry) is parsed whole, which
+gives the exact error; damage after some entries keeps them and warns.
 """
 
 from __future__ import annotations
@@ -11,12 +17,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterator
+import mmap
+import re
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
 from .decoding import decode_body
+from .limits import DEFAULT_LIMITS, Limits, cut_message
 from .models import Exchange, WebSocketMessage, header_value
 
 Warn = Callable[[str], None]
@@ -44,15 +53,247 @@ def load_har(data: bytes) -> dict[str, Any]:
     return doc
 
 
+# -- the entry scanner --------------------------------------------------------------------------
+
+_BOM = b"\xef\xbb\xbf"
+_WS = re.compile(rb"[ \t\r\n]*")
+# A string of bounded length (up to 64 escapes, 4 KiB between them) or a structural byte; a
+# longer string matches as a lone '"' and is followed with bytes.find, page by page.
+_TOKEN = re.compile(rb'"[^"\\]{0,4096}+(?:\\.[^"\\]{0,4096}+){0,64}+"|[\[\]{}"]', re.S)
+_CONTENT = re.compile(rb'[^"\\]*+(?:\\.[^"\\]*+)*+', re.S)  # string content up to an unescaped quote
+_SCALAR = re.compile(rb"-?[0-9][0-9eE.+-]*|true|false|null")
+_MIN_CUT = 1 << 16  # strings are never cut shorter than this while scanning
+_RELEASE_EVERY = 16 * 2**20
+
+
+class _NotStreamable(Exception):
+    """The outer layout is not ``{"log": {"entries": [...]}}``: parse the file whole instead."""
+
+
+class _Damaged(Exception):
+    """The bytes stop being JSON at some point."""
+
+
+class _Scanner:
+    """Finds JSON values in raw bytes without parsing them, noting strings over ``keep`` bytes.
+
+    When the bytes are a memory map, pages already scanned are given back every 16 MiB, so
+    resident memory does not grow with the file (or with one huge string in it).
+    """
+
+    def __init__(self, data: bytes, keep: int) -> None:
+        self.data = data
+        self.keep = keep
+        self.long: list[tuple[int, int]] = []  # (start, end) of long strings in the current value
+        dontneed = getattr(mmap, "MADV_DONTNEED", None)
+        self._madvise = getattr(data, "madvise", None) if dontneed is not None else None
+        self._dontneed = dontneed
+        self._released = 0
+
+    def release(self, upto: int) -> None:
+        """Give back the mapped pages before ``upto``."""
+        if self._madvise is None or upto - self._released < _RELEASE_EVERY:
+            return
+        upto -= upto % mmap.PAGESIZE
+        try:
+            self._madvise(self._dontneed, self._released, upto - self._released)
+        except (OSError, ValueError):
+            self._madvise = None
+        self._released = upto
+
+    def ws(self, pos: int) -> int:
+        return _WS.match(self.data, pos).end()  # type: ignore[union-attr]
+
+    def string_end(self, pos: int) -> int:
+        """The end of the string whose opening quote is at ``pos``."""
+        data = self.data
+        size = len(data)
+        i = pos + 1
+        while True:  # a piece at a time, giving pages back
+            stop = min(size, i + _RELEASE_EVERY)
+            j = _CONTENT.match(data, i, stop).end()  # type: ignore[union-attr]
+            if j < stop and data[j] == 0x22:
+                return j + 1
+            if j >= size or (stop == size and j >= stop - 1):
+                raise _Damaged("unterminated string")
+            self.release(j)
+            i = j  # at the end of the piece, or at an escape cut by it
+
+    def skip(self, pos: int) -> int:
+        """The end of the JSON value at ``pos``."""
+        data = self.data
+        c = data[pos : pos + 1]
+        if c not in (b"{", b"[", b'"'):
+            m = _SCALAR.match(data, pos)
+            if m is None:
+                raise _Damaged(f"unexpected byte at {pos:,}")
+            return m.end()
+        depth = 0
+        search = _TOKEN.search
+        while True:
+            m = search(data, pos)
+            if m is None:
+                raise _Damaged("unexpected end of file")
+            start, pos = m.span()
+            ch = data[start]
+            if ch == 0x22:  # a string
+                if pos - start == 1:
+                    pos = self.string_end(start)
+                if pos - start > self.keep + 2:
+                    self.long.append((start, pos))
+                if depth == 0:
+                    return pos
+            else:
+                depth += 1 if ch in (0x7B, 0x5B) else -1
+                if depth == 0:
+                    return pos
+
+    def key(self, pos: int) -> tuple[str | None, int]:
+        """The object key at ``pos`` and where its value starts (long keys come back as None)."""
+        if self.data[pos : pos + 1] != b'"':
+            raise _Damaged(f"expected a key at byte {pos:,}")
+        end = self.skip(pos)
+        key = None
+        if end - pos <= 256:
+            try:
+                key = json.loads(self.data[pos:end])
+            except ValueError:
+                raise _Damaged(f"bad key at byte {pos:,}") from None
+        pos = self.ws(end)
+        if self.data[pos : pos + 1] != b":":
+            raise _Damaged(f"expected ':' at byte {pos:,}")
+        return key, self.ws(pos + 1)
+
+    def after(self, pos: int, close: bytes) -> tuple[int, bool]:
+        """After a member or element: the next one's position and True, or past ``close`` and False."""
+        pos = self.ws(pos)
+        c = self.data[pos : pos + 1]
+        if c == b",":
+            return self.ws(pos + 1), True
+        if c == close:
+            return pos + 1, False
+        raise _Damaged(f"expected ',' or {close.decode()!r} at byte {pos:,}")
+
+    def members(self, pos: int) -> Generator[tuple[str | None, int], int, int]:
+        """The ``(key, value position)`` of each member of the object at ``pos``; the consumer
+        sends back where each value ends. Returns the position after the object."""
+        pos = self.ws(pos + 1)
+        if self.data[pos : pos + 1] == b"}":
+            return pos + 1
+        while True:
+            key, value = self.key(pos)
+            end = yield key, value
+            pos, more = self.after(end, b"}")
+            if not more:
+                return pos
+            pos = self.ws(pos)
+
+    def entries(self) -> Iterator[tuple[int, int]]:
+        """``(start, end)`` of each element of ``log.entries``, scanning the bytes once.
+
+        Before each is yielded, :attr:`long` lists its strings over ``keep`` bytes.
+        """
+        data = self.data
+        pos = self.ws(len(_BOM) if data[:3] == _BOM else 0)
+        if data[pos : pos + 1] != b"{":
+            raise _NotStreamable
+        seen_log = seen_entries = False
+        top = self.members(pos)
+        try:
+            key, value = next(top)
+            while True:
+                if key == "log" and not seen_log:
+                    if data[value : value + 1] != b"{":
+                        raise _NotStreamable
+                    seen_log = True
+                    end = yield from self._log(value)
+                    seen_entries = self._seen_entries
+                else:
+                    end = self.skip(value)
+                key, value = top.send(end)
+        except StopIteration as stop:
+            pos = self.ws(int(stop.value))
+        if not seen_entries:
+            raise _NotStreamable
+        if pos < len(data):
+            raise _Damaged(f"extra data at byte {pos:,}")
+
+    _seen_entries = False
+
+    def _log(self, pos: int) -> Generator[tuple[int, int], None, int]:
+        """The entries of the ``log`` object at ``pos``; returns the position after it."""
+        data = self.data
+        inner = self.members(pos)
+        try:
+            k, v = next(inner)
+            while True:
+                if k == "entries" and not self._seen_entries:
+                    if data[v : v + 1] != b"[":
+                        raise _NotStreamable
+                    self._seen_entries = True
+                    p = self.ws(v + 1)
+                    if data[p : p + 1] == b"]":
+                        end = p + 1
+                    else:
+                        while True:
+                            self.long = []
+                            e = self.skip(p)
+                            yield p, e
+                            self.release(e)
+                            p, more = self.after(e, b"]")
+                            if not more:
+                                end = p
+                                break
+                else:
+                    end = self.skip(v)
+                k, v = inner.send(end)
+        except StopIteration as stop:
+            return int(stop.value)
+
+    def parse(self, start: int, end: int) -> Any:
+        """The value between ``start`` and ``end`` with its long strings cut to ``keep`` bytes."""
+        data = self.data
+        if not self.long:
+            return json.loads(data[start:end])
+        parts: list[bytes] = []
+        prev = start
+        for s, e in self.long:
+            parts.append(data[prev:s])
+            parts.append(_cut_string(data[s : s + self.keep + 8], self.keep))
+            prev = e
+        parts.append(data[prev:end])
+        return json.loads(b"".join(parts))
+
+
+def _cut_string(token: bytes, keep: int) -> bytes:
+    """A JSON string token cut to about ``keep`` bytes of content, still valid JSON."""
+    content = token[1 : 1 + keep]
+    i = content.rfind(b"\\", max(0, len(content) - 6))
+    if i >= 0:
+        j = i
+        while j > 0 and content[j - 1] == 0x5C:
+            j -= 1
+        if (i - j) % 2 == 0:  # content[i] starts an escape: drop it if it is incomplete
+            need = 6 if content[i + 1 : i + 2] == b"u" else 2
+            if len(content) - i < need:
+                content = content[:i]
+    text = content.decode("utf-8", "ignore")  # a character cut in two is dropped
+    return b'"' + text.encode("utf-8", "surrogatepass") + b'"'
+
+
 def _str(v: Any) -> str:
     return v if isinstance(v, str) else ("" if v is None else str(v))
 
 
-def _headers(raw: Any) -> list[tuple[str, str]]:
+def _headers(raw: Any, errors: list[str] | None = None, what: str = "", keep: int = -1) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if not isinstance(raw, list):
         return out
     for h in raw:
+        if 0 <= keep <= len(out):
+            if errors is not None:
+                errors.append(f"{what}: only the first {keep:,} of {len(raw):,} headers were kept")
+            break
         if isinstance(h, dict):
             name, value = h.get("name"), h.get("value")
         elif isinstance(h, (list, tuple)) and len(h) >= 2:
@@ -69,7 +310,24 @@ def _headers(raw: Any) -> list[tuple[str, str]]:
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 
 
-def _content(text: Any, encoding: Any, headers: list[tuple[str, str]], errors: list[str], what: str) -> bytes:
+def _content(
+    text: Any,
+    encoding: Any,
+    headers: list[tuple[str, str]],
+    errors: list[str],
+    what: str,
+    limits: Limits = DEFAULT_LIMITS,
+) -> bytes:
+    body = _raw_content(text, encoding, headers, errors, what, limits)
+    if len(body) > limits.max_body:
+        errors.append(cut_message(what, limits.max_body, len(body)))
+        body = body[: limits.max_body]
+    return body
+
+
+def _raw_content(
+    text: Any, encoding: Any, headers: list[tuple[str, str]], errors: list[str], what: str, limits: Limits
+) -> bytes:
     if not isinstance(text, str) or not text:
         return b""
     if _str(encoding).lower() == "base64":
@@ -82,18 +340,18 @@ def _content(text: Any, encoding: Any, headers: list[tuple[str, str]], errors: l
         body = text.encode("utf-8", "replace")
     ce = header_value(headers, "content-encoding")
     if ce and body.startswith(_COMPRESSED_MAGIC):
-        decoded, err = decode_body(body, ce)
+        decoded, err = decode_body(body, ce, limits.max_inflated)
         if err is None:
             return decoded
     return body
 
 
-def _post_data(pd: Any, headers: list[tuple[str, str]], errors: list[str]) -> bytes:
+def _post_data(pd: Any, headers: list[tuple[str, str]], errors: list[str], limits: Limits = DEFAULT_LIMITS) -> bytes:
     if not isinstance(pd, dict):
         return b""
     text = pd.get("text")
     if isinstance(text, str) and text:
-        return _content(text, pd.get("encoding"), headers, errors, "request body")
+        return _content(text, pd.get("encoding"), headers, errors, "request body", limits)
     params = pd.get("params")
     if isinstance(params, list) and params:
         parts = []
@@ -119,8 +377,11 @@ def _timestamp(v: Any) -> float | None:
         return None
 
 
-def entry_to_exchange(entry: dict[str, Any], capture: int, index: int) -> Exchange:
-    """Build an :class:`Exchange` from one HAR entry (raises ValueError if it has no usable URL)."""
+def entry_to_exchange(entry: dict[str, Any], capture: int, index: int, limits: Limits = DEFAULT_LIMITS) -> Exchange:
+    """Build an :class:`Exchange` from one HAR entry (raises ValueError if it has no usable URL).
+
+    Bodies and header lists over ``limits`` are cut, with a note in ``body_errors``.
+    """
     req = entry.get("request")
     if not isinstance(req, dict):
         raise ValueError("entry has no request")
@@ -137,7 +398,8 @@ def entry_to_exchange(entry: dict[str, Any], capture: int, index: int) -> Exchan
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    headers = _headers(req.get("headers"))
+    errors: list[str] = []
+    headers = _headers(req.get("headers"), errors, "request headers", limits.max_headers)
     if header_value(headers, "cookie") is None and isinstance(req.get("cookies"), list) and req["cookies"]:
         pairs = [
             f"{_str(c.get('name'))}={_str(c.get('value'))}"
@@ -146,7 +408,6 @@ def entry_to_exchange(entry: dict[str, Any], capture: int, index: int) -> Exchan
         ]
         if pairs:
             headers.append(("Cookie", "; ".join(pairs)))
-    errors: list[str] = []
     ex = Exchange(
         capture=capture,
         index=index,
@@ -161,16 +422,16 @@ def entry_to_exchange(entry: dict[str, Any], capture: int, index: int) -> Exchan
         timestamp=_timestamp(entry.get("startedDateTime")),
         body_errors=errors,
     )
-    ex.request_body = _post_data(req.get("postData"), headers, errors)
+    ex.request_body = _post_data(req.get("postData"), headers, errors, limits)
     resp = entry.get("response")
     if isinstance(resp, dict):
         status = resp.get("status")
         ex.status = status if isinstance(status, int) and status > 0 else None
-        ex.response_headers = _headers(resp.get("headers"))
+        ex.response_headers = _headers(resp.get("headers"), errors, "response headers", limits.max_headers)
         content = resp.get("content")
         if isinstance(content, dict):
             ex.response_body = _content(
-                content.get("text"), content.get("encoding"), ex.response_headers, errors, "response body"
+                content.get("text"), content.get("encoding"), ex.response_headers, errors, "response body", limits
             )
         if _str(resp.get("_error")):
             ex.error = _str(resp.get("_error"))
@@ -192,6 +453,9 @@ def entry_to_exchange(entry: dict[str, Any], capture: int, index: int) -> Exchan
                     content = data.encode("utf-8", "replace")
             else:
                 content = data.encode("utf-8", "replace")
+            if len(content) > limits.max_body:
+                errors.append(cut_message("websocket message", limits.max_body, len(content)))
+                content = content[: limits.max_body]
             t = m.get("time")
             ex.websocket.append(
                 WebSocketMessage(
@@ -204,21 +468,77 @@ def entry_to_exchange(entry: dict[str, Any], capture: int, index: int) -> Exchan
     return ex
 
 
-def read_har(data: bytes, name: str, capture: int, warn: Warn) -> Iterator[Exchange]:
-    """Yield the exchanges of a HAR file; malformed entries are skipped with one warning."""
+def read_har(
+    data: bytes, name: str, capture: int, warn: Warn, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Exchange]:
+    """Yield the exchanges of a HAR file (bytes or mmap); malformed entries are skipped with one
+    warning, damage after the first entry stops reading with a warning."""
+    scan = _Scanner(data, max(_MIN_CUT, limits.max_body))
+    skipped = 0
+    first = ""
+    index = 0
+    entries = 0
+    damage = ""
+    try:
+        for start, end in scan.entries():
+            entries += 1
+            cut = len(scan.long)
+            longest = max((e - s - 2 for s, e in scan.long), default=0)
+            try:
+                entry = scan.parse(start, end)
+            except (ValueError, RecursionError) as e:
+                entry = None
+                reason = "nested too deep" if isinstance(e, RecursionError) else f"invalid JSON: {e}"
+            else:
+                reason = "not an object"
+            if not isinstance(entry, dict):
+                first = first or reason[:200]
+                skipped += 1
+                continue
+            try:
+                ex = entry_to_exchange(entry, capture, index, limits)
+            except (ValueError, TypeError, AttributeError, RecursionError) as e:
+                first = first or (str(e) if not isinstance(e, RecursionError) else "nested too deep")[:200]
+                skipped += 1
+                continue
+            if cut:
+                ex.body_errors.append(
+                    f"HAR entry: {cut} value(s) over {scan.keep:,} bytes cut (the longest {longest:,} bytes)"
+                )
+            index += 1
+            yield ex
+    except (_NotStreamable, _Damaged) as e:
+        if entries == 0:
+            entries = -1  # parse the file whole below: it gives the exact error
+        else:
+            damage = str(e) or "damaged"
+    if entries <= 0:  # nothing streamed: the whole-file parser says what is wrong, if anything
+        yield from _read_whole(bytes(data), name, capture, warn, limits)
+        return
+    if skipped:
+        warn(f"{name}: {skipped} malformed HAR entr{'y' if skipped == 1 else 'ies'} skipped ({first})")
+    if damage:
+        warn(f"{name}: damaged: {damage} after {entries:,} entr{'y' if entries == 1 else 'ies'}; the rest was not read")
+
+
+def _read_whole(data: bytes, name: str, capture: int, warn: Warn, limits: Limits) -> Iterator[Exchange]:
+    """:func:`read_har` for a file parsed whole."""
     doc = load_har(data)
-    skipped: list[str] = []
+    skipped = 0
+    first = ""
     index = 0
     for entry in doc["log"]["entries"]:
         if not isinstance(entry, dict):
-            skipped.append("not an object")
+            first = first or "not an object"
+            skipped += 1
             continue
         try:
-            ex = entry_to_exchange(entry, capture, index)
-        except (ValueError, TypeError, AttributeError) as e:
-            skipped.append(str(e))
+            ex = entry_to_exchange(entry, capture, index, limits)
+        except (ValueError, TypeError, AttributeError, RecursionError) as e:
+            first = first or (str(e) if not isinstance(e, RecursionError) else "nested too deep")[:200]
+            skipped += 1
             continue
         index += 1
         yield ex
     if skipped:
-        warn(f"{name}: {len(skipped)} malformed HAR entr{'y' if len(skipped) == 1 else 'ies'} skipped ({skipped[0]})")
+        warn(f"{name}: {skipped} malformed HAR entr{'y' if skipped == 1 else 'ies'} skipped ({first})")

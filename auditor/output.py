@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from .renderers import FORMATS
 
@@ -44,6 +47,16 @@ def output_paths(output: str, fmts: list[str]) -> dict[str, Path | None]:
     else:
         stem = path
     return {f: stem.parent / (stem.name + FORMATS[f]) for f in fmts}
+
+
+@contextmanager
+def open_private(path: Path) -> Iterator[TextIO]:
+    """Open ``path`` to write UTF-8 text into, readable by its owner only (for streamed reports)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        yield fh
 
 
 def write_private(path: Path, text: str | bytes) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from auditor.decoding import decode_body
+from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor.geo import is_ip
 from auditor.models import Exchange
 from auditor.quic import ClientHelloInfo, QuicInitialTracker, parse_client_hello
@@ -576,13 +577,15 @@ def _framing(headers: list[tuple[str, str]]) -> tuple[int, int]:
     return -1, 0
 
 
-def _finish_body(ex: Exchange, side: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
+def _finish_body(
+    ex: Exchange, side: str, headers: list[tuple[str, str]], body: bytes, limits: Limits = DEFAULT_LIMITS
+) -> bytes:
     """Decode ``body`` from its Content-Encoding; record failures on the exchange."""
     ce = _header(headers, "content-encoding")
     if not ce or not body:
         return body
     try:
-        data, err = decode_body(body, ce)
+        data, err = decode_body(body, ce, limits.max_inflated)
     except Exception as exc:  # a decoder bug must not lose the exchange
         ex.body_errors.append(f"{side} body: {exc}")
         return body
@@ -620,7 +623,7 @@ class _Http1Parser:
         self.run()
 
     def _add(self, data: bytes | bytearray) -> None:
-        room = MAX_BODY - len(self.body)
+        room = self.conn.an.limits.max_body - len(self.body)
         self.body += data if len(data) <= room else data[:room]
         self.body_len += len(data)
 
@@ -872,9 +875,10 @@ class _HttpConn:
         side = "request" if p.is_request else "response"
         if p.missing:
             ex.body_errors.append(f"{side} body: {p.missing:,} bytes were not captured")
-        if p.body_len > MAX_BODY:
-            ex.body_errors.append(f"{side} body: only the first {MAX_BODY:,} of {p.body_len:,} bytes were kept")
-        body = _finish_body(ex, side, p.headers, bytes(p.body))
+        limits = self.an.limits
+        if p.body_len > limits.max_body:
+            ex.body_errors.append(f"{side} body: only the first {limits.max_body:,} of {p.body_len:,} bytes were kept")
+        body = _finish_body(ex, side, p.headers, bytes(p.body), limits)
         if p.is_request:
             ex.request_body = body
         else:
@@ -1100,10 +1104,13 @@ class _Dest:
 class _Analyzer:
     """Per-capture state: connections, destinations, DNS names, exchanges."""
 
-    def __init__(self, name: str, capture: int, warn: Callable[[str], None]) -> None:
+    def __init__(
+        self, name: str, capture: int, warn: Callable[[str], None], limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         self.name = name
         self.capture = capture
         self.warn = warn
+        self.limits = limits
         self.tcp: dict[tuple[bytes, bytes, int, int], tuple[_Flow, bool]] = {}
         self.udp: dict[tuple[bytes, bytes, int, int], tuple[_Flow, bool]] = {}
         self.dests: dict[str, _Dest] = {}
@@ -1623,6 +1630,7 @@ def read_pcap(
     *,
     capture: int = 0,
     warn: Callable[[str], None] | None = None,
+    limits: Limits | None = None,
 ) -> PcapResult:
     """Read a pcap or pcapng file (optionally gzip-compressed) in one streaming pass.
 
@@ -1649,7 +1657,7 @@ def read_pcap(
         if not head:
             raise ValueError("the file is empty or unreadable, not a pcap or pcapng capture")
         damage = _Damage(name, _warn)
-        analyzer = _Analyzer(name, capture, _warn)
+        analyzer = _Analyzer(name, capture, _warn, limits or DEFAULT_LIMITS)
         fmt = analyzer.stats.format = "pcap"
         if head[:4] in _PCAP_MAGICS:
             buffer = _Buffer(f, b"", 24, damage)

@@ -1,12 +1,8 @@
-"""Email addresses, in any sent field."""
+"""Email addresses, in any sent field (the pattern scan in :mod:`.patterns` finds the fields)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-
-from ..models import Finding
-from . import Context
 
 # Local part and domain per RFC 5322's common subset; the TLD must be letters.
 EMAIL = re.compile(
@@ -29,12 +25,3 @@ def find_emails(text: str) -> list[str]:
             continue
         out.append(addr)
     return out
-
-
-def detect(ctx: Context) -> Iterator[Finding]:
-    for f in ctx.sent:
-        if f.kind != "value":
-            continue
-        for addr in find_emails(f.value):
-            exact = addr == f.value
-            yield Finding("email", f.part, f.path, addr, "email.regex", 0.95 if exact else 0.9)

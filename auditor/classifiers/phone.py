@@ -1,29 +1,42 @@
-"""Phone numbers: validated with libphonenumber's metadata (the ``phonenumbers`` package)."""
+"""Phone numbers, validated with libphonenumber's metadata (the ``phonenumbers`` package).
+
+Phone-named fields are found by the key rules (:mod:`.rules`, lexicon group ``phone_keys``) and
+accept national forms; numbers inside other text are found by :mod:`.patterns` and must be
+international (``+CC``) or Chinese mobile numbers.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import phonenumbers
 
-from .. import lexicons
-from ..models import Finding
-from . import Context
-
 # Regions tried for numbers written without a country code in a phone-named field.
-_NATIONAL_REGIONS = ("CN", "US", "GB", "DE", "FR", "IN", "JP", "KR")
-_CANDIDATE = re.compile(r"\+\d[\d ()./-]{6,20}\d")
-_MAX_TEXT = 20_000
+NATIONAL_REGIONS = ("CN", "US", "GB", "DE", "FR", "IN", "JP", "KR")
+CANDIDATE = re.compile(r"\+\d[\d ()./-]{6,20}\d")
+CN_MOBILE = re.compile(r"(?<![0-9A-Za-z+])1[3-9]\d{9}(?![0-9A-Za-z])")
+_CACHE: dict[tuple[str, bool], str | None] = {}
 
 
 def parse_phone(value: str, national: bool) -> str | None:
     """The E.164 form of ``value`` if it is a valid phone number, else None."""
+    hit = _CACHE.get((value, national), "")
+    if hit != "":
+        return hit
+    result = _parse(value, national)
+    if len(_CACHE) < 50_000:
+        _CACHE[(value, national)] = result
+    return result
+
+
+def _parse(value: str, national: bool) -> str | None:
     v = value.strip()
     digits = sum(c.isdigit() for c in v)
     if digits < 7 or digits > 15 or len(v) > 32:
         return None
-    regions: tuple[str | None, ...] = (None,) if v.startswith(("+", "00")) else (_NATIONAL_REGIONS if national else ())
+    if any(c.isalpha() for c in v):
+        return None
+    regions: tuple[str | None, ...] = (None,) if v.startswith(("+", "00")) else (NATIONAL_REGIONS if national else ())
     if v.startswith("00"):
         v = "+" + v[2:]
     for region in regions:
@@ -36,18 +49,15 @@ def parse_phone(value: str, national: bool) -> str | None:
     return None
 
 
-def detect(ctx: Context) -> Iterator[Finding]:
-    keys = lexicons.names("phone_keys")
-    for f in ctx.sent:
-        if f.kind != "value" or not any(c.isdigit() for c in f.value[:200]):
-            continue
-        key = lexicons.normalize_key(lexicons.last_key(f.path))
-        if key in keys:
-            if parse_phone(f.value, national=True):
-                yield Finding("phone", f.part, f.path, f.value, "phone.key", 0.95)
-            continue
-        if "+" not in f.value or len(f.value) > _MAX_TEXT:
-            continue
-        for m in _CANDIDATE.finditer(f.value):
-            if parse_phone(m.group(), national=False):
-                yield Finding("phone", f.part, f.path, m.group(), "phone.international", 0.85)
+def parse_cn_mobile(value: str) -> str | None:
+    """The E.164 form of a Chinese mobile number written nationally (``13812345678``), else None."""
+    try:
+        n = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.is_valid_number(n) and phonenumbers.number_type(n) in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+    return None

@@ -1,8 +1,17 @@
 """Prompts: text a person wrote to an AI assistant.
 
-Two ways in: the request formats of AI chat APIs (OpenAI, Anthropic, Gemini, DeepSeek, Mistral,
-Perplexity, Copilot...), which say where the user's text sits and which role wrote it, and key
-names that carry a prompt elsewhere (``prompt_text`` in an analytics event).
+Three ways in, tried in this order for each field:
+
+1. the request formats of AI chat APIs and web clients (``prompt_formats`` in the lexicons:
+   OpenAI chat and Responses, Anthropic, Gemini API and web, DeepSeek, ChatGPT web, Mistral,
+   Perplexity, Copilot, Kimi, Qwen, Doubao, Ernie), which say where the user's text sits and
+   which role wrote it;
+2. message-like structures of unknown formats: a text member (``content``, ``text``,
+   ``message``, ``parts[]``...) of an object whose ``role``, ``author.role``, ``sender`` or
+   ``speaker`` is the user;
+3. key names that carry a prompt elsewhere (``prompt_text`` in an analytics event).
+
+System and assistant messages are not prompts: the person did not write them.
 """
 
 from __future__ import annotations
@@ -15,6 +24,16 @@ from ..models import Finding
 from . import Context
 
 _ID_LIKE = re.compile(r"^[0-9a-fA-F-]{8,}$|^[A-Za-z0-9_-]{20,}$")
+_PARTS = frozenset({"request.body", "websocket.client", "request.query"})
+USER_ROLES = frozenset({"user", "human", "customer", "me"})
+_ROLE_KEYS = ("role", "author.role", "sender", "speaker", "from", "author")
+# Where the text sits inside a message object, with indices blanked.
+_TEXT_SUFFIXES = frozenset(
+    {".content", ".text", ".message", ".query", ".content[].text", ".content.text", ".content.parts[]",
+     ".parts[].text", ".parts[]", ".content[].content", ".message.content", ".message.text"}
+)
+_INDEX_END = re.compile(r"\[\d+\]")
+_TEXT_KEYS = frozenset({"content", "text", "message", "query", "parts"})
 
 
 def is_free_text(value: str) -> bool:
@@ -24,25 +43,63 @@ def is_free_text(value: str) -> bool:
         return False
     if " " not in v and _ID_LIKE.match(v):
         return False
+    if v.lower() in ("true", "false", "null", "none", "undefined"):
+        return False
     return True
 
 
+def _structure_role(ctx: Context, part: str, path: str) -> bool:
+    """True when ``path`` is the text of a message object whose role is the user."""
+    splits = [m.end() for m in _INDEX_END.finditer(path)]
+    # and every plain object on the way: {"sender": "user", "message": ...}, {"item": {"role": ...}}
+    splits += [i for i, c in enumerate(path) if c == "." and i > 0]
+    for end in sorted(set(splits), reverse=True):
+        obj, rest = path[:end], path[end:]
+        if lexicons.shape(rest)[0] not in _TEXT_SUFFIXES:
+            continue
+        for rk in _ROLE_KEYS:
+            role = ctx.value(part, f"{obj}.{rk}")
+            if role is not None:
+                return role.strip().lower() in USER_ROLES
+    return False
+
+
+def interested(part: str, path: str, parent: str, key: str) -> bool:
+    if part not in _PARTS:
+        return False
+    by_shape, by_path = lexicons.prompt_formats()
+    return (
+        path in by_path
+        or lexicons.shape(path)[0] in by_shape
+        or key in lexicons.names("prompt_keys")
+        or key in _TEXT_KEYS
+        or path.endswith("]")
+    )
+
+
 def detect(ctx: Context) -> Iterator[Finding]:
-    formats = lexicons.prompt_formats()
+    by_shape, by_path = lexicons.prompt_formats()
     keys = lexicons.names("prompt_keys")
-    for f in ctx.sent:
-        if f.kind != "value" or f.part not in ("request.body", "websocket.client", "request.query"):
+    host = ctx.host
+    for f, (_parent, key) in ctx.select("prompt"):
+        if f.kind != "value":
             continue
         shape, indices = lexicons.shape(f.path)
+        candidates = by_path.get(f.path, ()) + by_shape.get(shape, ())
         matched = False
-        for fmt in formats.get(shape, ()):
+        for fmt in candidates:
             if fmt.part is not None and fmt.part != f.part:
                 continue
             if fmt.part is None and f.part == "websocket.client":
                 continue
+            if fmt.hosts is not None and not lexicons.host_matches(host, fmt.hosts):
+                continue
             if fmt.role is not None:
                 role = ctx.value(f.part, lexicons.fill(fmt.role, indices))
-                if role is None or role not in fmt.roles:
+                if fmt.norole:
+                    if role is not None:
+                        continue
+                elif role is None or role.strip().lower() not in fmt.roles:
                     continue
             if is_free_text(f.value):
                 yield Finding("prompt", f.part, f.path, f.value, f"prompt.format.{fmt.id}", fmt.confidence)
@@ -50,5 +107,8 @@ def detect(ctx: Context) -> Iterator[Finding]:
             break
         if matched:
             continue
-        if lexicons.normalize_key(lexicons.last_key(f.path)) in keys and is_free_text(f.value):
+        if (key in _TEXT_KEYS or f.path.endswith("]")) and is_free_text(f.value) and _structure_role(ctx, f.part, f.path):
+            yield Finding("prompt", f.part, f.path, f.value, "prompt.structure", 0.8)
+            continue
+        if key in keys and is_free_text(f.value):
             yield Finding("prompt", f.part, f.path, f.value, "prompt.key_name", 0.7)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TextIO
 
 FORMATS = {"json": ".json", "html": ".html", "md": ".md"}
 
@@ -22,3 +22,13 @@ def render(doc: dict[str, Any], fmt: str) -> str:
 
         return render_markdown(doc)
     raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+
+
+def render_to(doc: dict[str, Any], fmt: str, out: TextIO) -> None:
+    """Write ``doc`` in ``fmt`` to ``out``; the JSON report is streamed, finding by finding."""
+    if fmt == "json":
+        from .json_report import write_json
+
+        write_json(doc, out)
+        return
+    out.write(render(doc, fmt))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -10,11 +11,14 @@ from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from .flowchart import Chart, build_chart
 
 # Evidence rows (a value at a place) shown per destination; the JSON report has every finding.
 EVIDENCE_PER_HOST = 100
+# Requests listed per evidence row (the others are counted).
+REQUESTS_PER_EVIDENCE = 5
 
 
 @cache
@@ -70,10 +74,11 @@ class CountryRow:
 
 @dataclass
 class Evidence:
-    """One value found at one place, and every request that carried it."""
+    """One value found at one place: the first requests that carried it, and how many did."""
 
     finding: dict[str, Any]
     requests: list[dict[str, Any]]
+    count: int = 1
 
 
 @dataclass
@@ -119,20 +124,38 @@ def build(doc: dict[str, Any]) -> View:
         key=lambda r: (r.code is None, -max((severity(c) for c in r.categories), default=0), -len(r.categories), r.name),
     )
     order = {c: i for i, c in enumerate(taxonomy())}
+
+    def rank(category: str) -> tuple[int, int]:
+        return (-severity(category), order.get(category, 99))
+
+    # One pass over the findings, holding at most EVIDENCE_PER_HOST groups per host and rank
+    # (the ones shown are among them) and REQUESTS_PER_EVIDENCE findings per group, so a
+    # spooled findings list is never all in memory. Groups past that are only counted.
     by_host: dict[str, dict[tuple[str, str, str, str], Evidence]] = defaultdict(dict)
+    kept: dict[tuple[str, tuple[int, int]], int] = defaultdict(int)
+    unshown: dict[str, set[int]] = defaultdict(set)
     for f in doc.get("findings", []):
         key = (f["category"], f["location"]["part"], f["location"]["path"], f["value_sha256"])
-        group = by_host[f["host"]].get(key)
-        if group is None:
-            by_host[f["host"]][key] = Evidence(finding=f, requests=[f])
+        host = f["host"]
+        group = by_host[host].get(key)
+        if group is not None:
+            group.count += 1
+            if len(group.requests) < REQUESTS_PER_EVIDENCE:
+                group.requests.append(f)
+            continue
+        slot = (host, rank(f["category"]))
+        if kept[slot] < EVIDENCE_PER_HOST:
+            kept[slot] += 1
+            by_host[host][key] = Evidence(finding=f, requests=[f])
         else:
-            group.requests.append(f)
+            unshown[host].add(hash(key))
     evidence = []
     for d in doc.get("destinations", []):
         groups = list(by_host.get(d["host"], {}).values())
         if groups:
-            groups.sort(key=lambda g: (-severity(g.finding["category"]), order.get(g.finding["category"], 99)))
-            evidence.append((d, groups[:EVIDENCE_PER_HOST], max(0, len(groups) - EVIDENCE_PER_HOST)))
+            groups.sort(key=lambda g: rank(g.finding["category"]))
+            total = len(groups) + len(unshown.get(d["host"], ()))
+            evidence.append((d, groups[:EVIDENCE_PER_HOST], max(0, total - EVIDENCE_PER_HOST)))
     cats = sorted(doc.get("summary", {}).get("categories", {}).items(), key=lambda kv: (-severity(kv[0]), kv[0]))
     companies: dict[str, CompanyRow] = {}
     for d in doc.get("destinations", []):
@@ -156,6 +179,24 @@ def build(doc: dict[str, Any]) -> View:
     return View(doc=doc, countries=countries, evidence=evidence, categories=cats, companies=company_rows, chart=chart)
 
 
+# Characters that are invisible or reorder text (controls, bidirectional overrides), and lone
+# surrogates (not encodable): a captured host, path or value holding them is shown with them
+# escaped, never as they would act.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def visible(value: Any) -> Any:
+    """Every template output: invisible and text-reordering characters as ``\\xNN``/``\\uNNNN``."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _INVISIBLE.sub(_escape_char, value)
+    return value
+
+
 @cache
 def environment() -> Environment:
     """The Jinja environment over the shipped templates, autoescaping HTML."""
@@ -166,6 +207,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=visible,
     )
     env.filters["label"] = label
     env.filters["severity"] = severity

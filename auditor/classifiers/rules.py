@@ -1,0 +1,59 @@
+"""Field semantics: key rules from the lexicons, checked by validators.
+
+A field whose ``parent.key`` (or, failing that, ``key``) is in a lexicon group with a category,
+and whose value passes the group's validator, is a finding of that category (detector
+``<category>.key``). This covers names, birth dates, account, device and advertising ids, IP
+addresses, postal addresses, coarse locations, card and bank data, national ids, conversation
+ids, device attributes and analytics event names, in English and in the spellings of the common
+Chinese SDKs. Exact-path rules (``path_rules``) cover positional formats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .. import lexicons
+from ..models import Finding
+from . import Context
+from .validators import VALIDATORS
+
+_KINDS = frozenset({"value"})
+
+
+def interested(part: str, path: str, parent: str, key: str) -> bool:
+    pair, single = lexicons.key_rules()
+    return (bool(parent) and f"{parent}.{key}" in pair) or key in single or path in lexicons.path_rules()
+
+
+def detect(ctx: Context) -> Iterator[Finding]:
+    pair, single = lexicons.key_rules()
+    by_path = lexicons.path_rules()
+    host = ctx.host
+    for f, (parent, key) in ctx.select("rules"):
+        if f.kind != "value" or not f.value:
+            continue
+        rules = pair.get(f"{parent}.{key}") if parent else None
+        if rules is None:
+            rules = single.get(key)
+        if rules:
+            for r in rules:
+                if r.parts is not None and f.part not in r.parts:
+                    continue
+                if r.top_level and parent:
+                    continue
+                if r.hosts is not None and not lexicons.host_matches(host, r.hosts):
+                    continue
+                if r.requires and not all(n in ctx.names() for n in r.requires):
+                    continue
+                if r.requires_any and not any(n in ctx.names() for n in r.requires_any):
+                    continue
+                if not VALIDATORS[r.validator](f.value):
+                    continue
+                yield Finding(r.category, f.part, f.path, f.value, f"{r.category}.key", r.confidence)
+                break
+        if by_path and f.path in by_path:
+            for pr in by_path[f.path]:
+                if pr.hosts is not None and not lexicons.host_matches(host, pr.hosts):
+                    continue
+                if VALIDATORS[pr.validator](f.value):
+                    yield Finding(pr.category, f.part, f.path, f.value, f"{pr.category}.path", 0.9)
