@@ -1,6 +1,6 @@
 # make demo: a live demo: a local fake AI-chat backend and trackers, a scripted client through
 #            the auditing proxy, and demo/report.html (and .json, .md, capture.flows)
-# make test: run the test suite
+# make test: run the test suite (make test-load: the long proxy load test)
 # Both create .venv (Python 3.12 or newer) and install the project into it on first use.
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-offline test bench clean fixtures
+.PHONY: demo demo-offline test test-load bench bench-proxy clean fixtures
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 or newer is needed (none of python3.13, python3.12, python3 is)" >&2; exit 1; }
@@ -26,10 +26,19 @@ demo-offline: $(STAMP)
 	$(VENV)/bin/auditor report fixtures/ai-chat-session.flows -o demo/offline --format html,json,md
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n 2 -m "not load" $(PYTEST_ARGS)
+
+# The long load test (200 connections of mixed traffic for 60 s through auditor run); the
+# short version of it is part of make test.
+test-load: $(STAMP)
+	$(PY) -m pytest -q -m load $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_report.py
+
+# The audit addon's cost inside mitmproxy against plain mitmdump (about 2 minutes).
+bench-proxy: $(STAMP)
+	$(PY) benchmarks/bench_proxy.py
 
 fixtures: $(STAMP)
 	$(PY) fixtures/record.py --out fixtures

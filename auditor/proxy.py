@@ -147,6 +147,7 @@ class EmbeddedProxy:
         self.host, self.port = proxyserver.listen_addrs()[0][:2]
         if not self.ca_file.exists():
             raise ProxyError(f"mitmproxy did not create its CA in {self.confdir}")
+        protect_ca_key(self.confdir)
 
     async def stop(self) -> None:
         master, task = self.master, self._task
@@ -211,6 +212,24 @@ def running_proxy(config: ProxyConfig, addons: Sequence[Any] = ()) -> Iterator[E
         yield proxy
     finally:
         runner.stop()
+
+
+CA_KEY_FILES = ("mitmproxy-ca.pem", "mitmproxy-ca.p12")
+
+
+def protect_ca_key(confdir: Path) -> list[Path]:
+    """Make the files holding the CA's private key owner-only (mitmproxy creates them so, but a
+    confdir copied or made by other tools may not be); return the files whose mode changed."""
+    changed = []
+    for name in CA_KEY_FILES:
+        path = confdir / name
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+                changed.append(path)
+        except OSError:
+            continue
+    return changed
 
 
 def client_env(proxy_url: str, ca_file: Path) -> dict[str, str]:
