@@ -10,7 +10,7 @@ categories for a destination, countries) into violations for ``auditor check --b
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -332,29 +332,13 @@ def baseline_violations(
     for c in diff.changed:
         base = destination_facts(new_by_host[c.host], c.host)
         for cat in c.categories_added:
-            facts = Facts(
-                host=base.host,
-                category=cat,
-                countries=base.countries,
-                party=base.party,
-                cleartext=base.cleartext,
-                owner_names=base.owner_names,
-                service=base.service,
-            )
+            facts = replace(base, category=cat, categories=None)
             if not _allowed(allow, facts):
                 out.append(BaselineViolation("new_category", c.host, cat, None, f"{c.host} now receives {cat}"))
     for c in diff.changed:
         base = destination_facts(new_by_host[c.host], c.host)
         for country in c.countries_added:
-            facts = Facts(
-                host=base.host,
-                countries=frozenset({country}),
-                party=base.party,
-                cleartext=base.cleartext,
-                owner_names=base.owner_names,
-                service=base.service,
-                categories=base.categories,
-            )
+            facts = replace(base, countries=frozenset({country}))
             if not _allowed(allow, facts):
                 was = ", ".join(c.countries_removed) or "no other"
                 out.append(BaselineViolation("new_country", c.host, None, country, f"{c.host} now {country} (was {was})"))
@@ -365,15 +349,7 @@ def baseline_violations(
             if h not in added:
                 continue  # reported above, as a country change of an existing destination
             base = destination_facts(new_by_host[h], h)
-            facts = Facts(
-                host=base.host,
-                countries=frozenset({country}),
-                party=base.party,
-                cleartext=base.cleartext,
-                owner_names=base.owner_names,
-                service=base.service,
-                categories=base.categories,
-            )
+            facts = replace(base, countries=frozenset({country}))
             if not _allowed(allow, facts):
                 blocking.append(h)
         if blocking:

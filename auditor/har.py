@@ -495,10 +495,9 @@ def read_har(
                 first = first or reason[:200]
                 skipped += 1
                 continue
-            try:
-                ex = entry_to_exchange(entry, capture, index, limits)
-            except (ValueError, TypeError, AttributeError, RecursionError) as e:
-                first = first or (str(e) if not isinstance(e, RecursionError) else "nested too deep")[:200]
+            ex = _exchange_or_reason(entry, capture, index, limits)
+            if isinstance(ex, str):
+                first = first or ex
                 skipped += 1
                 continue
             if cut:
@@ -515,10 +514,24 @@ def read_har(
     if entries <= 0:  # nothing streamed: the whole-file parser says what is wrong, if anything
         yield from _read_whole(bytes(data), name, capture, warn, limits)
         return
-    if skipped:
-        warn(f"{name}: {skipped} malformed HAR entr{'y' if skipped == 1 else 'ies'} skipped ({first})")
+    _warn_skipped(warn, name, skipped, first)
     if damage:
         warn(f"{name}: damaged: {damage} after {entries:,} entr{'y' if entries == 1 else 'ies'}; the rest was not read")
+
+
+def _exchange_or_reason(entry: dict[str, Any], capture: int, index: int, limits: Limits) -> Exchange | str:
+    """The entry's exchange, or why it was skipped (one line)."""
+    try:
+        return entry_to_exchange(entry, capture, index, limits)
+    except RecursionError:
+        return "nested too deep"
+    except (ValueError, TypeError, AttributeError) as e:
+        return str(e)[:200]
+
+
+def _warn_skipped(warn: Warn, name: str, skipped: int, first: str) -> None:
+    if skipped:
+        warn(f"{name}: {skipped} malformed HAR entr{'y' if skipped == 1 else 'ies'} skipped ({first})")
 
 
 def _read_whole(data: bytes, name: str, capture: int, warn: Warn, limits: Limits) -> Iterator[Exchange]:
@@ -532,13 +545,11 @@ def _read_whole(data: bytes, name: str, capture: int, warn: Warn, limits: Limits
             first = first or "not an object"
             skipped += 1
             continue
-        try:
-            ex = entry_to_exchange(entry, capture, index, limits)
-        except (ValueError, TypeError, AttributeError, RecursionError) as e:
-            first = first or (str(e) if not isinstance(e, RecursionError) else "nested too deep")[:200]
+        ex = _exchange_or_reason(entry, capture, index, limits)
+        if isinstance(ex, str):
+            first = first or ex
             skipped += 1
             continue
         index += 1
         yield ex
-    if skipped:
-        warn(f"{name}: {skipped} malformed HAR entr{'y' if skipped == 1 else 'ies'} skipped ({first})")
+    _warn_skipped(warn, name, skipped, first)
