@@ -1,11 +1,14 @@
 """The live audit: a mitmproxy addon that audits traffic as it passes.
 
-Each finished flow is snapshotted on the proxy's event loop (``flow.get_state()``, cheap) and
-handed to one worker thread, which writes it to the capture file and analyses it with the same
-code that reads saved captures (:func:`auditor.flowfile.state_to_exchange` and
-:class:`auditor.audit.Auditor`): the same traffic gives the same findings live and offline.
-The app's traffic never waits for the analysis, and an analysis error is logged and leaves the
-flow untouched.
+Each finished flow is snapshotted on the proxy's event loop (its state, as ``flow.get_state()``
+gives it, see :class:`Snapshots`) and handed to the analysis, which by default runs in a
+separate process (:mod:`auditor.worker`): it writes the flow to the capture file and audits it
+with the same code that reads saved captures (:func:`auditor.flowfile.state_to_exchange` and
+:class:`auditor.audit.Auditor`), so the same traffic gives the same findings live and offline.
+The proxy's process, which serves the app's traffic, keeps its core and its interpreter lock
+to itself. The app's traffic never waits for the analysis (unless the analysis falls far
+behind, see ``LiveAuditor.max_backlog``), and an analysis error is logged and leaves the flow
+untouched.
 
 Options (``--set name=value`` in mitmdump/mitmweb):
 
@@ -17,35 +20,36 @@ Options (``--set name=value`` in mitmdump/mitmweb):
 - ``audit_block_unmapped``: refuse connections to hosts that ``audit_map`` does not name
 - ``audit_stream_sse``: stream server-sent events to the client (bodies are still recorded)
 - ``audit_mark``: mark flows with findings and comment them with categories and country
+- ``audit_process``: analyse in a separate process (default); false: in a thread of the proxy
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from mitmproxy import ctx, http
 from mitmproxy.io import tnetstring
-
-from .audit import AuditOptions, Auditor
-from .flowfile import state_to_exchange
-from .models import CaptureInfo, Finding
+from mitmproxy.version import FLOW_FORMAT_VERSION
 
 log = logging.getLogger(__name__)
 
 CAPTURE_NAME = "capture.flows"
 Update = Callable[[dict[str, Any]], None]
+Mark = tuple[int, str, str]  # (flow index, marker, comment); see auditor.worker
 
 
 def parse_map(entries: Sequence[str]) -> dict[str, tuple[str, int]]:
@@ -117,14 +121,19 @@ class CaptureFile:
     ``warnings()`` says what was lost, for the report.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, append: bool = False) -> None:
         self.path = path
         self.flows = 0
         self.lost = 0
         self.reasons: dict[str, int] = {}
         self.notes: list[str] = []
         self._size = 0
-        self._fd: int | None = _open_private(path)
+        self._fd: int | None = _open_private(path, truncate=not append)
+        if append:
+            # continue after the last complete flow (a process that died mid-write leaves a piece)
+            self._size = _complete_length(self._fd)
+            os.ftruncate(self._fd, self._size)
+            os.lseek(self._fd, self._size, os.SEEK_SET)
 
     @property
     def directory(self) -> Path:
@@ -204,12 +213,28 @@ class CaptureFile:
         log.warning("auditor: %s", note)
 
 
-def _open_private(path: Path) -> int:
+def _open_private(path: Path, truncate: bool = True) -> int:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # read-write: if the folder is removed, the content is read back from this descriptor
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | (os.O_TRUNC if truncate else 0), 0o600)
     os.fchmod(fd, 0o600)  # O_CREAT keeps the mode of a file that already existed
     return fd
+
+
+def _complete_length(fd: int) -> int:
+    """The length of the run of complete top-level tnetstrings at the start of the file."""
+    end = os.fstat(fd).st_size
+    offset = 0
+    while offset < end:
+        head = os.pread(fd, 12, offset)
+        colon = head.find(b":")
+        if colon <= 0 or not head[:colon].isdigit():
+            break
+        stop = offset + colon + 1 + int(head[:colon])
+        if stop >= end or os.pread(fd, 1, stop) != b"}":
+            break
+        offset = stop + 1
+    return offset
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -231,6 +256,126 @@ def fallback_dir(wanted: Path) -> Path:
         return Path(tempfile.mkdtemp(prefix=f"auditor-{stamp}-"))
 
 
+class Snapshots:
+    """``flow.get_state()``, about three times faster.
+
+    Most of what mitmproxy's ``get_state`` costs is the two connections, serialised field by
+    field for every flow although a keep-alive connection does not change between its flows.
+    Here a connection's state is kept (weakly, by connection) and reused while its attributes
+    are the same objects with the same values. The first flow is also snapshotted the slow way
+    and compared: if the two ever differ (another mitmproxy version), ``get_state`` is used.
+    """
+
+    def __init__(self) -> None:
+        self._conns: weakref.WeakKeyDictionary[Any, tuple[list[Any], dict[str, Any]]] = weakref.WeakKeyDictionary()
+        self._checked = False
+        self._fast = True
+
+    def __call__(self, flow: http.HTTPFlow) -> dict[str, Any]:
+        if not self._fast:
+            return flow.get_state()
+        state = self._snapshot(flow)
+        if not self._checked:
+            self._checked = True
+            if state != flow.get_state():
+                log.warning("auditor: fast flow snapshots differ from mitmproxy's; using get_state()")
+                self._fast = False
+                return flow.get_state()
+        return state
+
+    def _conn(self, conn: Any) -> dict[str, Any]:
+        values = list(conn.__dict__.values())
+        cached = self._conns.get(conn)
+        if cached is not None and cached[0] == values:
+            return cached[1]
+        state = conn.get_state()
+        self._conns[conn] = (values, state)
+        return state
+
+    def _snapshot(self, flow: http.HTTPFlow) -> dict[str, Any]:
+        # mitmproxy.flow.Flow.get_state and mitmproxy.http.HTTPFlow.get_state, same keys and order
+        state = {
+            "version": FLOW_FORMAT_VERSION,
+            "type": flow.type,
+            "id": flow.id,
+            "error": flow.error.get_state() if flow.error else None,
+            "client_conn": self._conn(flow.client_conn),
+            "server_conn": self._conn(flow.server_conn),
+            "intercepted": flow.intercepted,
+            "is_replay": flow.is_replay,
+            "marked": flow.marked,
+            "metadata": copy.deepcopy(flow.metadata) if flow.metadata else {},
+            "comment": flow.comment,
+            "timestamp_created": flow.timestamp_created,
+        }
+        backup = flow._backup
+        state["backup"] = copy.deepcopy(backup) if backup != state else None
+        state["request"] = flow.request.get_state()
+        state["response"] = flow.response.get_state() if flow.response else None
+        state["websocket"] = flow.websocket.get_state() if flow.websocket else None
+        return state
+
+
+class ThreadEngine:
+    """Runs :class:`auditor.worker.Analysis` in one thread of the proxy's process (the
+    ``audit_process=false`` mode: simpler, but the analysis shares the interpreter lock with
+    the proxy). Same interface as :class:`auditor.worker.ProcessEngine`."""
+
+    pid = None
+
+    def __init__(self, capture_path: str | None, on_result: Any, reveal: bool = False, first_party: tuple[str, ...] = ()) -> None:
+        from .worker import Analysis
+
+        self.analysis = Analysis(capture_path)
+        self.analysis.configure(reveal, first_party)
+        self.on_result = on_result
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditor")
+        self.submitted = self.submitted_bytes = 0
+        self.acked = self.acked_bytes = 0
+        self._closed = False
+
+    def submit(self, index: int, state: dict[str, Any], size: int) -> None:
+        self.submitted += 1
+        self.submitted_bytes += size
+        self._executor.submit(self._add, index, state, size)
+
+    def _add(self, index: int, state: dict[str, Any], size: int) -> None:
+        try:
+            mark, updates = self.analysis.add(index, state)
+            if mark is not None or updates:
+                self.on_result([mark] if mark is not None else [], updates)
+        except Exception:
+            log.debug("auditor: result callback failed", exc_info=True)
+        finally:
+            # (each counter has one writer: submitted the loop, acked this thread)
+            self.acked += 1
+            self.acked_bytes += size
+
+    def opaque(self, host: str, reason: str) -> None:
+        self._executor.submit(lambda: self.on_result([], self.analysis.opaque(host, reason)))
+
+    def configure(self, reveal: bool, first_party: tuple[str, ...]) -> None:
+        self._executor.submit(self.analysis.configure, reveal, first_party)
+
+    def backlog(self) -> tuple[int, int]:
+        return self.submitted - self.acked, self.submitted_bytes - self.acked_bytes
+
+    def drain(self) -> None:
+        self._executor.submit(lambda: None).result()
+
+    def document(self) -> dict[str, Any]:
+        return self._executor.submit(self.analysis.document).result()
+
+    def close(self) -> dict[str, Any]:
+        self.drain()
+        self._executor.shutdown(wait=True)
+        self.analysis.close()
+        return self.analysis.document()
+
+    def warnings(self) -> list[str]:
+        return []
+
+
 class LiveAuditor:
     """The mitmproxy addon. ``on_update`` (optional) is called with a destination summary
     whenever a destination first appears or receives a new category of personal data."""
@@ -244,22 +389,21 @@ class LiveAuditor:
 
     def __init__(self, on_update: Update | None = None) -> None:
         self.on_update = on_update
-        self.auditor = Auditor()
+        self.engine: Any = None  # ProcessEngine or ThreadEngine, made once the options are known
         self.maps: dict[str, tuple[str, int]] = {}
         # server connection -> its address before --map (weak: a connection that never
         # connects leaves no entry behind)
         self._mapped: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditor")
-        self._lock = threading.Lock()
-        self._capture: CaptureFile | None = None
+        self._snapshot = Snapshots()
         self._capture_path: Path | None = None
         self._next_index = 0
         # Flows already handed over (a flow can see both ``response`` and ``error``); weak, so
         # the set does not grow with the traffic.
         self._submitted: weakref.WeakSet[http.HTTPFlow] = weakref.WeakSet()
-        self._pending: list[Future[None]] = []
-        self._reported: dict[str, set[str]] = {}
-        self._marks: list[tuple[http.HTTPFlow, list[Finding], str]] = []
+        # index -> flow, to mark it when its findings come back
+        self._flows: weakref.WeakValueDictionary[int, http.HTTPFlow] = weakref.WeakValueDictionary()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._marks: list[Mark] = []
         self._marks_lock = threading.Lock()
         self._finish_lock = threading.Lock()
         self._finished = False
@@ -268,11 +412,10 @@ class LiveAuditor:
         self._mark_flows = True
         self._block_unmapped = False
         self._stream_sse = True
-        self._done = 0
-        self._queued_bytes = 0
-        self._done_bytes = 0
+        self._in_process = False
+        self._reveal = False
+        self._first_party: tuple[str, ...] = ()
         self._throttled = 0
-        self.errors = 0
         self.unrecorded = 0
         self.report_paths: list[Path] = []
         self.report_errors: list[str] = []
@@ -289,6 +432,10 @@ class LiveAuditor:
         )
         loader.add_option("audit_stream_sse", bool, True, "Stream server-sent events to the client while recording them.")
         loader.add_option("audit_mark", bool, True, "Mark flows with findings and comment them.")
+        loader.add_option(
+            "audit_process", bool, True,
+            "Write the capture and analyse in a separate process (false: in a thread of the proxy's process).",
+        )
 
     def configure(self, updated: set[str]) -> None:
         self._apply_options()
@@ -308,7 +455,6 @@ class LiveAuditor:
         self._mark_flows = opts.audit_mark
         self._block_unmapped = opts.audit_block_unmapped
         self._stream_sse = opts.audit_stream_sse
-        self.auditor.options = AuditOptions(reveal=opts.audit_reveal, first_party=tuple(opts.audit_first_party))
         try:
             self.maps = parse_map(opts.audit_map)
         except ValueError as e:
@@ -317,12 +463,29 @@ class LiveAuditor:
             raise exceptions.OptionsError(str(e)) from None
         if opts.audit_stream_sse and "store_streamed_bodies" in opts and not opts.store_streamed_bodies:
             opts.update(store_streamed_bodies=True)
-        if opts.audit_dir and self._capture is None:
-            self._capture_path = Path(opts.audit_dir).expanduser() / CAPTURE_NAME
-            self._capture = CaptureFile(self._capture_path)
-        if not self.auditor.captures:
-            path = str(self._capture_path) if self._capture_path else "live"
-            self.auditor.captures.append(CaptureInfo(path=path, format="mitmproxy"))
+        reveal, first_party = bool(opts.audit_reveal), tuple(opts.audit_first_party)
+        if self.engine is None:
+            self._reveal, self._first_party, self._in_process = reveal, first_party, not opts.audit_process
+            if opts.audit_dir:
+                self._capture_path = Path(opts.audit_dir).expanduser() / CAPTURE_NAME
+            self._start_engine()
+        elif (reveal, first_party) != (self._reveal, self._first_party):
+            self._reveal, self._first_party = reveal, first_party
+            self.engine.configure(reveal, first_party)
+
+    def _start_engine(self) -> Any:
+        path = str(self._capture_path) if self._capture_path else None
+        # (a frozen mitmproxy build cannot run ``python -m auditor.worker``)
+        if not self._in_process and not getattr(sys, "frozen", False):
+            from .worker import ProcessEngine
+
+            try:
+                self.engine = ProcessEngine(path, self._results, self._reveal, self._first_party)
+                return self.engine
+            except OSError as e:
+                log.warning("auditor: cannot start the analysis process (%s); analysing in the proxy's process", e)
+        self.engine = ThreadEngine(path, self._results, self._reveal, self._first_party)
+        return self.engine
 
     # -- traffic -------------------------------------------------------------------------
     def server_connect(self, data: Any) -> None:
@@ -374,55 +537,33 @@ class LiveAuditor:
     def tls_failed_client(self, data: Any) -> None:
         """The client refused the proxy's certificate (pinning, or the CA is not trusted)."""
         sni = data.context.client.sni
-        if not sni:
+        if not sni or self._finished:
             return
         reason = str(data.conn.error or "TLS handshake with the client failed")
-        with suppress(RuntimeError):  # after finish(): too late for the report
-            self._executor.submit(self._opaque, sni, reason)
-
-    def _opaque(self, host: str, reason: str) -> None:
-        with self._lock:
-            new = host not in self.auditor.resolver.by_host
-            self.auditor.resolver.add_opaque(host, reason)
-        if new:
-            self._notify(host)
+        (self.engine or self._start_engine()).opaque(sni, reason)
 
     def _submit(self, flow: http.HTTPFlow) -> None:
         if flow in self._submitted or self._finished:
             return
         self._submitted.add(flow)
         try:
-            state = flow.get_state()
+            state = self._snapshot(flow)
         except Exception:  # never break the app's traffic
             self.unrecorded += 1
             log.exception("auditor: cannot snapshot flow %s", flow.id)
             return
         index = self._next_index
         self._next_index += 1
-        size = _flow_size(flow)
-        self._queued_bytes += size
-        loop = asyncio.get_running_loop() if _in_loop() else None
-        try:
-            fut = self._executor.submit(self._analyse, state, index, flow, loop, size)
-        except RuntimeError:  # finish() ran in the meantime: the proxy is stopping
-            return
-        self._pending.append(fut)
-        if len(self._pending) > 1000:
-            self._pending = [f for f in self._pending if not f.done()]
-
-    def _analyse(
-        self, state: dict[str, Any], index: int, flow: http.HTTPFlow, loop: asyncio.AbstractEventLoop | None, size: int = 0
-    ) -> None:
-        try:
-            self._write_and_analyse(state, index, flow, loop)
-        finally:
-            # (each counter has one writer: _next_index/_queued_bytes the loop, these the worker)
-            self._done += 1
-            self._done_bytes += size
+        if self._mark_flows:
+            self._flows[index] = flow
+            if self._loop is None:
+                with suppress(RuntimeError):
+                    self._loop = asyncio.get_running_loop()
+        (self.engine or self._start_engine()).submit(index, state, _flow_size(flow))
 
     def _backlog(self) -> tuple[int, int]:
         """Flows, and their approximate bytes, handed over but not yet written and analysed."""
-        return self._next_index - self._done, self._queued_bytes - self._done_bytes
+        return self.engine.backlog() if self.engine is not None else (0, 0)
 
     def _backpressure(self) -> Awaitable[None] | None:
         flows, size = self._backlog()
@@ -443,57 +584,45 @@ class LiveAuditor:
                 return
             await asyncio.sleep(0.005)
 
-    def _write_and_analyse(self, state: dict[str, Any], index: int, flow: http.HTTPFlow, loop: asyncio.AbstractEventLoop | None) -> None:
-        if self._capture is not None:
-            # A flow that cannot be written is counted (and said in the report), and still analysed.
+    # -- results (from the engine's thread) -----------------------------------------------
+    def _results(self, marks: list[Mark], updates: list[dict[str, Any]]) -> None:
+        if self.on_update is not None:
+            for summary in updates:
+                try:
+                    self.on_update(summary)
+                except Exception:
+                    log.debug("auditor: update callback failed", exc_info=True)
+        if not marks or not self._mark_flows:
+            return
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._mark(marks)
+            return
+        # One loop callback and one update hook for all flows marked meanwhile: under load
+        # this keeps the marking off the proxy's critical path.
+        with self._marks_lock:
+            first = not self._marks
+            self._marks.extend(marks)
+        if first:
             try:
-                data = tnetstring_dumps(state)
-            except Exception as e:
-                self._capture.lose(f"not serialisable: {e}")
-            else:
-                self._capture.write(data)
-        try:
-            ex = state_to_exchange(state, 0, index)
-            if ex is None:
-                return
-            with self._lock:
-                found = self.auditor.add_exchange(ex)
-                self.auditor.captures[0].exchanges += 1
-            host = ex.host
-            cats = {f.category for f in found}
-            reported = self._reported.get(host)
-            if reported is None or cats - reported:
-                self._reported.setdefault(host, set()).update(cats)
-                self._notify(host)
-            if found and self._mark_flows:
-                if loop is None:
-                    self._mark([(flow, found, host)])
-                else:
-                    # One loop callback and one update hook for all flows marked meanwhile:
-                    # under load this keeps the marking off the proxy's critical path.
-                    with self._marks_lock:
-                        first = not self._marks
-                        self._marks.append((flow, found, host))
-                    if first:
-                        loop.call_soon_threadsafe(self._flush_marks)
-        except Exception:
-            self.errors += 1
-            log.exception("auditor: analysis of flow %s failed; the flow is unaffected", state.get("id"))
+                loop.call_soon_threadsafe(self._flush_marks)
+            except RuntimeError:  # the loop has stopped
+                self._flush_marks()
 
     def _flush_marks(self) -> None:
         with self._marks_lock:
             batch, self._marks = self._marks, []
         self._mark(batch)
 
-    def _mark(self, batch: list[tuple[http.HTTPFlow, list[Finding], str]]) -> None:
+    def _mark(self, batch: list[Mark]) -> None:
         flows = []
-        for flow, found, host in batch:
+        for index, marked, comment in batch:
+            flow = self._flows.pop(index, None)
+            if flow is None:  # already gone (mitmdump keeps no flows)
+                continue
             try:
-                dest = self.auditor.resolver.by_host.get(host)
-                country = dest.owner.country if dest and dest.owner and dest.owner.country else "??"
-                cats = sorted({f.category for f in found})
-                flow.marked = ":warning:" if {"prompt", "credential"} & set(cats) else ":large_orange_diamond:"
-                flow.comment = f"auditor: {', '.join(cats)} -> {host} ({country})"
+                flow.marked = marked
+                flow.comment = comment
                 flows.append(flow)
             except Exception:
                 log.debug("auditor: could not mark flow", exc_info=True)
@@ -506,54 +635,44 @@ class LiveAuditor:
         except Exception:
             log.debug("auditor: could not announce marked flows", exc_info=True)
 
-    def _notify(self, host: str) -> None:
-        if self.on_update is None:
-            return
-        with self._lock:
-            d = self.auditor.resolver.by_host.get(host)
-            if d is None:
-                return
-            summary = {
-                "host": d.host,
-                "owner": d.owner.name if d.owner else None,
-                "country": d.owner.country if d.owner else None,
-                "categories": sorted(d.data_categories),
-                "exchanges": d.exchanges,
-                "opaque": d.opaque,
-            }
-        try:
-            self.on_update(summary)
-        except Exception:
-            log.debug("auditor: update callback failed", exc_info=True)
-
     # -- the end -------------------------------------------------------------------------
     def drain(self) -> None:
-        """Wait until every submitted flow is written and analysed."""
-        with suppress(RuntimeError):  # already shut down: then everything is done
-            self._executor.submit(lambda: None).result()
+        """Wait until every submitted flow is written and analysed (and marked)."""
+        if self.engine is not None and not self._finished:
+            self.engine.drain()
+            loop = self._loop
+            if loop is None or loop.is_closed() or not loop.is_running() or _running_loop() is loop:
+                self._flush_marks()
 
     @property
     def capture_path(self) -> Path | None:
         """Where the capture is (elsewhere than ``audit_dir`` if that folder vanished)."""
-        return self._capture.path if self._capture is not None else None
+        if self._doc is not None and self._capture_path is not None and self._doc.get("captures"):
+            return Path(self._doc["captures"][0]["path"])
+        return self._capture_path
+
+    @property
+    def analysis_pid(self) -> int | None:
+        """The analysis process, if it runs in one."""
+        return self.engine.pid if self.engine is not None else None
 
     def warnings(self) -> list[str]:
-        """What the capture or the analysis lost so far, as the report states it."""
-        out = self._capture.warnings() if self._capture is not None else []
+        """What this side lost (the engine reports the rest in the document)."""
+        out = []
         if self.unrecorded:
             out.append(f"live: {self.unrecorded} flow(s) could not be recorded (see the log)")
-        if self.errors:
-            out.append(f"live: {self.errors} flow(s) could not be analysed (see the log)")
         return out
 
     def document(self) -> dict[str, Any]:
-        if not self._finished:
-            self.drain()
-        with self._lock:
-            doc = self.auditor.document()
-        if doc["captures"]:
-            if self._capture is not None:
-                doc["captures"][0]["path"] = str(self._capture.path)
+        """The report document so far (all of it after :meth:`finish`)."""
+        if self._doc is not None:
+            return self._doc
+        engine = self.engine or self._start_engine()
+        doc = engine.document()
+        return self._complete(doc)
+
+    def _complete(self, doc: dict[str, Any]) -> dict[str, Any]:
+        if doc.get("captures"):
             doc["captures"][0]["warnings"].extend(self.warnings())
         return doc
 
@@ -567,14 +686,15 @@ class LiveAuditor:
         with self._finish_lock:
             if self._doc is not None:
                 return self._doc
-            self.drain()
+            engine = self.engine or self._start_engine()
             self._finished = True
-            self._executor.shutdown(wait=True)
-            if self._capture is not None:
-                self._capture.close()
-            doc = self.document()
-            if self._capture is not None:
-                self._write_reports(doc, self._capture.directory)
+            doc = self._complete(engine.close())
+            if self._throttled:
+                log.warning("auditor: the analysis fell behind the traffic; %d flow(s) were held back to keep memory bounded", self._throttled)
+            self._flush_marks()
+            if self._capture_path is not None:
+                where = Path(doc["captures"][0]["path"]).parent if doc.get("captures") else self._capture_path.parent
+                self._write_reports(doc, where)
             self._doc = doc
             return doc
 
@@ -643,12 +763,11 @@ def _flow_size(flow: http.HTTPFlow) -> int:
     return size
 
 
-def _in_loop() -> bool:
+def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
-        asyncio.get_running_loop()
-        return True
+        return asyncio.get_running_loop()
     except RuntimeError:
-        return False
+        return None
 
 
 def write_reports(doc: dict[str, Any], directory: Path, formats: str) -> list[Path]:

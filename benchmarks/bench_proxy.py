@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -275,7 +276,7 @@ def _pin(cpus: set[int] | None) -> Any:
 class Proxy:
     """A ``mitmdump`` subprocess, plain or with the audit addon."""
 
-    def __init__(self, work: Path, with_addon: bool, cpus: set[int] | None) -> None:
+    def __init__(self, work: Path, with_addon: bool, cpus: set[int] | None, helper_cpus: set[int] | None = None) -> None:
         self.port = _free_port()
         self.out = work / "audit"
         self.with_addon = with_addon
@@ -287,14 +288,21 @@ class Proxy:
         self.stderr = open(work / ("addon.log" if with_addon else "plain.log"), "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.stderr, preexec_fn=_pin(cpus))
         _wait_port(self.port, self.proc)
+        # The addon's analysis process (a child of the proxy) inherits the proxy's CPU; it is
+        # moved to the load's CPUs, as the scheduler would put it on a free core.
+        self.children = _children(self.proc.pid) if with_addon else []
+        if helper_cpus:
+            for pid in self.children:
+                with contextlib.suppress(OSError):
+                    os.sched_setaffinity(pid, helper_cpus)
 
     def cpu_seconds(self) -> float:
         """User and system CPU time the proxy process (all its threads) used so far."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):
-            return 0.0
+        return _cpu_seconds(self.proc.pid)
+
+    def helper_cpu_seconds(self) -> float:
+        """CPU time of the proxy's child processes (the addon's analysis) so far."""
+        return sum(_cpu_seconds(pid) for pid in self.children)
 
     def rss_mb(self) -> float:
         try:
@@ -316,6 +324,32 @@ class Proxy:
             self.proc.wait()
         self.stderr.close()
         return time.monotonic() - t0
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _children(parent: int, wait: float = 10.0) -> list[int]:
+    """The processes whose parent is ``parent`` (waiting a little for a first one)."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                if ppid == parent:
+                    found.append(int(entry.name))
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def _run_client(proxy_port: int, target: str, args: argparse.Namespace, rate: float | None,
@@ -393,7 +427,8 @@ def _orchestrate(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {
         "machine": {
             "cpus": len(cpus), "python": platform.python_version(), "platform": platform.platform(),
-            "pinning": f"proxy on CPU {cpus[0]}, client and backend on CPU {','.join(map(str, cpus[1:]))}" if pin else "none",
+            "pinning": f"proxy on CPU {cpus[0]}; client, backend and the addon's analysis process on CPU "
+                       f"{','.join(map(str, cpus[1:]))}" if pin else "none",
         },
         "connections": args.connections, "seconds": args.seconds, "warmup": args.warmup, "repeat": args.repeat,
         "prompts": args.prompts, "load_average_before": os.getloadavg(),
@@ -427,11 +462,12 @@ def _orchestrate(args: argparse.Namespace) -> int:
                 for name in ("plain", "addon"):
                     wd = work / f"{name}-{r}"
                     wd.mkdir()
-                    proxy = Proxy(wd, name == "addon", proxy_cpus)
+                    proxy = Proxy(wd, name == "addon", proxy_cpus, load_cpus)
                     try:
-                        cpu0 = proxy.cpu_seconds()
+                        cpu0, helper0 = proxy.cpu_seconds(), proxy.helper_cpu_seconds()
                         sat = _run_client(proxy.port, target, args, None, load_cpus, args.seconds)
                         sat["cpu_ms_per_request"] = (proxy.cpu_seconds() - cpu0) * 1000 / max(1, sat["completed"])
+                        sat["helper_cpu_ms_per_request"] = (proxy.helper_cpu_seconds() - helper0) * 1000 / max(1, sat["completed"])
                         rounds[name]["saturation"].append(sat)
                         _say(f"round {r + 1} {name:5s} saturation: {sat['rps']:7.0f} req/s  p50 {sat['p50_ms']:7.1f} ms  "
                              f"p99 {sat['p99_ms']:7.1f} ms  errors {sat['errors']}")
@@ -450,6 +486,9 @@ def _orchestrate(args: argparse.Namespace) -> int:
                     finally:
                         stop_seconds.append(proxy.stop())
                     if name == "addon":
+                        for line in (wd / "addon.log").read_text(errors="replace").splitlines():
+                            if "auditor" in line:
+                                _say(f"  addon: {line.strip()}")
                         n, e = count_flows(proxy.out / "capture.flows")
                         flows += n
                         flow_errors += e
@@ -478,7 +517,7 @@ def _summarise(rounds: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, 
         row: dict[str, Any] = {}
         for name in ("plain", "addon"):
             rs = rounds[name][load]
-            row[name] = {k: _median(rs, k) for k in ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request")} | {
+            row[name] = {k: _median(rs, k) for k in ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request")} | {"helper_cpu_ms_per_request": _median(rs, "helper_cpu_ms_per_request") if all("helper_cpu_ms_per_request" in x for x in rs) else 0.0} | {
                 "errors": sum(x["errors"] for x in rs)}
         row["throughput_ratio"] = row["addon"]["rps"] / row["plain"]["rps"] if row["plain"]["rps"] else 0.0
         row["added_p50_ms"] = row["addon"]["p50_ms"] - row["plain"]["p50_ms"]
@@ -507,6 +546,7 @@ def _print_summary(res: dict[str, Any]) -> None:
         f"{fix['added_p99_ms']:+14.2f}",
         f"{'proxy CPU ms per request':28s}{sat['plain']['cpu_ms_per_request']:16.2f}{sat['addon']['cpu_ms_per_request']:16.2f}"
         f"{sat['cpu_ratio']:14.2f}x  (saturation)",
+        f"{'analysis process CPU ms/req':28s}{'':16s}{sat['addon']['helper_cpu_ms_per_request']:16.2f}  (saturation; on another core)",
         f"exchanges completed by the clients through the addon: {lost['client_completed']}, in capture.flows: "
         f"{lost['in_capture']} (lost: {lost['lost']})",
         f"client errors: plain {sat['plain']['errors'] + fix['plain']['errors']}, addon {sat['addon']['errors'] + fix['addon']['errors']}",

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,8 @@ def test_mitmdump_loads_the_addon_and_writes_reports(tmp_path: Path, backend: ob
             "--set", "connection_strategy=lazy", "--set", "audit_block_unmapped=true", "--set", "audit_formats=html,json,md"]
     for m in backend.maps():
         args += ["--set", f"audit_map={m}"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # (its own process group: Ctrl-C in a terminal reaches the whole group, as killpg does below)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 30
         ca = tmp_path / "conf" / "mitmproxy-ca-cert.pem"
@@ -65,7 +67,7 @@ def test_mitmdump_loads_the_addon_and_writes_reports(tmp_path: Path, backend: ob
                             "https://chat.deepseek.com/api/v0/users/login"], capture_output=True, text=True, timeout=30)
         assert r.returncode == 0, r.stderr
     finally:
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
@@ -103,18 +105,20 @@ def test_flows_are_marked_and_commented() -> None:
 def test_analysis_errors_leave_the_flow_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
     addon = LiveAuditor()
     with taddons.context(addon) as tctx:
-        tctx.configure(addon)
+        tctx.configure(addon, audit_process=False)  # (in a thread, so the classifier can be broken here)
 
         def boom(*a: object, **k: object) -> None:
             raise RuntimeError("broken classifier")
 
-        monkeypatch.setattr(addon.auditor, "add_exchange", boom)
+        monkeypatch.setattr(addon.engine.analysis.auditor, "add_exchange", boom)
         f = _flow({"email": "jane.doe@example.org"})
         before = f.get_state()
         addon.response(f)
         addon.drain()
-        assert addon.errors == 1
+        assert addon.engine.analysis.errors == 1
         assert f.get_state() == before
+        doc = addon.finish()
+    assert doc["captures"][0]["warnings"] == ["live: 1 flow(s) could not be analysed (see the log)"]
 
 
 def test_sse_responses_are_streamed() -> None:
@@ -158,3 +162,56 @@ def test_map_and_block_unmapped() -> None:
         addon.server_connect(other)
         assert mapped.server.address == ("127.0.0.1", 9) and mapped.server.error is None
         assert other.server.address == ("b.example", 443) and "refused" in other.server.error
+
+
+def _snapshot_samples() -> list[object]:
+    from mitmproxy import certs
+
+    tls = tflow.tflow(resp=True)
+    pem = (ROOT / "tests" / "data").glob("*.pem")
+    tls.metadata["note"] = {"nested": [1, 2]}
+    tls.backup()
+    tls.request.content = b"changed after the backup"
+    tls.comment = "a comment"
+    tls.marked = ":star:"
+    for cert in pem:
+        with suppress(Exception):
+            tls.server_conn.certificate_list = [certs.Cert.from_pem(cert.read_bytes())]
+            break
+    return [tflow.tflow(), tflow.tflow(resp=True), tflow.tflow(err=True), tflow.twebsocketflow(), tls]
+
+
+def test_snapshots_are_what_get_state_gives() -> None:
+    from auditor.live import Snapshots
+
+    snap = Snapshots()
+    for f in _snapshot_samples():
+        assert snap(f) == f.get_state()
+        assert snap(f) == f.get_state()  # the second time from the cached connection states
+    assert snap._fast
+
+
+def test_snapshots_see_a_connection_change() -> None:
+    from auditor.live import Snapshots
+
+    snap = Snapshots()
+    f = tflow.tflow(resp=True)
+    assert snap(f) == f.get_state()
+    f.client_conn.sni = "changed.example"
+    f.server_conn.timestamp_end = 1234.5
+    f.client_conn.cipher_list = ["TLS_AES_128_GCM_SHA256"]
+    state = snap(f)
+    assert state == f.get_state()
+    assert state["client_conn"]["sni"] == "changed.example" and state["server_conn"]["timestamp_end"] == 1234.5
+
+
+def test_snapshots_fall_back_to_get_state_if_they_ever_differ(monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.live import Snapshots
+
+    snap = Snapshots()
+    real = snap._snapshot
+    monkeypatch.setattr(snap, "_snapshot", lambda flow: {**real(flow), "version": -1})  # as if mitmproxy changed
+    f = tflow.tflow(resp=True)
+    assert snap(f) == f.get_state()
+    assert not snap._fast
+    assert snap(tflow.tflow()) is not None

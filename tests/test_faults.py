@@ -29,6 +29,9 @@ from loadgen import Backend  # noqa: E402
 from test_load import read_flows  # noqa: E402
 
 LOADGEN = str(ROOT / "tests" / "loadgen.py")
+# the analysis process writes the capture a moment after the answers: wait for a first flow
+WRITTEN = 'for i in $(seq 200); do [ -s "$OUT/capture.flows" ] && break; sleep 0.05; done'
+
 PY = sys.executable
 
 
@@ -58,7 +61,7 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_output_folder_removed_while_capturing(tmp_path: Path, backend: Backend) -> None:
     p, out = auditor_run(tmp_path, backend,
-                         '$LOADGEN requests --count 5 --prefix before && rm -rf "$OUT" && $LOADGEN requests --count 5 --prefix after')
+                         f'$LOADGEN requests --count 5 --prefix before && {WRITTEN}; rm -rf "$OUT" && $LOADGEN requests --count 5 --prefix after')
     assert p.returncode == 0, p.stderr
     assert statuses(p.stdout) == [[200] * 5, [200] * 5]  # the proxy kept serving
     flows = read_flows(out / CAPTURE_NAME)  # the folder is back, with everything in it
@@ -75,7 +78,7 @@ def test_output_folder_removed_while_capturing(tmp_path: Path, backend: Backend)
 
 def test_output_folder_replaced_by_a_file(tmp_path: Path, backend: Backend) -> None:
     p, out = auditor_run(tmp_path, backend,
-                         '$LOADGEN requests --count 3 --prefix before && rm -rf "$OUT" && echo x > "$OUT" && '
+                         f'$LOADGEN requests --count 3 --prefix before && {WRITTEN}; rm -rf "$OUT" && echo x > "$OUT" && '
                          '$LOADGEN requests --count 3 --prefix after')
     assert p.returncode == 0, p.stderr
     assert statuses(p.stdout) == [[200] * 3, [200] * 3]

@@ -176,13 +176,6 @@ def test_backpressure_bounds_the_backlog(monkeypatch: pytest.MonkeyPatch) -> Non
     addon = LiveAuditor()
     addon.max_backlog = 4
     release = threading.Event()
-    real = addon.auditor.add_exchange
-
-    def slow(ex: Any, via: str = "proxy") -> Any:
-        release.wait(10)
-        return real(ex, via)
-
-    monkeypatch.setattr(addon.auditor, "add_exchange", slow)
 
     async def main() -> list[bool]:
         held = []
@@ -196,7 +189,14 @@ def test_backpressure_bounds_the_backlog(monkeypatch: pytest.MonkeyPatch) -> Non
         return held
 
     with taddons.context(addon) as tctx:
-        tctx.configure(addon)
+        tctx.configure(addon, audit_process=False)  # (in a thread, so the analysis can be slowed here)
+        real = addon.engine.analysis.auditor.add_exchange
+
+        def slow(ex: Any, via: str = "proxy") -> Any:
+            release.wait(10)
+            return real(ex, via)
+
+        monkeypatch.setattr(addon.engine.analysis.auditor, "add_exchange", slow)
         held = asyncio.run(main())
         doc = addon.finish()
     assert held[:5] == [False] * 4 + [True]  # the fifth waiting flow is over the bound
