@@ -98,7 +98,13 @@ def _tn(value: Any, out: list[bytes]) -> None:
         out.append(b"4:true!")
     elif value is False:
         out.append(b"5:false!")
-    else:  # ints, floats, subclasses: mitmproxy's own encoder
+    elif t is int:
+        data = b"%d" % value
+        out.append(b"%d:%s#" % (len(data), data))
+    elif t is float:
+        data = repr(value).encode()
+        out.append(b"%d:%s^" % (len(data), data))
+    else:  # subclasses and anything else: mitmproxy's own encoder
         out.append(tnetstring.dumps(value))
 
 
@@ -661,6 +667,11 @@ class LiveAuditor:
         out = []
         if self.unrecorded:
             out.append(f"live: {self.unrecorded} flow(s) could not be recorded (see the log)")
+        if self._throttled:
+            out.append(
+                f"live: the analysis fell behind the traffic; {self._throttled} flow(s) were held back "
+                "to keep memory bounded (the app saw slower answers meanwhile)"
+            )
         return out
 
     def document(self) -> dict[str, Any]:
@@ -689,8 +700,6 @@ class LiveAuditor:
             engine = self.engine or self._start_engine()
             self._finished = True
             doc = self._complete(engine.close())
-            if self._throttled:
-                log.warning("auditor: the analysis fell behind the traffic; %d flow(s) were held back to keep memory bounded", self._throttled)
             self._flush_marks()
             if self._capture_path is not None:
                 where = Path(doc["captures"][0]["path"]).parent if doc.get("captures") else self._capture_path.parent

@@ -80,7 +80,7 @@ class Analysis:
             # A flow that cannot be written is counted (and said in the report), and still analysed.
             try:
                 data = tnetstring_dumps(state)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - whatever it is, the flow is counted and analysed
                 self.capture.lose(f"not serialisable: {e}")
             else:
                 self.capture.write(data)
@@ -108,6 +108,19 @@ class Analysis:
             self.errors += 1
             log.exception("auditor: analysis of flow %s failed; the flow is unaffected", state.get("id"))
             return None, []
+
+    def add_batch(self, flows: list[Any]) -> tuple[list[Mark], list[dict[str, Any]], int]:
+        """``add`` for each ``(index, state, size)``: the marks, the summaries, the sizes' sum."""
+        marks: list[Mark] = []
+        updates: list[dict[str, Any]] = []
+        size = 0
+        for index, state, nbytes in flows:
+            mark, changed = self.add(index, state)
+            if mark is not None:
+                marks.append(mark)
+            updates.extend(changed)
+            size += nbytes
+        return marks, updates, size
 
     def opaque(self, host: str, reason: str) -> list[dict[str, Any]]:
         """A connection the proxy could not see into (the client refused its certificate)."""
@@ -154,6 +167,22 @@ class Analysis:
 # --------------------------------------------------------------------------------------------
 
 
+def _encodable(value: Any) -> bool:
+    try:
+        marshal.dumps(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _without_odd_metadata(item: tuple[int, dict[str, Any], int]) -> tuple[int, dict[str, Any], int]:
+    """The flow without the metadata values that are not plain data (mitmproxy's own capture
+    format cannot store them either)."""
+    index, state, size = item
+    metadata = {k: v for k, v in (state.get("metadata") or {}).items() if _encodable(k) and _encodable(v)}
+    return index, {**state, "metadata": metadata}, size
+
+
 def write_frame(out: IO[bytes], message: Any) -> None:
     data = marshal.dumps(message)
     out.write(_HEADER.pack(len(data)) + data)
@@ -193,15 +222,7 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> int:
             continue
         assert analysis is not None, "the first message must be 'start'"
         if kind == "flows":
-            marks: list[Mark] = []
-            updates: list[dict[str, Any]] = []
-            size = 0
-            for index, state, nbytes in payload:
-                mark, changed = analysis.add(index, state)
-                if mark is not None:
-                    marks.append(mark)
-                updates.extend(changed)
-                size += nbytes
+            marks, updates, size = analysis.add_batch(payload)
             write_frame(out, ("done", (len(payload), size, marks, updates)))
         elif kind == "opaque":
             write_frame(out, ("done", (0, 0, [], analysis.opaque(*payload))))
@@ -400,16 +421,38 @@ class ProcessEngine:
                     else:
                         message = (kind, payload)
                         break
-                try:
-                    if flows:
-                        self._send("flows", flows, len(flows), sum(f[2] for f in flows))
-                    if message is not None:
+                if flows:
+                    self._send_flows(flows)
+                if message is not None:
+                    try:
                         self._send(*message)
-                except Exception:  # the sender must not die: count what it could not hand over
-                    log.exception("auditor: handing flows to the analysis failed")
-                    with self._lock:
-                        self.lost += len(flows)
-                        self.lost_bytes += sum(f[2] for f in flows)
+                    except Exception:  # the sender must not die, and nobody may wait forever
+                        log.exception("auditor: %s could not be handed to the analysis", message[0])
+                        if message[0] in REQUESTS:
+                            self._reply(message[1], None)
+
+    def _send_flows(self, flows: list[Any]) -> None:
+        try:
+            try:
+                self._send("flows", flows, len(flows), sum(f[2] for f in flows))
+                return
+            except ValueError:  # a value marshal cannot encode (another addon's metadata?)
+                flows = [f if _encodable(f) else _without_odd_metadata(f) for f in flows]
+                good = [f for f in flows if _encodable(f)]
+            bad = [f for f in flows if not _encodable(f)]
+            if bad:
+                log.error("auditor: %d flow(s) could not be handed to the analysis (unexpected values)", len(bad))
+                self._count_lost(bad)
+            if good:
+                self._send("flows", good, len(good), sum(f[2] for f in good))
+        except Exception:  # the sender must not die: count what it could not hand over
+            log.exception("auditor: handing flows to the analysis failed")
+            self._count_lost(flows)
+
+    def _count_lost(self, flows: list[Any]) -> None:
+        with self._lock:
+            self.lost += len(flows)
+            self.lost_bytes += sum(f[2] for f in flows)
 
     def _send(self, kind: str, payload: Any, flows: int = 0, nbytes: int = 0) -> None:
         if self._fallback is None:
@@ -459,16 +502,10 @@ class ProcessEngine:
         a = self._fallback
         assert a is not None
         if kind == "flows":
-            marks: list[Mark] = []
-            updates: list[dict[str, Any]] = []
-            for index, state, size in payload:
-                mark, changed = a.add(index, state)
-                if mark is not None:
-                    marks.append(mark)
-                updates.extend(changed)
-                with self._lock:
-                    self.acked += 1
-                    self.acked_bytes += size
+            marks, updates, size = a.add_batch(payload)
+            with self._lock:
+                self.acked += len(payload)
+                self.acked_bytes += size
             self._results(marks, updates)
         elif kind == "opaque":
             self._results([], a.opaque(*payload))

@@ -20,7 +20,11 @@ Each proxy gets the same two loads in the same run:
    scheduled send time, so a stalled proxy cannot hide it (no coordinated omission).
 
 The proxies alternate (plain, addon, plain, addon... ``--repeat`` rounds) and the median of the
-rounds counts. Then the addon's proxy is stopped with SIGINT, and the exchanges in its
+rounds counts; for the fixed-rate latencies the percentiles of all rounds' requests together
+(pooled) are given too, as one round's tail depends a lot on where mitmproxy's own pauses fall.
+With pinning (2 or more CPUs, the default) the proxy runs on CPU 0 and the load on the others;
+the addon's analysis process is moved to the load's CPUs (it would otherwise inherit CPU 0),
+and its CPU time is reported separately from the proxy's. Then the addon's proxy is stopped with SIGINT, and the exchanges in its
 ``capture.flows`` are counted against the requests the clients completed ("no exchange lost").
 The client's own capacity straight to the backend is measured too, to show that the load
 generator is not the bottleneck.
@@ -232,6 +236,7 @@ async def _client_main(proxy: tuple[str, int], target: str, connections: int, se
         "p50_ms": _percentile(lat, 50) * 1000,
         "p99_ms": _percentile(lat, 99) * 1000,
         "max_ms": (lat[-1] if lat else 0.0) * 1000,
+        "latencies_ms": [round(x * 1000, 3) for x in lat],
     }
 
 
@@ -495,6 +500,11 @@ def _orchestrate(args: argparse.Namespace) -> int:
                         if not (proxy.out / "report.json").exists():
                             _say("the addon wrote no report.json")
                             results["report_missing"] = True
+                        else:  # e.g. that the analysis fell behind and the proxy held flows back
+                            report = json.loads((proxy.out / "report.json").read_text())
+                            for warning in report["captures"][0]["warnings"]:
+                                _say(f"  report warning: {warning}")
+                                results.setdefault("report_warnings", []).append(warning)
         finally:
             backend.send_signal(signal.SIGTERM)
             backend.wait(10)
@@ -504,7 +514,8 @@ def _orchestrate(args: argparse.Namespace) -> int:
     summary["addon_rss_mb_at_end"] = max(rss) if rss else 0.0
     results["machine"]["load_average_after"] = os.getloadavg()
     results.update(summary)
-    results["rounds"] = rounds
+    results["rounds"] = {name: {load: [{k: v for k, v in r.items() if k != "latencies_ms"} for r in rs]
+                                for load, rs in loads.items()} for name, loads in rounds.items()}
     _print_summary(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
@@ -519,6 +530,14 @@ def _summarise(rounds: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, 
             rs = rounds[name][load]
             row[name] = {k: _median(rs, k) for k in ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request")} | {"helper_cpu_ms_per_request": _median(rs, "helper_cpu_ms_per_request") if all("helper_cpu_ms_per_request" in x for x in rs) else 0.0} | {
                 "errors": sum(x["errors"] for x in rs)}
+        for name in ("plain", "addon"):
+            # all rounds' latencies together: steadier than any one round's tail
+            pooled = sorted(x for r in rounds[name][load] for x in r.get("latencies_ms", ()))
+            row[name]["pooled_p50_ms"] = _percentile(pooled, 50)
+            row[name]["pooled_p99_ms"] = _percentile(pooled, 99)
+            row[name]["rounds_p99_ms"] = [round(r["p99_ms"], 1) for r in rounds[name][load]]
+        row["added_pooled_p99_ms"] = row["addon"]["pooled_p99_ms"] - row["plain"]["pooled_p99_ms"]
+        row["added_pooled_p50_ms"] = row["addon"]["pooled_p50_ms"] - row["plain"]["pooled_p50_ms"]
         row["throughput_ratio"] = row["addon"]["rps"] / row["plain"]["rps"] if row["plain"]["rps"] else 0.0
         row["added_p50_ms"] = row["addon"]["p50_ms"] - row["plain"]["p50_ms"]
         row["added_p99_ms"] = row["addon"]["p99_ms"] - row["plain"]["p99_ms"]
@@ -544,6 +563,11 @@ def _print_summary(res: dict[str, Any]) -> None:
         f"{fix['added_p50_ms']:+14.2f}",
         f"{'fixed ' + format(fix['rate'], '.0f') + ' req/s: p99 ms':28s}{fix['plain']['p99_ms']:16.2f}{fix['addon']['p99_ms']:16.2f}"
         f"{fix['added_p99_ms']:+14.2f}",
+        f"{'fixed, all rounds: p50 ms':28s}{fix['plain']['pooled_p50_ms']:16.2f}{fix['addon']['pooled_p50_ms']:16.2f}"
+        f"{fix['added_pooled_p50_ms']:+14.2f}",
+        f"{'fixed, all rounds: p99 ms':28s}{fix['plain']['pooled_p99_ms']:16.2f}{fix['addon']['pooled_p99_ms']:16.2f}"
+        f"{fix['added_pooled_p99_ms']:+14.2f}",
+        f"fixed-rate p99 per round (ms): plain {fix['plain']['rounds_p99_ms']}, addon {fix['addon']['rounds_p99_ms']}",
         f"{'proxy CPU ms per request':28s}{sat['plain']['cpu_ms_per_request']:16.2f}{sat['addon']['cpu_ms_per_request']:16.2f}"
         f"{sat['cpu_ratio']:14.2f}x  (saturation)",
         f"{'analysis process CPU ms/req':28s}{'':16s}{sat['addon']['helper_cpu_ms_per_request']:16.2f}  (saturation; on another core)",

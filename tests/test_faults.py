@@ -197,6 +197,7 @@ def test_capture_encoder_writes_what_mitmproxy_writes() -> None:
         tflow.twebsocketflow().get_state(),
         {"a": [1, -2, 2.5, None, True, False, b"\x00\xff", "é", (3, "x")], "b": {}, "c": []},
         10**30,
+        [float("inf"), -0.0, 1e-300, 3.141592653589793, True, 2**63],
         "",
         b"",
     ]

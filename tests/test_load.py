@@ -201,3 +201,5 @@ def test_backpressure_bounds_the_backlog(monkeypatch: pytest.MonkeyPatch) -> Non
         doc = addon.finish()
     assert held[:5] == [False] * 4 + [True]  # the fifth waiting flow is over the bound
     assert doc["summary"]["exchanges"] == 8
+    [warning] = doc["captures"][0]["warnings"]  # and the report says so
+    assert warning.startswith(f"live: the analysis fell behind the traffic; {sum(held)} flow(s) were held back"), warning

@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 from mitmproxy import http
-from mitmproxy.exceptions import FlowReadException
-from mitmproxy.io import FlowReader
 from mitmproxy.test import tflow
+from test_load import read_flows as _read
 
 from auditor import worker
 from auditor.live import CaptureFile, tnetstring_dumps
@@ -37,18 +36,6 @@ PROMPT = {"messages": [{"role": "user", "content": "My email is jane.doe@example
 
 def _states(n: int, host: str = "api.openai.com") -> list[dict[str, Any]]:
     return [_flow(host, PROMPT, f"/v1/chat/completions?n={i}").get_state() for i in range(n)]
-
-
-def _read(path: Path) -> list[http.HTTPFlow]:
-    out = []
-    with path.open("rb") as fh:
-        try:
-            for f in FlowReader(fh).stream():
-                assert isinstance(f, http.HTTPFlow)
-                out.append(f)
-        except FlowReadException as e:
-            pytest.fail(f"{path} is damaged after {len(out)} flows: {e}")
-    return out
 
 
 class Collected:
@@ -151,39 +138,42 @@ def test_the_process_engine_records_analyses_and_marks(tmp_path: Path) -> None:
     assert len(_read(capture)) == 20
 
 
-def _wait_gone(pid: int) -> None:
+def _kill_midway(engine: ProcessEngine, states: list[dict[str, Any]], before: int) -> int:
+    """Submit ``before`` flows, kill the analysis process, submit the rest; its pid."""
+    for i in range(before):
+        engine.submit(i, states[i], 1000)
+    engine.drain()
+    pid = engine.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
+            break
         time.sleep(0.02)
+    for i in range(before, len(states)):
+        engine.submit(i, states[i], 1000)
+    engine.drain()
+    return pid
 
 
 def test_a_killed_analysis_process_is_replaced_and_the_report_rebuilt(tmp_path: Path) -> None:
     got = Collected()
     capture = tmp_path / "capture.flows"
     engine = ProcessEngine(str(capture), got)
-    states = _states(30)
-    for i in range(10):
-        engine.submit(i, states[i], 1000)
-    engine.drain()
-    first = engine.pid
-    assert first is not None
-    os.kill(first, signal.SIGKILL)
-    _wait_gone(first)
-    for i in range(10, 30):
-        engine.submit(i, states[i], 1000)
-    engine.drain()
+    first = _kill_midway(engine, _states(30), 10)
     assert engine.pid not in (None, first)
     assert engine.backlog() == (0, 0)
     doc = engine.close()
     assert len(_read(capture)) == 30  # the new process appended to the same capture
     assert doc["summary"]["exchanges"] == 30  # rebuilt from the capture
     assert doc["captures"][0]["warnings"] == [
-        "live: the report was rebuilt from the capture after the analysis process stopped "
-        "(connections the proxy could not see into are not in the capture)",
+        (
+            "live: the report was rebuilt from the capture after the analysis process stopped "
+            "(connections the proxy could not see into are not in the capture)"
+        ),
         "live: the analysis process stopped 1 time(s) (signal 9); no flow was lost",
     ]
 
@@ -192,18 +182,24 @@ def test_after_too_many_deaths_the_analysis_continues_in_this_process(tmp_path: 
     monkeypatch.setattr(worker, "MAX_RESTARTS", 0)
     got = Collected()
     engine = ProcessEngine(str(tmp_path / "capture.flows"), got)
-    states = _states(6)
-    engine.submit(0, states[0], 10)
-    engine.drain()
-    pid = engine.pid
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    _wait_gone(pid)
-    for i in range(1, 6):
-        engine.submit(i, states[i], 10)
-    engine.drain()
+    _kill_midway(engine, _states(6), 1)
     assert engine.pid is None  # no process any more
     assert sorted(m[0] for m in got.marks) == list(range(6))
     doc = engine.close()
     assert doc["summary"]["exchanges"] == 6
     assert len(_read(tmp_path / "capture.flows")) == 6
+
+
+def test_metadata_that_is_not_plain_data_is_left_out(tmp_path: Path) -> None:
+    got = Collected()
+    engine = ProcessEngine(str(tmp_path / "capture.flows"), got)
+    states = _states(3)
+    states[1]["metadata"] = {"odd": object(), "plain": [1, "x"]}  # (another addon could put it there)
+    for i, state in enumerate(states):
+        engine.submit(i, state, 10)
+    engine.drain()
+    assert engine.backlog() == (0, 0) and engine.lost == 0
+    doc = engine.close()
+    assert doc["summary"]["exchanges"] == 3
+    flows = _read(tmp_path / "capture.flows")
+    assert [f.metadata for f in flows] == [{}, {"plain": [1, "x"]}, {}]
