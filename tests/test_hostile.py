@@ -19,6 +19,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -60,15 +61,35 @@ class Run:
     peak_mb: float
 
 
+# ``python -m auditor`` that writes its own peak RSS (``VmHWM``) to $AUDITOR_PEAK_FILE at exit.
+# (Not ``ru_maxrss`` from ``wait4``: Linux carries the parent's peak over into a child across fork
+# and exec, so a child of a large pytest process would report the pytest process.)
+_PEAK_PROBE = """
+import atexit, os, runpy, sys
+
+def _peak():
+    with open("/proc/self/status") as fh:
+        hwm = next((line.split()[1] for line in fh if line.startswith("VmHWM:")), "")
+    with open(os.environ["AUDITOR_PEAK_FILE"], "w") as out:
+        out.write(hwm)
+
+atexit.register(_peak)
+sys.argv[0] = "auditor"
+runpy.run_module("auditor", run_name="__main__", alter_sys=True)
+"""
+
+
 def run_auditor(*args: str, timeout: float = 60.0, cwd: Path | None = None) -> Run:
-    """Run ``python -m auditor ARGS`` and measure its peak RSS (its own, via ``wait4``).
+    """Run ``python -m auditor ARGS`` and measure its peak RSS (its own ``VmHWM``).
 
     Fails the test if it runs longer than ``timeout`` seconds (the process is killed).
     """
     env = {k: v for k, v in os.environ.items() if k != "AUDITOR_DEBUG"}
+    peak_file = Path(tempfile.mkdtemp(prefix="auditor-peak-")) / "peak"
+    env["AUDITOR_PEAK_FILE"] = str(peak_file)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "auditor", *args], stdout=out, stderr=err, cwd=cwd, env=env)
+        proc = subprocess.Popen([sys.executable, "-c", _PEAK_PROBE, *args], stdout=out, stderr=err, cwd=cwd, env=env)
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -83,8 +104,14 @@ def run_auditor(*args: str, timeout: float = 60.0, cwd: Path | None = None) -> R
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        try:
+            peak_kb = int(peak_file.read_text())
+        except (OSError, ValueError):  # (killed before it could say)
+            peak_kb = usage.ru_maxrss
+        finally:
+            shutil.rmtree(peak_file.parent, ignore_errors=True)
         return Run(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                   seconds, usage.ru_maxrss / 1024)
+                   seconds, peak_kb / 1024)
 
 
 class _Hang(BaseException):
