@@ -138,6 +138,15 @@ def test_the_process_engine_records_analyses_and_marks(tmp_path: Path) -> None:
     assert len(_read(capture)) == 20
 
 
+def _alive(pid: int) -> bool:
+    """Running (an exited process its parent has not reaped yet is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
 def _kill_midway(engine: ProcessEngine, states: list[dict[str, Any]], before: int) -> int:
     """Submit ``before`` flows, kill the analysis process, submit the rest; its pid."""
     for i in range(before):
@@ -147,11 +156,7 @@ def _kill_midway(engine: ProcessEngine, states: list[dict[str, Any]], before: in
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
+    while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
     for i in range(before, len(states)):
         engine.submit(i, states[i], 1000)
@@ -203,3 +208,33 @@ def test_metadata_that_is_not_plain_data_is_left_out(tmp_path: Path) -> None:
     assert doc["summary"]["exchanges"] == 3
     flows = _read(tmp_path / "capture.flows")
     assert [f.metadata for f in flows] == [{}, {"plain": [1, "x"]}, {}]
+
+
+_DYING_PROXY = """
+import json, os, signal, sys
+from mitmproxy.test import tflow
+from auditor.worker import ProcessEngine
+engine = ProcessEngine(sys.argv[1], lambda marks, updates: None)
+for i in range(5):
+    engine.submit(i, tflow.tflow(resp=True).get_state(), 10)
+engine.drain()
+print(engine.pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # no close, no clean-up
+"""
+
+
+def test_the_analysis_process_ends_with_the_proxy_and_keeps_the_capture(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    capture = tmp_path / "capture.flows"
+    p = subprocess.run([sys.executable, "-c", _DYING_PROXY, str(capture)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    pid = int(p.stdout.strip())
+    deadline = time.monotonic() + 10
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail("the analysis process outlived the proxy")
+        time.sleep(0.05)
+    assert len(_read(capture)) == 5
