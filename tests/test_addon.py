@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -38,43 +39,88 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield b
 
 
-@pytest.mark.slow
-def test_mitmdump_loads_the_addon_and_writes_reports(tmp_path: Path, backend: object) -> None:
+LOGIN = json.dumps({"email": "jane.doe@example.org", "password": "Synthetic-Passw0rd!"})
+
+
+@contextmanager
+def _addon_in(tool: str, tmp_path: Path, backend: object, *extra: str) -> Iterator[tuple[int, Path]]:
+    """``TOOL -s addons/privacy_audit.py`` on a free loopback port, mapped to the test backend;
+    yields (port, CA file); on the way out, Ctrl-C as a terminal sends it (to the whole process
+    group), then checks that it ended cleanly."""
     need(shutil.which("curl") is not None, "curl is not installed")
-    mitmdump = Path(sys.executable).with_name("mitmdump")
     port = _free_port()
-    out = tmp_path / "out"
-    args = [str(mitmdump), "-q", "-s", str(ADDON), "--listen-host", "127.0.0.1", "--listen-port", str(port),
-            "--set", f"confdir={tmp_path / 'conf'}", "--set", f"audit_dir={out}", "--set", "ssl_insecure=true",
-            "--set", "connection_strategy=lazy", "--set", "audit_block_unmapped=true", "--set", "audit_formats=html,json,md"]
+    args = [str(Path(sys.executable).with_name(tool)), "-q", "-s", str(ADDON), "--listen-host", "127.0.0.1",
+            "--listen-port", str(port), "--set", f"confdir={tmp_path / 'conf'}", "--set", f"audit_dir={tmp_path / 'out'}",
+            "--set", "ssl_insecure=true", "--set", "connection_strategy=lazy", "--set", "audit_block_unmapped=true",
+            "--set", "audit_formats=html,json,md", *extra]
     for m in backend.maps():
         args += ["--set", f"audit_map={m}"]
-    # (its own process group: Ctrl-C in a terminal reaches the whole group, as killpg does below)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
         ca = tmp_path / "conf" / "mitmproxy-ca-cert.pem"
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                if ca.exists():
-                    break
-            except OSError:
-                time.sleep(0.1)
-        body = json.dumps({"email": "jane.doe@example.org", "password": "Synthetic-Passw0rd!"})
-        r = subprocess.run(["curl", "-sS", "-f", "-x", f"http://127.0.0.1:{port}", "--cacert", str(ca),
-                            "-H", "content-type: application/json", "--data", body,
-                            "https://chat.deepseek.com/api/v0/users/login"], capture_output=True, text=True, timeout=30)
-        assert r.returncode == 0, r.stderr
+        _wait_listening(port, lambda: ca.exists())
+        yield port, ca
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+
+
+def _wait_listening(port: int, ready: Any = lambda: True) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            if ready():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+
+
+def _login(port: int, ca: Path) -> None:
+    r = subprocess.run(["curl", "-sS", "-f", "-x", f"http://127.0.0.1:{port}", "--cacert", str(ca),
+                        "-H", "content-type: application/json", "--data", LOGIN,
+                        "https://chat.deepseek.com/api/v0/users/login"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+
+
+def _check_reports(out: Path) -> None:
     doc = json.loads((out / "report.json").read_text())
     chat = {d["host"]: d for d in doc["destinations"]}["chat.deepseek.com"]
     assert chat["data_categories"] == ["credential", "email"]
     assert (out / "report.html").exists() and (out / "report.md").exists() and (out / "capture.flows").exists()
+
+
+@pytest.mark.slow
+def test_mitmdump_loads_the_addon_and_writes_reports(tmp_path: Path, backend: object) -> None:
+    with _addon_in("mitmdump", tmp_path, backend) as (port, ca):
+        _login(port, ca)
+    _check_reports(tmp_path / "out")
+
+
+@pytest.mark.slow
+def test_mitmweb_shows_the_marked_flow(tmp_path: Path, backend: object) -> None:
+    """In mitmweb the flow carrying the login is marked and commented, as its web API shows."""
+    web = _free_port()
+    with _addon_in("mitmweb", tmp_path, backend, "--web-host", "127.0.0.1", "--web-port", str(web),
+                   "--set", "web_open_browser=false", "--set", "web_password=test-token") as (port, ca):
+        _wait_listening(web)
+        _login(port, ca)
+        deadline = time.monotonic() + 20
+        while True:  # the marks come back from the analysis a moment after the answer
+            r = subprocess.run(["curl", "-sS", "-f", "-H", "Authorization: Bearer test-token",
+                                f"http://127.0.0.1:{web}/flows"], capture_output=True, text=True, timeout=30)
+            assert r.returncode == 0, r.stderr
+            flows = json.loads(r.stdout)
+            if any(f.get("marked") for f in flows) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        [flow] = [f for f in flows if f["request"]["path"] == "/api/v0/users/login"]
+        assert flow["marked"] == "\N{WARNING SIGN}"  # (mitmweb sends ":warning:" as the emoji)
+        assert flow["comment"] == "auditor: credential, email -> chat.deepseek.com (CN)"
+    _check_reports(tmp_path / "out")
 
 
 def _flow(body: dict) -> object:
