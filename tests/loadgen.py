@@ -274,7 +274,7 @@ class Results:
     backend was asked to give), or ``error`` (anything else: a failure the client saw)."""
 
     exchanges: list[dict[str, Any]] = field(default_factory=list)
-    rss: list[tuple[float, float]] = field(default_factory=list)
+    rss: list[tuple[float, float, float]] = field(default_factory=list)  # (t, proxy MB, analysis MB)
     started: float = 0.0
 
     def add(self, kind: str, path: str, outcome: str, detail: str = "", **extra: Any) -> None:
@@ -290,6 +290,18 @@ def _rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def _children(parent: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == parent:
+                    out.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
 
 
 class _H2First(ssl.SSLContext):
@@ -437,7 +449,9 @@ async def _client(seconds: float, connections: int, rss_pid: int, sse_events: in
 
     async def sample() -> None:
         while time.monotonic() < deadline:
-            res.rss.append((round(time.monotonic() - res.started, 2), _rss_mb(rss_pid)))
+            # the proxy's process, and its other children (the addon's analysis process)
+            others = sum(_rss_mb(pid) for pid in _children(rss_pid) if pid != os.getpid())
+            res.rss.append((round(time.monotonic() - res.started, 2), _rss_mb(rss_pid), others))
             await asyncio.sleep(0.5)
 
     await asyncio.gather(sample(), *tasks)

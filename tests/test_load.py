@@ -48,7 +48,7 @@ class LoadRun:
 
     proc: subprocess.CompletedProcess[str]
     exchanges: list[dict[str, Any]]
-    rss: list[tuple[float, float]]
+    rss: list[tuple[float, float, float]]  # (seconds, proxy process MB, analysis process MB)
     flows: list[http.HTTPFlow]
     report: dict[str, Any]
 
@@ -155,12 +155,13 @@ def test_sixty_seconds_two_hundred_connections(tmp_path: Path) -> None:
     check_every_exchange_recorded(run, 200)
     # The first WARMUP seconds (connections opening, caches and allocator arenas filling) are
     # left out; of the rest, the last third may not use much more than the first.
-    rss = [mb for t, mb in run.rss if mb > 0 and t >= WARMUP]
-    assert len(rss) >= 60, "too few memory samples"
-    third = len(rss) // 3
-    first, last = statistics.mean(rss[:third]), statistics.mean(rss[-third:])
-    sys.stderr.write(f"load: {len(run.flows)} exchanges, proxy RSS {first:.0f} MB in the first third, {last:.0f} MB in the last\n")
-    assert last - first <= max(0.10 * first, 15.0), f"proxy memory grew from {first:.0f} MB to {last:.0f} MB"
+    for name, column in (("proxy", 1), ("analysis", 2)):
+        rss = [row[column] for row in run.rss if row[column] > 0 and row[0] >= WARMUP]
+        assert len(rss) >= 60, f"too few memory samples of the {name} process"
+        third = len(rss) // 3
+        first, last = statistics.mean(rss[:third]), statistics.mean(rss[-third:])
+        sys.stderr.write(f"load: {len(run.flows)} exchanges, {name} process RSS {first:.0f} MB in the first third, {last:.0f} MB in the last\n")
+        assert last - first <= max(0.10 * first, 15.0), f"{name} process memory grew from {first:.0f} MB to {last:.0f} MB"
 
 
 def test_backpressure_bounds_the_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
