@@ -377,11 +377,13 @@ def _inside(found: list[Finding], src: Source, fl: Field) -> bool:
 def _confirm(text: str, value: str) -> str | None:
     """``plain`` if ``value`` is in ``text``, ``prefix`` if ``text`` holds a truncated copy."""
     v = value.strip()
+    head = v[:PREFIX_MIN]
+    pos = text.find(head)  # (first: most texts do not hold even the head, and then not the value)
+    if pos < 0:
+        return None
     if v in text:
         return "plain"
-    head = v[:PREFIX_MIN]
-    pos = text.find(head)
-    if pos < 0 or len(v) <= PREFIX_MIN:
+    if len(v) <= PREFIX_MIN:
         return None
     n = PREFIX_MIN
     limit = min(len(v), len(text) - pos)
