@@ -19,7 +19,8 @@ Options (``--set name=value`` in mitmdump/mitmweb):
 - ``audit_map``: ``HOST=ADDR:PORT``: connect to ADDR:PORT for HOST, keep HOST in the capture
 - ``audit_block_unmapped``: refuse connections to hosts that ``audit_map`` does not name
 - ``audit_stream_sse``: stream server-sent events to the client (bodies are still recorded)
-- ``audit_mark``: mark flows with findings and comment them with categories and country
+- ``audit_mark``: mark flows with findings and comment them with categories and country (where
+  flows are kept: mitmweb and mitmproxy's console)
 - ``audit_process``: analyse in a separate process (default); false: in a thread of the proxy
 """
 
@@ -458,7 +459,9 @@ class LiveAuditor:
     def _apply_options(self) -> None:
         opts = ctx.options
         self._formats = opts.audit_formats
-        self._mark_flows = opts.audit_mark
+        # Marks are for mitmweb and mitmproxy's console, which keep the flows listed; mitmdump
+        # (and the embedded proxy) keep none, so marking there would be work for nobody.
+        self._mark_flows = opts.audit_mark and _keeps_flows()
         self._block_unmapped = opts.audit_block_unmapped
         self._stream_sse = opts.audit_stream_sse
         try:
@@ -770,6 +773,14 @@ def _flow_size(flow: http.HTTPFlow) -> int:
         if flow.websocket is not None:
             size += sum(len(m.content) for m in flow.websocket.messages)
     return size
+
+
+def _keeps_flows() -> bool:
+    """Whether this mitmproxy keeps a list of flows (its ``view`` addon: mitmweb, console)."""
+    try:
+        return ctx.master.addons.get("view") is not None
+    except Exception:  # noqa: BLE001 - when in doubt, mark
+        return True
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -16,7 +16,8 @@ Each proxy gets the same two loads in the same run:
    in (closed loop) for ``--seconds``: requests per second is the proxy's capacity, and the
    latencies are mostly queueing (200 requests in flight divided by the throughput);
 2. ``fixed rate``: the same connections send ``--rate-fraction`` (default 0.5) of plain
-   mitmdump's capacity in total, each on a fixed schedule; latency is measured from the
+   mitmdump's capacity in total, each on its own schedule (Poisson arrivals, the same for
+   both proxies; ``--arrivals periodic`` for exact periods); latency is measured from the
    scheduled send time, so a stalled proxy cannot hide it (no coordinated omission).
 
 The proxies alternate (plain, addon, plain, addon... ``--repeat`` rounds) and the median of the
@@ -42,6 +43,7 @@ import contextlib
 import json
 import os
 import platform
+import random
 import signal
 import socket
 import statistics
@@ -176,8 +178,12 @@ class _Phase:
 async def _connection(
     proxy: tuple[str, int], target: str, index: int, stop_at: float, measure_from: float,
     period: float | None, offset: float, phase: _Phase, completed: list[int], unique: bool = True,
+    poisson: bool = False,
 ) -> None:
-    """One keep-alive connection: closed loop (``period`` None) or one request every ``period``."""
+    """One keep-alive connection: closed loop (``period`` None) or one request every ``period``
+    on average: exactly (periodic) or with exponential gaps (Poisson arrivals, seeded by the
+    connection's index so that every proxy gets the same schedule)."""
+    rng = random.Random(index)
     try:
         reader, writer = await asyncio.open_connection(*proxy, limit=1 << 20)
     except OSError:
@@ -192,7 +198,7 @@ async def _connection(
                 if delay > 0:
                     await asyncio.sleep(delay)
                 start = scheduled
-                scheduled += period
+                scheduled += rng.expovariate(1 / period) if poisson else period
             else:
                 start = loop.time()
             if start >= stop_at:
@@ -211,7 +217,7 @@ async def _connection(
 
 
 async def _client_main(proxy: tuple[str, int], target: str, connections: int, seconds: float, warmup: float,
-                       rate: float | None, unique: bool = True) -> dict[str, Any]:
+                       rate: float | None, unique: bool = True, poisson: bool = False) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     measure_from = t0 + warmup
@@ -220,7 +226,8 @@ async def _client_main(proxy: tuple[str, int], target: str, connections: int, se
     completed = [0]
     period = connections / rate if rate else None
     tasks = [
-        _connection(proxy, target, i, stop_at, measure_from, period, (period or 0) * i / connections, phase, completed, unique)
+        _connection(proxy, target, i, stop_at, measure_from, period, (period or 0) * i / connections, phase, completed, unique,
+                    poisson)
         for i in range(connections)
     ]
     await asyncio.gather(*tasks)
@@ -361,7 +368,7 @@ def _run_client(proxy_port: int, target: str, args: argparse.Namespace, rate: fl
                 cpus: set[int] | None, seconds: float) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "client", "--proxy", f"{LOOPBACK}:{proxy_port}", "--target", target,
            "--connections", str(args.connections), "--seconds", str(seconds), "--warmup", str(args.warmup),
-           "--prompts", args.prompts]
+           "--prompts", args.prompts, "--arrivals", args.arrivals]
     if rate:
         cmd += ["--rate", str(rate)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + args.warmup + 120, preexec_fn=_pin(cpus),
@@ -399,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--target", required=True)
     c.add_argument("--rate", type=float, default=None)
     c.add_argument("--prompts", choices=("unique", "same"), default="unique")
+    c.add_argument("--arrivals", choices=("poisson", "periodic"), default="poisson")
     for p in (ap, c):
         p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per load and proxy (default 10)")
         p.add_argument("--connections", type=int, default=200, help="concurrent client connections (default 200)")
@@ -409,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-pin", action="store_true", help="do not pin the proxy to CPU 0 and the load to the others")
     ap.add_argument("--prompts", choices=("unique", "same"), default="unique",
                     help="a new prompt in every request, as chat traffic has (default), or the same one in all")
+    ap.add_argument("--arrivals", choices=("poisson", "periodic"), default="poisson",
+                    help="fixed-rate load: Poisson arrivals per connection (default), or one request "
+                         "exactly every period")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     args = ap.parse_args(argv)
 
@@ -418,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "client":
         host, _, port = args.proxy.rpartition(":")
         result = asyncio.run(_client_main((host, int(port)), args.target, args.connections, args.seconds, args.warmup, args.rate,
-                                          args.prompts == "unique"))
+                                          args.prompts == "unique", args.arrivals == "poisson"))
         print(json.dumps(result))
         return 0
     return _orchestrate(args)
@@ -436,7 +447,7 @@ def _orchestrate(args: argparse.Namespace) -> int:
                        f"{','.join(map(str, cpus[1:]))}" if pin else "none",
         },
         "connections": args.connections, "seconds": args.seconds, "warmup": args.warmup, "repeat": args.repeat,
-        "prompts": args.prompts, "load_average_before": os.getloadavg(),
+        "prompts": args.prompts, "arrivals": args.arrivals, "load_average_before": os.getloadavg(),
     }
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as tmp:
         work = Path(tmp)
@@ -553,7 +564,7 @@ def _print_summary(res: dict[str, Any]) -> None:
         "",
         f"machine: {res['machine']['cpus']} CPUs, Python {res['machine']['python']}, {res['machine']['pinning']}; "
         f"load average before {res['load_average_before'][0]:.2f}, after {res['machine']['load_average_after'][0]:.2f}",
-        f"prompts: {res['prompts']}",
+        f"prompts: {res['prompts']}, fixed-rate arrivals: {res['arrivals']}",
         f"load generator capacity (no proxy): {res['client_capacity_rps']:.0f} req/s",
         f"{'':28s}{'plain mitmdump':>16s}{'with the addon':>16s}{'ratio/added':>14s}",
         f"{'saturation req/s':28s}{sat['plain']['rps']:16.0f}{sat['addon']['rps']:16.0f}{sat['throughput_ratio']:14.3f}",

@@ -133,8 +133,10 @@ def _flow(body: dict) -> object:
 
 
 def test_flows_are_marked_and_commented() -> None:
+    from mitmproxy.addons.view import View
+
     addon = LiveAuditor()
-    with taddons.context(addon) as tctx:
+    with taddons.context(addon, View()) as tctx:  # (with a flow list, as in mitmweb)
         tctx.configure(addon)
         f = _flow({"prompt_text": "How do I renew my passport?", "email": "jane.doe@example.org"})
         clean = _flow({"n": 1})
@@ -146,6 +148,17 @@ def test_flows_are_marked_and_commented() -> None:
         assert clean.marked == "" and clean.comment == ""
         doc = addon.finish()
     assert doc["summary"]["exchanges"] == 2
+
+
+def test_nothing_is_marked_where_no_flows_are_kept() -> None:
+    addon = LiveAuditor()
+    with taddons.context(addon) as tctx:  # (no flow list, as in mitmdump)
+        tctx.configure(addon)
+        f = _flow({"prompt_text": "How do I renew my passport?"})
+        addon.response(f)
+        addon.drain()
+        assert f.marked == "" and f.comment == ""
+        assert addon.finish()["summary"]["exchanges"] == 1
 
 
 def test_analysis_errors_leave_the_flow_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
