@@ -46,11 +46,12 @@ from mitmproxy import ctx, http
 from mitmproxy.io import tnetstring
 from mitmproxy.version import FLOW_FORMAT_VERSION
 
+from .worker import Analysis, Mark, ProcessEngine, Results
+
 log = logging.getLogger(__name__)
 
 CAPTURE_NAME = "capture.flows"
 Update = Callable[[dict[str, Any]], None]
-Mark = tuple[int, str, str]  # (flow index, marker, comment); see auditor.worker
 
 
 def parse_map(entries: Sequence[str]) -> dict[str, tuple[str, int]]:
@@ -330,16 +331,15 @@ class ThreadEngine:
 
     pid = None
 
-    def __init__(self, capture_path: str | None, on_result: Any, reveal: bool = False, first_party: tuple[str, ...] = ()) -> None:
-        from .worker import Analysis
-
+    def __init__(
+        self, capture_path: str | None, on_result: Results, reveal: bool = False, first_party: tuple[str, ...] = ()
+    ) -> None:
         self.analysis = Analysis(capture_path)
         self.analysis.configure(reveal, first_party)
         self.on_result = on_result
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditor")
         self.submitted = self.submitted_bytes = 0
         self.acked = self.acked_bytes = 0
-        self._closed = False
 
     def submit(self, index: int, state: dict[str, Any], size: int) -> None:
         self.submitted += 1
@@ -378,9 +378,6 @@ class ThreadEngine:
         self._executor.shutdown(wait=True)
         self.analysis.close()
         return self.analysis.document()
-
-    def warnings(self) -> list[str]:
-        return []
 
 
 class LiveAuditor:
@@ -482,12 +479,14 @@ class LiveAuditor:
             self._reveal, self._first_party = reveal, first_party
             self.engine.configure(reveal, first_party)
 
+    def _engine(self) -> Any:
+        """The engine (started with the options known so far if it is not yet)."""
+        return self.engine or self._start_engine()
+
     def _start_engine(self) -> Any:
         path = str(self._capture_path) if self._capture_path else None
         # (a frozen mitmproxy build cannot run ``python -m auditor.worker``)
         if not self._in_process and not getattr(sys, "frozen", False):
-            from .worker import ProcessEngine
-
             try:
                 self.engine = ProcessEngine(path, self._results, self._reveal, self._first_party)
                 return self.engine
@@ -549,7 +548,7 @@ class LiveAuditor:
         if not sni or self._finished:
             return
         reason = str(data.conn.error or "TLS handshake with the client failed")
-        (self.engine or self._start_engine()).opaque(sni, reason)
+        self._engine().opaque(sni, reason)
 
     def _submit(self, flow: http.HTTPFlow) -> None:
         if flow in self._submitted or self._finished:
@@ -566,9 +565,8 @@ class LiveAuditor:
         if self._mark_flows:
             self._flows[index] = flow
             if self._loop is None:
-                with suppress(RuntimeError):
-                    self._loop = asyncio.get_running_loop()
-        (self.engine or self._start_engine()).submit(index, state, _flow_size(flow))
+                self._loop = _running_loop()
+        self._engine().submit(index, state, _flow_size(flow))
 
     def _backlog(self) -> tuple[int, int]:
         """Flows, and their approximate bytes, handed over but not yet written and analysed."""
@@ -660,11 +658,6 @@ class LiveAuditor:
             return Path(self._doc["captures"][0]["path"])
         return self._capture_path
 
-    @property
-    def analysis_pid(self) -> int | None:
-        """The analysis process, if it runs in one."""
-        return self.engine.pid if self.engine is not None else None
-
     def warnings(self) -> list[str]:
         """What this side lost (the engine reports the rest in the document)."""
         out = []
@@ -681,9 +674,7 @@ class LiveAuditor:
         """The report document so far (all of it after :meth:`finish`)."""
         if self._doc is not None:
             return self._doc
-        engine = self.engine or self._start_engine()
-        doc = engine.document()
-        return self._complete(doc)
+        return self._complete(self._engine().document())
 
     def _complete(self, doc: dict[str, Any]) -> dict[str, Any]:
         if doc.get("captures"):
@@ -700,14 +691,14 @@ class LiveAuditor:
         with self._finish_lock:
             if self._doc is not None:
                 return self._doc
-            engine = self.engine or self._start_engine()
+            engine = self._engine()
             self._finished = True
             doc = self._complete(engine.close())
             self._flush_marks()
-            if self._capture_path is not None:
-                where = Path(doc["captures"][0]["path"]).parent if doc.get("captures") else self._capture_path.parent
-                self._write_reports(doc, where)
             self._doc = doc
+            capture = self.capture_path  # (where the capture ended up: the reports go beside it)
+            if capture is not None:
+                self._write_reports(doc, capture.parent)
             return doc
 
     def _write_reports(self, doc: dict[str, Any], directory: Path) -> None:

@@ -27,7 +27,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -66,9 +65,7 @@ class Analysis:
         self.errors = 0
 
     def configure(self, reveal: bool, first_party: list[str] | tuple[str, ...]) -> None:
-        from .audit import AuditOptions
-
-        self.auditor.options = AuditOptions(reveal=reveal, first_party=tuple(first_party))
+        self.auditor.options = _options(reveal, first_party)
 
     def add(self, index: int, state: dict[str, Any]) -> tuple[Mark | None, list[dict[str, Any]]]:
         """Record and audit one flow state: how to mark the flow (None: no findings) and the
@@ -162,6 +159,12 @@ class Analysis:
             self.capture.close()
 
 
+def _options(reveal: bool, first_party: list[str] | tuple[str, ...]) -> Any:
+    from .audit import AuditOptions
+
+    return AuditOptions(reveal=reveal, first_party=tuple(first_party))
+
+
 # --------------------------------------------------------------------------------------------
 # Frames
 # --------------------------------------------------------------------------------------------
@@ -221,23 +224,31 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> int:
             analysis.configure(payload["reveal"], payload["first_party"])
             continue
         assert analysis is not None, "the first message must be 'start'"
-        if kind == "flows":
-            marks, updates, size = analysis.add_batch(payload)
-            write_frame(out, ("done", (len(payload), size, marks, updates)))
-        elif kind == "opaque":
-            write_frame(out, ("done", (0, 0, [], analysis.opaque(*payload))))
-        elif kind == "config":
-            analysis.configure(payload["reveal"], payload["first_party"])
-        elif kind == "sync":
-            write_frame(out, ("reply", (payload, None)))
-        elif kind == "document":
-            write_frame(out, ("reply", (payload, analysis.document())))
-        elif kind == "close":
-            analysis.close()
-            write_frame(out, ("reply", (payload, analysis.document())))
+        reply = answer(analysis, kind, payload)
+        if reply is not None:
+            write_frame(out, reply)
+        if kind == "close":
             return 0
-        else:
-            raise ValueError(f"unknown message {kind!r}")
+
+
+def answer(analysis: Analysis, kind: str, payload: Any) -> tuple[str, Any] | None:
+    """Do what one message from the proxy asks; the message to send back (None: nothing)."""
+    if kind == "flows":
+        marks, updates, size = analysis.add_batch(payload)
+        return "done", (len(payload), size, marks, updates)
+    if kind == "opaque":
+        return "done", (0, 0, [], analysis.opaque(*payload))
+    if kind == "config":
+        analysis.configure(payload["reveal"], payload["first_party"])
+        return None
+    if kind == "sync":
+        return "reply", (payload, None)
+    if kind == "document":
+        return "reply", (payload, analysis.document())
+    if kind == "close":
+        analysis.close()
+        return "reply", (payload, analysis.document())
+    raise ValueError(f"unknown message {kind!r}")
 
 
 def main() -> int:
@@ -500,25 +511,10 @@ class ProcessEngine:
 
     def _local(self, kind: str, payload: Any) -> None:
         """The fallback: what the child would do, done here."""
-        a = self._fallback
-        assert a is not None
-        if kind == "flows":
-            marks, updates, size = a.add_batch(payload)
-            with self._lock:
-                self.acked += len(payload)
-                self.acked_bytes += size
-            self._results(marks, updates)
-        elif kind == "opaque":
-            self._results([], a.opaque(*payload))
-        elif kind == "config":
-            a.configure(payload["reveal"], payload["first_party"])
-        elif kind == "sync":
-            self._reply(payload, None)
-        elif kind == "document":
-            self._reply(payload, a.document())
-        elif kind == "close":
-            a.close()
-            self._reply(payload, a.document())
+        assert self._fallback is not None
+        reply = answer(self._fallback, kind, payload)
+        if reply is not None:
+            self._receive(None, reply)
 
     def _results(self, marks: list[Mark], updates: list[dict[str, Any]]) -> None:
         if marks or updates:
@@ -536,24 +532,30 @@ class ProcessEngine:
                 message = None
             if message is None:
                 break
-            kind, payload = message
-            if kind == "done":
-                n, size, marks, updates = payload
-                with self._lock:
-                    child.acked += n
-                    child.acked_bytes += size
-                    self.acked += n
-                    self.acked_bytes += size
-                self._results(marks, updates)
-            elif kind == "reply":
-                token, value = payload
-                with self._lock:
-                    child.tokens.pop(token, None)
-                self._reply(token, value)
+            self._receive(child, message)
         code = child.proc.wait()
         if code == 0 and child.closing and not child.tokens:
             return  # asked to close, and did
         self._died(child, code)
+
+    def _receive(self, child: _Child | None, message: tuple[str, Any]) -> None:
+        """An answer of the analysis (``child`` None: of the fallback in this process)."""
+        kind, payload = message
+        if kind == "done":
+            n, size, marks, updates = payload
+            with self._lock:
+                if child is not None:
+                    child.acked += n
+                    child.acked_bytes += size
+                self.acked += n
+                self.acked_bytes += size
+            self._results(marks, updates)
+        elif kind == "reply":
+            token, value = payload
+            if child is not None:
+                with self._lock:
+                    child.tokens.pop(token, None)
+            self._reply(token, value)
 
     def _died(self, child: _Child, code: int | None = None) -> None:
         with self._lock:
@@ -586,13 +588,13 @@ class ProcessEngine:
             doc = {}
         if not self.deaths:
             return doc
-        from .audit import AuditOptions, audit_paths
+        from .audit import audit_paths
         from .capture import CaptureError
 
         path = (doc.get("captures") or [{}])[0].get("path") or self.capture_path
         if path and Path(path).is_file():
             try:
-                rebuilt = audit_paths([path], AuditOptions(reveal=self._config["reveal"], first_party=tuple(self._config["first_party"])))
+                rebuilt = audit_paths([path], _options(self._config["reveal"], self._config["first_party"]))
             except CaptureError as e:
                 log.error("auditor: cannot rebuild the report from %s: %s", path, e)
             else:
