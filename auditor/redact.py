@@ -45,6 +45,7 @@ from urllib.parse import quote, quote_plus
 from .audit import AuditOptions, Auditor
 from .capture import CaptureError, detect_format
 from .classifiers import classify
+from .classifiers.phone import parse_number
 from .models import Exchange, Field, WebSocketMessage
 
 Warn = Callable[[str], None]
@@ -419,27 +420,10 @@ def _detected(value: str, ctx: tuple[str, str, str, str]) -> bool:
     return any(f.category == category and f.value == value for f in found)
 
 
-def _phone_parse(value: str) -> Any:
-    import phonenumbers
-
-    v = value.strip()
-    if v.startswith("00"):
-        v = "+" + v[2:]
-    regions: tuple[str | None, ...] = (None,) if v.startswith("+") else ("CN", "US", "GB", "DE", "FR", "IN", "JP", "KR")
-    for region in regions:
-        try:
-            n = phonenumbers.parse(v, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(n):
-            return n
-    return None
-
-
 def _e164(value: str) -> str | None:
     import phonenumbers
 
-    n = _phone_parse(value)
+    n = parse_number(value)
     return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164) if n is not None else None
 
 
@@ -458,7 +442,7 @@ def _phone(value: str, rng: random.Random) -> str | None:
 
 
 def _phone_once(value: str, rng: random.Random) -> str | None:
-    n = _phone_parse(value)
+    n = parse_number(value)
     if n is None:
         return None
     digits = "".join(c for c in value if c.isdigit())
@@ -475,7 +459,7 @@ def _phone_once(value: str, rng: random.Random) -> str | None:
         keep = cc_end + 1 if intl else min(3, len(digits))
         new = digits[:keep] + "".join(rng.choice("0123456789") for _ in digits[keep:])
     candidate = _fill_digits(value, new)
-    return candidate if _phone_parse(candidate) is not None else None
+    return candidate if parse_number(candidate) is not None else None
 
 
 def _keep_layout(template: str, chars: str) -> str:

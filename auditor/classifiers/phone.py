@@ -36,16 +36,24 @@ def _parse(value: str, national: bool) -> str | None:
         return None
     if any(c.isalpha() for c in v):
         return None
-    regions: tuple[str | None, ...] = (None,) if v.startswith(("+", "00")) else (NATIONAL_REGIONS if national else ())
+    n = parse_number(v, national)
+    return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164) if n is not None else None
+
+
+def parse_number(value: str, national: bool = True) -> phonenumbers.PhoneNumber | None:
+    """The valid number ``value`` holds: international (``+CC`` or ``00CC``), or with
+    ``national`` also written without a country code in one of :data:`NATIONAL_REGIONS`."""
+    v = value.strip()
     if v.startswith("00"):
         v = "+" + v[2:]
+    regions: tuple[str | None, ...] = (None,) if v.startswith("+") else (NATIONAL_REGIONS if national else ())
     for region in regions:
         try:
             n = phonenumbers.parse(v, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(n):
-            return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+            return n
     return None
 
 
