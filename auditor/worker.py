@@ -223,7 +223,8 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> int:
             analysis = Analysis(payload["capture"], payload["append"])
             analysis.configure(payload["reveal"], payload["first_party"])
             continue
-        assert analysis is not None, "the first message must be 'start'"
+        if analysis is None:
+            raise ValueError(f"the first message must be 'start', not {kind!r}")
         reply = answer(analysis, kind, payload)
         if reply is not None:
             write_frame(out, reply)
@@ -261,7 +262,12 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="auditor analysis: %(message)s", stream=sys.stderr)
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the channel
-    return serve(inp, out)
+    try:
+        return serve(inp, out)
+    except (ValueError, EOFError, TypeError, KeyError) as e:
+        # (run by hand, or fed something else than the addon's frames)
+        sys.stderr.write(f"auditor analysis: error: not a message from the auditor addon ({e})\n")
+        return 2
 
 
 # --------------------------------------------------------------------------------------------

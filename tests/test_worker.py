@@ -238,3 +238,21 @@ def test_the_analysis_process_ends_with_the_proxy_and_keeps_the_capture(tmp_path
             pytest.fail("the analysis process outlived the proxy")
         time.sleep(0.05)
     assert len(_read(capture)) == 5
+
+
+def _frame(message: Any) -> bytes:
+    buf = io.BytesIO()
+    write_frame(buf, message)
+    return buf.getvalue()
+
+
+def test_run_by_hand_with_other_input_it_says_so_in_one_line() -> None:
+    import subprocess
+    import sys
+
+    # (input that ends before a whole frame is simply the end, as when the proxy dies)
+    for junk in (b"\x05\x00\x00\x00\x00\x01\x02\x03\x04", _frame(("flows", [])), _frame(("start", "nothing"))):
+        p = subprocess.run([sys.executable, "-m", "auditor.worker"], input=junk, capture_output=True, timeout=60)
+        assert p.returncode == 2
+        lines = p.stderr.decode().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("auditor analysis: error: not a message from the auditor addon"), lines
