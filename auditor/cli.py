@@ -48,6 +48,25 @@ def _err(msg: str) -> None:
     sys.stderr.flush()
 
 
+OWNERS_HELP = (
+    "Owners file in the format of auditor/data/owners.json (your own facts, or AdGuard's companiesdb "
+    "converted by auditor import-owners); its entries win over the bundled ones."
+)
+OwnersOption = Annotated[Path | None, typer.Option("--owners", help=OWNERS_HELP, show_default=False)]
+
+
+def use_owners(path: Path | None) -> None:
+    """Consult the user's owners file (``--owners``) from now on; a bad file is a usage error."""
+    if path is None:
+        return
+    from .owners import OwnersFileError, use_owners_file
+
+    try:
+        use_owners_file(path)
+    except OwnersFileError as e:
+        raise UsageFailure(str(e)) from None
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"auditor {__version__}")
@@ -153,6 +172,7 @@ def report(
             show_default=False,
         ),
     ] = None,
+    owners_file: OwnersOption = None,
 ) -> None:
     """Audit saved captures and write HTML, JSON and Markdown reports.
 
@@ -165,6 +185,7 @@ def report(
 
     fmts = parse_formats(format)
     targets = output_paths(output, fmts)
+    use_owners(owners_file)
     warnings: list[str] = []
 
     def warn(msg: str) -> None:
@@ -248,6 +269,7 @@ def evaluate(
 def explain(
     host: Annotated[str, typer.Argument(help="A host name or an IP address.", show_default=False)],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    owners_file: OwnersOption = None,
 ) -> None:
     """Print what auditor knows of a host: owner, parent, countries, category, legal notes, and sources.
 
@@ -258,6 +280,7 @@ def explain(
 
     if not host.strip():
         raise UsageFailure("no host given")
+    use_owners(owners_file)
     info = explain_host(host)
     if json_out:
         import json
@@ -265,6 +288,32 @@ def explain(
         typer.echo(json.dumps(info, indent=2, ensure_ascii=False))
     else:
         typer.echo("\n".join(format_text(info)))
+
+
+@app.command("import-owners")
+def import_owners(
+    source: Annotated[
+        Path,
+        typer.Argument(help="The dist/ folder of AdGuard's companiesdb (companies.json and trackers.json), downloaded by you.", show_default=False),
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The owners file to write.")] = Path("owners-companiesdb.json"),
+) -> None:
+    """Convert AdGuard's companiesdb into an owners file for --owners (no countries; CC BY-SA 4.0).
+
+    Example: auditor import-owners companiesdb/dist -o owners-companiesdb.json && auditor report app.har --owners owners-companiesdb.json
+    """
+    from .owners_import import CompaniesdbError, convert, dumps
+
+    try:
+        doc = convert(source)
+    except CompaniesdbError as e:
+        raise UsageFailure(str(e)) from None
+    try:
+        output.write_text(dumps(doc), encoding="utf-8")
+    except OSError as e:
+        raise UsageFailure(f"cannot write {output}: {e.strerror or e}") from None
+    domains = sum(len(e["domains"]) for e in doc["entries"])
+    _err(f"{domains} domains of {len(doc['entries'])} owners -> {output}")
 
 
 from . import cli_live  # noqa: E402,F401  (registers capture and run)

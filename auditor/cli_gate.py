@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import UsageFailure, _err, app, write_private
+from .cli import OwnersOption, UsageFailure, _err, app, use_owners, write_private
 
 EXIT_VIOLATIONS = 1
 
@@ -70,6 +70,7 @@ def check(
         typer.Option("--first-party", help="Host, registrable domain or owner name of the app itself (repeatable)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
+    owners_file: OwnersOption = None,
 ) -> None:
     """Check captures against a policy: exit 0 if it passes, 1 on violations, 2 on bad input.
 
@@ -90,6 +91,7 @@ def check(
             base = load_report(baseline)
         except ReportError as e:
             raise UsageFailure(str(e)) from None
+    use_owners(owners_file)
     doc = _audit(captures, first_party, quiet)
     result = run_check(pol, doc, base, str(baseline) if baseline is not None else None)
     elapsed = time.monotonic() - started

@@ -39,13 +39,13 @@ def explain(host: str) -> dict[str, Any]:
             "source": o.source,
             "as_of": o.as_of,
         }
-        where = "auditor/data/owners.json" if match.origin == "curated" else "AdGuard companies database (CC BY-SA 4.0), auditor/data/companiesdb.json"
+        where = match.source_file if match.origin == owners.ORIGIN_CURATED else f"owners file {match.source_file}"
+        cited = f"{where}: {o.source}" if o.source else where
         facts.append({"fact": "owner", "value": o.name, "source": f"{where}, entry {match.matched!r}: {o.source} (as of {o.as_of})"})
         if o.parent:
-            facts.append({"fact": "parent company", "value": o.parent, "source": f"{where}: {o.source}"})
+            facts.append({"fact": "parent company", "value": o.parent, "source": cited})
         if o.country:
-            csrc = match.country_source or f"{where}: {o.source}"
-            facts.append({"fact": "owner country", "value": o.country, "source": csrc})
+            facts.append({"fact": "owner country", "value": o.country, "source": cited})
         if o.category:
             facts.append({"fact": "service category", "value": o.category, "source": where})
     elif not geo.is_ip(h):

@@ -1,12 +1,13 @@
-"""Who owns a host: curated owner database first, then AdGuard's companiesdb.
+"""Who owns a host: the project's curated owner data, and an optional owners file of the user's.
 
-Reference data lives in ``auditor/data``: ``owners.json`` (curated, every entry with a source and
-a date), ``companiesdb.json`` (derived from AdGuard's companiesdb, CC BY-SA 4.0, see
-``LICENSE-companiesdb``) and ``company_countries.json`` (curated countries for companiesdb ids).
+Reference data lives in ``auditor/data/owners.json``: curated facts, every entry with a source and
+a date. A user may add an owners file in the same format (``--owners FILE``, or
+:func:`use_owners_file`), for example the app's own backend, or a file converted from AdGuard's
+companiesdb by ``auditor import-owners`` (:mod:`auditor.owners_import`). Its entries win over the bundled ones.
 
-Precedence for :func:`lookup`: exact curated host > longest curated ``*.suffix`` pattern >
-curated domain (the longest one the host falls under) > companiesdb host or domain (longest
-suffix). Unknown hosts give ``None``: nothing is guessed. Everything runs offline.
+Precedence for :func:`lookup`, in the user's file first and then in the bundled data: exact host >
+longest ``*.suffix`` pattern > domain (the longest one the host falls under). Unknown hosts give
+``None``: nothing is guessed. Everything runs offline.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from auditor.geo import is_ip  # noqa: E402
 from auditor.models import Owner  # noqa: E402
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+MAX_OWNERS_FILE = 64 << 20  # bytes of a user's owners file read at most
 
 CATEGORIES: frozenset[str] = frozenset(
     {
@@ -51,22 +53,22 @@ CATEGORIES: frozenset[str] = frozenset(
 )
 
 ORIGIN_CURATED = "curated"
-ORIGIN_COMPANIESDB = "companiesdb"
+ORIGIN_USER = "user"  # from an owners file the user gave (``--owners``)
 
 
 @dataclass(frozen=True, slots=True)
 class OwnerMatch:
     """The owner found for a host, the rule that matched and where the rule comes from.
 
-    ``matched`` is the curated host, the ``*.suffix`` pattern or the domain that matched;
-    ``origin`` is ``"curated"`` or ``"companiesdb"``. For companiesdb owners,
-    ``country_source`` names where the country comes from (``None`` when it is unknown).
+    ``matched`` is the host, the ``*.suffix`` pattern or the domain that matched; ``origin`` is
+    ``"curated"`` (the bundled data) or ``"user"`` (the user's owners file); ``source_file`` is
+    the file the entry comes from.
     """
 
     owner: Owner
     matched: str
     origin: str
-    country_source: str | None = None
+    source_file: str = "auditor/data/owners.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,7 @@ class _Rule:
     source: str | None
     as_of: str | None
     origin: str
-    country_source: str | None = None
+    source_file: str
 
     def owner(self) -> Owner:
         return Owner(
@@ -100,7 +102,6 @@ class _Index:
     hosts: dict[str, _Rule]
     patterns: dict[str, _Rule]  # key: the suffix after "*."
     domains: dict[str, _Rule]
-    companiesdb: dict[str, _Rule]
 
 
 def _read_json(name: str) -> Any:
@@ -147,59 +148,106 @@ def registrable_domain(host: str) -> str:
     return top or h
 
 
-@cache
-def _index() -> _Index:
-    """Load the data files once and build the dictionaries used by :func:`lookup`."""
+class OwnersFileError(ValueError):
+    """An owners file that cannot be used; the message names the file and the entry."""
+
+
+def _text(entry: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
+    value = entry.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise OwnersFileError(f"{where}: {key!r} must be a non-empty string")
+    return value
+
+
+def _names(entry: dict[str, Any], key: str, where: str) -> list[str]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise OwnersFileError(f"{where}: {key!r} must be a list of host names")
+    return [v.strip().lower().rstrip(".") for v in value]
+
+
+def _build_index(doc: Any, origin: str, source_file: str) -> _Index:
+    """Index the entries of an owners document (``{"entries": [...]}``), checking each one."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("entries"), list):
+        raise OwnersFileError(f"{source_file}: expected a JSON object with an 'entries' list")
     hosts: dict[str, _Rule] = {}
     patterns: dict[str, _Rule] = {}
     domains: dict[str, _Rule] = {}
-    for entry in _read_json("owners.json")["entries"]:
+    for n, entry in enumerate(doc["entries"], 1):
+        where = f"{source_file}: entry {n}"
+        if not isinstance(entry, dict):
+            raise OwnersFileError(f"{where}: expected an object")
+        category = _text(entry, "category", where)
+        if category is not None and category not in CATEGORIES:
+            raise OwnersFileError(f"{where}: unknown category {category!r} (one of: {', '.join(sorted(CATEGORIES))})")
+        country, parent_country = (_text(entry, k, where) for k in ("country", "parent_country"))
+        for code in (country, parent_country):
+            if code is not None and not (len(code) == 2 and code.isascii() and code.isupper()):
+                raise OwnersFileError(f"{where}: {code!r} is not an ISO 3166-1 alpha-2 country code")
         rule = _Rule(
-            name=entry["owner"],
-            parent=entry.get("parent"),
-            country=entry.get("country"),
-            parent_country=entry.get("parent_country"),
-            category=entry.get("category"),
-            source=entry.get("source"),
-            as_of=entry.get("as_of"),
-            origin=ORIGIN_CURATED,
+            name=_text(entry, "owner", where, required=True) or "",
+            parent=_text(entry, "parent", where),
+            country=country,
+            parent_country=parent_country,
+            category=category,
+            source=_text(entry, "source", where),
+            as_of=_text(entry, "as_of", where),
+            origin=origin,
+            source_file=source_file,
         )
-        for d in entry.get("domains", ()):
-            domains[d.lower()] = rule
-        for h in entry.get("hosts", ()):
-            h = h.lower()
+        names = _names(entry, "domains", where), _names(entry, "hosts", where)
+        if not names[0] and not names[1]:
+            raise OwnersFileError(f"{where}: no 'domains' or 'hosts'")
+        for d in names[0]:
+            domains[d] = rule
+        for h in names[1]:
             if h.startswith("*."):
                 patterns[h[2:]] = rule
             else:
                 hosts[h] = rule
+    return _Index(hosts=hosts, patterns=patterns, domains=domains)
 
-    cdb = _read_json("companiesdb.json")
-    countries = _read_json("company_countries.json")["companies"]
-    attribution = cdb.get("attribution", {})
-    cdb_source = attribution.get("source")
-    cdb_date = attribution.get("date")
-    company_rules: dict[tuple[str, str], _Rule] = {}
-    companiesdb: dict[str, _Rule] = {}
-    for domain, (company_id, category) in cdb["domains"].items():
-        key = (company_id, category)
-        rule = company_rules.get(key)
-        if rule is None:
-            company = cdb["companies"].get(company_id, {})
-            known = countries.get(company_id)
-            rule = _Rule(
-                name=company.get("name") or company_id,
-                parent=None,
-                country=known["country"] if known else None,
-                parent_country=None,
-                category=category,
-                source=cdb_source,
-                as_of=cdb_date,
-                origin=ORIGIN_COMPANIESDB,
-                country_source=known["source"] if known else None,
-            )
-            company_rules[key] = rule
-        companiesdb[domain.lower()] = rule
-    return _Index(hosts=hosts, patterns=patterns, domains=domains, companiesdb=companiesdb)
+
+@cache
+def _index() -> _Index:
+    """The bundled, curated owner data, loaded once."""
+    return _build_index(_read_json("owners.json"), ORIGIN_CURATED, "auditor/data/owners.json")
+
+
+# The user's owners file (``--owners``), consulted before the bundled data; None when none is used.
+_user_index: _Index | None = None
+
+
+def load_owners_file(path: str | os.PathLike[str]) -> _Index:
+    """Read and check an owners file in the format of ``auditor/data/owners.json``.
+
+    Raises :class:`OwnersFileError` with a one-line message naming the file (and the entry).
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as fh:
+            raw = fh.read(MAX_OWNERS_FILE + 1)
+    except OSError as e:
+        raise OwnersFileError(f"cannot read owners file {name}: {e.strerror or e}") from None
+    if len(raw) > MAX_OWNERS_FILE:
+        raise OwnersFileError(f"owners file {name} is larger than {MAX_OWNERS_FILE >> 20} MiB")
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise OwnersFileError(f"owners file {name} is not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise OwnersFileError(f"owners file {name}: invalid JSON at line {e.lineno}: {e.msg}") from None
+    except RecursionError:
+        raise OwnersFileError(f"owners file {name}: nested too deeply") from None
+    return _build_index(doc, ORIGIN_USER, name)
+
+
+def use_owners_file(path: str | os.PathLike[str] | None) -> None:
+    """Consult the owners file at ``path`` before the bundled data from now on (None: stop)."""
+    global _user_index
+    _user_index = None if path is None else load_owners_file(path)
 
 
 def _suffixes(host: str) -> list[str]:
@@ -212,43 +260,45 @@ def _suffixes(host: str) -> list[str]:
     return out
 
 
+def _match(idx: _Index, h: str, suffixes: list[str] | None) -> OwnerMatch | None:
+    rule = idx.hosts.get(h)
+    if rule is not None:
+        return OwnerMatch(rule.owner(), h, rule.origin, rule.source_file)
+    if suffixes is None:  # an IP address: exact entries only
+        return None
+    for s in suffixes[1:]:
+        rule = idx.patterns.get(s)
+        if rule is not None:
+            return OwnerMatch(rule.owner(), "*." + s, rule.origin, rule.source_file)
+    for s in suffixes:
+        rule = idx.domains.get(s)
+        if rule is not None:
+            return OwnerMatch(rule.owner(), s, rule.origin, rule.source_file)
+    return None
+
+
 def lookup(host: str) -> OwnerMatch | None:
     """The owner of ``host``, or ``None`` when no data covers it (IP addresses included)."""
     h = normalize_host(host)
     if not h:
         return None
-    idx = _index()
-    rule = idx.hosts.get(h)
-    if rule is not None:
-        return OwnerMatch(rule.owner(), h, rule.origin, rule.country_source)
-    if ":" in h or (h[-1].isdigit() and is_ip(h)):
-        return None
-    suffixes = _suffixes(h)
-    for s in suffixes[1:]:
-        rule = idx.patterns.get(s)
-        if rule is not None:
-            return OwnerMatch(rule.owner(), "*." + s, rule.origin, rule.country_source)
-    for s in suffixes:
-        rule = idx.domains.get(s)
-        if rule is not None:
-            return OwnerMatch(rule.owner(), s, rule.origin, rule.country_source)
-    for s in suffixes:
-        rule = idx.companiesdb.get(s)
-        if rule is not None:
-            return OwnerMatch(rule.owner(), s, rule.origin, rule.country_source)
-    return None
+    ip = ":" in h or (h[-1].isdigit() and is_ip(h))
+    suffixes = None if ip else _suffixes(h)
+    if _user_index is not None:
+        found = _match(_user_index, h, suffixes)
+        if found is not None:
+            return found
+    return _match(_index(), h, suffixes)
 
 
 def known_country_domains() -> set[str]:
-    """Registrable domains whose owner country is known (curated or companiesdb with a country)."""
-    idx = _index()
+    """Registrable domains whose owner country is known (in the bundled data or the user's file)."""
     out: set[str] = set()
-    for table in (idx.domains, idx.companiesdb):
-        for d, rule in table.items():
-            if rule.country:
-                out.add(registrable_domain(d))
-    for table in (idx.hosts, idx.patterns):
-        for h, rule in table.items():
-            if rule.country:
-                out.add(registrable_domain(h))
+    for idx in (_index(), _user_index):
+        if idx is None:
+            continue
+        for table in (idx.domains, idx.hosts, idx.patterns):
+            for name, rule in table.items():
+                if rule.country:
+                    out.add(registrable_domain(name))
     return out

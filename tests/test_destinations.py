@@ -22,7 +22,7 @@ from conftest import FIXTURES
     "host, domain, owner, country",
     [
         ("a.b.chat.deepseek.com", "deepseek.com", "Hangzhou DeepSeek Artificial Intelligence Basic Technology Research Co., Ltd.", "CN"),
-        ("beacon.sina.com.cn", "sina.com.cn", "Sina", "CN"),  # multi-level public suffix
+        ("beacon.sina.com.cn", "sina.com.cn", "Sina Corporation", "CN"),  # multi-level public suffix
         ("fake-sina.com.cn", "fake-sina.com.cn", None, None),  # a suffix match must be on a label boundary
         ("203.0.113.7", "203.0.113.7", None, None),
         ("2001:db8::1", "2001:db8::1", None, None),

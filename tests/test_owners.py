@@ -147,22 +147,68 @@ def test_ai_providers() -> None:
         assert m.owner.country == country, host
 
 
-def test_companiesdb_fallback() -> None:
+def test_former_companiesdb_hosts_are_curated() -> None:
     m = owners.lookup("ib.adnxs.com")
     assert m is not None
-    assert m.origin == "companiesdb"
+    assert m.origin == "curated"
     assert m.owner.name == "Microsoft Corporation"
     assert m.owner.country == "US"
-    assert m.country_source and m.country_source.startswith("https://")
-    assert m.owner.source == "https://github.com/AdguardTeam/companiesdb"
+    assert m.source_file == "auditor/data/owners.json"
     unknown_country = owners.lookup("ads.pubmatic.com")
-    assert unknown_country is not None and unknown_country.origin == "companiesdb"
-    assert unknown_country.owner.country is None and unknown_country.country_source is None
+    assert unknown_country is not None and unknown_country.owner.country == "US"
 
 
-def test_curated_beats_companiesdb() -> None:
-    m = owners.lookup("umeng.com")
-    assert m is not None and m.origin == "curated"
+def _owners_file(tmp_path: Path, entries: list) -> Path:
+    path = tmp_path / "owners.json"
+    path.write_text(json.dumps({"entries": entries}), encoding="utf-8")
+    return path
+
+
+def test_user_owners_file_adds_and_wins(tmp_path: Path) -> None:
+    path = _owners_file(
+        tmp_path,
+        [
+            {"domains": ["my-chat-app.example"], "owner": "Example Chat Ltd", "country": "DE", "category": "other"},
+            {"hosts": ["mcs.volceapplog.com"], "owner": "Someone Else", "country": "FR", "source": "own test"},
+        ],
+    )
+    assert owners.lookup("api.my-chat-app.example") is None
+    owners.use_owners_file(path)
+    try:
+        m = owners.lookup("api.my-chat-app.example")
+        assert m is not None and m.origin == "user" and m.source_file == str(path)
+        assert (m.owner.name, m.owner.country, m.matched) == ("Example Chat Ltd", "DE", "my-chat-app.example")
+        won = owners.lookup("mcs.volceapplog.com")
+        assert won is not None and (won.owner.name, won.origin) == ("Someone Else", "user")
+        # The bundled data still answers for everything the file does not cover.
+        other = owners.lookup("sdk.volceapplog.com")
+        assert other is not None and other.origin == "curated" and other.owner.country == "CN"
+    finally:
+        owners.use_owners_file(None)
+    assert owners.lookup("api.my-chat-app.example") is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[]", "expected a JSON object with an 'entries' list"),
+        ('{"entries": [{"domains": ["a.example"]}]}', "entry 1: 'owner' must be a non-empty string"),
+        ('{"entries": [{"owner": "X"}]}', "entry 1: no 'domains' or 'hosts'"),
+        ('{"entries": [{"owner": "X", "domains": "a.example"}]}', "entry 1: 'domains' must be a list of host names"),
+        ('{"entries": [{"owner": "X", "domains": ["a.example"], "country": "Germany"}]}', "entry 1: 'Germany' is not an ISO 3166-1 alpha-2 country code"),
+        ('{"entries": [{"owner": "X", "domains": ["a.example"], "category": "spyware"}]}', "entry 1: unknown category 'spyware'"),
+        ('{"entries": [', "invalid JSON at line 1"),
+    ],
+)
+def test_bad_owners_file_is_one_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "owners.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(owners.OwnersFileError) as info:
+        owners.load_owners_file(path)
+    assert str(path) in str(info.value)
+    assert message in str(info.value)
+    with pytest.raises(owners.OwnersFileError, match="cannot read owners file"):
+        owners.load_owners_file(tmp_path / "missing.json")
 
 
 def test_registrable_domain() -> None:
@@ -269,35 +315,6 @@ def test_required_coverage() -> None:
     assert owners.lookup("client.crisp.chat").owner.country == "FR"  # type: ignore[union-attr]
 
 
-def test_companiesdb_json_is_valid() -> None:
-    doc = _load("companiesdb.json")
-    att = doc["attribution"]
-    assert att["source"] == "https://github.com/AdguardTeam/companiesdb"
-    assert att["commit"] == "94ac1779"
-    assert att["date"] == "2026-07-20"
-    assert att["licence"] == "CC BY-SA 4.0"
-    licence = (DATA / att["licence_file"]).read_text(encoding="utf-8")
-    assert licence.startswith("Attribution-ShareAlike 4.0 International")
-    assert len(doc["domains"]) > 5000
-    for domain, (company_id, category) in doc["domains"].items():
-        assert domain == domain.lower()
-        assert company_id in doc["companies"], domain
-        assert category in owners.CATEGORIES, domain
-    for company in doc["companies"].values():
-        assert company["name"]
-
-
-def test_company_countries_are_valid() -> None:
-    cdb = _load("companiesdb.json")
-    doc = _load("company_countries.json")
-    assert len(doc["companies"]) >= 150
-    for company_id, item in doc["companies"].items():
-        assert company_id in cdb["companies"], company_id
-        assert item["country"] in ISO, company_id
-        assert item["source"].startswith(("https://", "http://")), company_id
-        assert DATE_RE.match(item["as_of"]), company_id
-
-
 def test_at_least_400_registrable_domains_with_known_country() -> None:
     domains = owners.known_country_domains()
     assert len(domains) >= 400, len(domains)
@@ -307,19 +324,82 @@ def test_jurisdictions_cover_every_owner_country() -> None:
     countries: set[str] = set()
     for entry in _load("owners.json")["entries"]:
         countries.update(c for c in (entry["country"], entry["parent_country"]) if c)
-    countries.update(item["country"] for item in _load("company_countries.json")["companies"].values())
     missing = sorted(c for c in countries if jurisdictions.lookup(c) is None)
     assert not missing, missing
 
 
-def test_import_script_reproduces_shipped_file() -> None:
-    spec = importlib.util.spec_from_file_location("import_companiesdb", REPO / "scripts" / "import_companiesdb.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    source = module.DEFAULT_SOURCE
-    if not (source / "trackers.json").is_file():
-        pytest.skip(f"companiesdb source not found at {source}")
-    built = module.build(source)
-    shipped = _load("companiesdb.json")
-    assert built == shipped
+def test_no_third_party_owner_data_is_shipped() -> None:
+    assert sorted(p.name for p in DATA.iterdir() if "companiesdb" in p.name.lower() or "company_countries" in p.name) == []
+
+
+COMPANIESDB = REPO.parent / "shared" / "data" / "companiesdb"
+
+
+def test_import_owners_converts_companiesdb(tmp_path: Path) -> None:
+    """The converter reads AdGuard's dist files in place (never copied into the repo)."""
+    if not (COMPANIESDB / "trackers.json").is_file():
+        pytest.skip(f"companiesdb not found at {COMPANIESDB}")
+    out = tmp_path / "owners-companiesdb.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "import-owners", str(COMPANIESDB), "-o", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith("auditor: ") and f"-> {out}" in proc.stderr
+    index = owners.load_owners_file(out)  # the converted file is a valid owners file
+    trackers = json.loads((COMPANIESDB / "trackers.json").read_text(encoding="utf-8"))
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    converted = {d for e in doc["entries"] for d in e["domains"]}
+    for domain in list(trackers["trackerDomains"])[:2000]:
+        d = domain.lower().rstrip(".")
+        # Each tracker domain is either converted or already covered by auditor's own data.
+        assert (d in converted) != (owners.lookup(d) is not None), d
+    assert all(e["country"] is None and e["category"] in owners.CATEGORIES for e in doc["entries"])
+    assert "CC BY-SA 4.0" in doc["about"]
+    assert len(index.domains) == len(converted) > 1000
+    owners.use_owners_file(out)
+    try:
+        some = next(iter(converted))
+        m = owners.lookup(some)
+        assert m is not None and m.origin == "user"
+    finally:
+        owners.use_owners_file(None)
+
+
+def test_import_owners_bad_source_is_one_line(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "import-owners", str(tmp_path), "-o", str(tmp_path / "o.json")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "companies.json not found" in proc.stderr
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "auditor", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_owners_option(tmp_path: Path) -> None:
+    path = _owners_file(tmp_path, [{"hosts": ["api.my-chat-app.example"], "owner": "Example Chat Ltd", "country": "DE", "category": "other", "source": "https://my-chat-app.example/imprint", "as_of": "2026-12-01"}])
+    proc = _cli("explain", "api.my-chat-app.example", "--owners", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["owner"]["name"] == "Example Chat Ltd" and info["owner"]["origin"] == "user"
+    assert any(f"owners file {path}" in (f["source"] or "") for f in info["facts"])
+    assert _cli("explain", "api.my-chat-app.example", "--json").stdout.count("Example Chat") == 0
+    fixture = REPO / "fixtures" / "ai-chat-session.flows"
+    proc = _cli("report", str(fixture), "--owners", str(path), "-f", "json", "-o", "-", "-q")
+    assert proc.returncode == 0, proc.stderr
+    origins = {d["host"]: d["owner"]["origin"] for d in json.loads(proc.stdout)["destinations"] if d.get("owner")}
+    assert origins and set(origins.values()) == {"curated"}  # the file covers no host of the fixture
+
+
+def test_cli_bad_owners_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "owners.json"
+    bad.write_text('{"entries": [{"owner": "X"}]}', encoding="utf-8")
+    fixture = REPO / "fixtures" / "ai-chat-session.flows"
+    for args in (("explain", "a.example"), ("report", str(fixture), "-o", str(tmp_path / "r"))):
+        proc = _cli(*args, "--owners", str(bad))
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == f"auditor: error: {bad}: entry 1: no 'domains' or 'hosts'\n"
+    assert not (tmp_path / "r.html").exists()
