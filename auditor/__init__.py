@@ -2,13 +2,9 @@
 
 The library behind the ``auditor`` command and the mitmproxy addons. Importing it never touches
 the network: the public suffix list and the IP registry data ship with the installed packages.
+Importing it changes nothing in the host process (no environment variables): the pytest plugin
+imports it wherever auditor is installed.
 """
-
-import os as _os
-
-# tldextract must never try to download the public suffix list; this has to be set before any
-# module imports tldextract.
-_os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
 
 __version__ = "0.1.0"
 

@@ -19,13 +19,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-# tldextract must never try to download the Public Suffix List: set this before importing it.
-os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
+import tldextract
 
-import tldextract  # noqa: E402
-
-from auditor.geo import is_ip  # noqa: E402
-from auditor.models import Owner  # noqa: E402
+from auditor.geo import is_ip
+from auditor.models import Owner
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 MAX_OWNERS_FILE = 64 << 20  # bytes of a user's owners file read at most
@@ -111,6 +108,8 @@ def _read_json(name: str) -> Any:
 
 @cache
 def _extractor() -> tldextract.TLDExtract:
+    # No suffix list URLs: tldextract never downloads the Public Suffix List and uses the snapshot
+    # it ships (checked by tests/test_owners.py with every connection refused).
     return tldextract.TLDExtract(
         suffix_list_urls=(),
         cache_dir=None,

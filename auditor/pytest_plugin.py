@@ -21,12 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .live import LiveAuditor
-from .proxy import ProxyConfig, ProxyThread, client_env
+if TYPE_CHECKING:  # the proxy is imported when a test asks for it, not at every pytest start
+    from .live import LiveAuditor
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -107,6 +107,9 @@ def _configured_maps(config: pytest.Config) -> list[str]:
 
 
 def _start(request: pytest.FixtureRequest, directory: Path, maps: list[str]) -> Iterator[AuditProxy]:
+    from .live import LiveAuditor
+    from .proxy import ProxyConfig, ProxyThread, client_env
+
     config = request.config
     keep = config.getoption("--audit-dir")
     if keep:

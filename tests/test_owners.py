@@ -256,6 +256,39 @@ print("ok")
     assert "Traceback" not in proc.stderr
 
 
+def test_cli_runs_with_every_non_loopback_connection_refused(tmp_path: Path) -> None:
+    """A whole audit (and explain) opens no connection: any attempt beyond loopback fails the run."""
+    code = r"""
+import ipaddress, socket, sys
+def _loopback(host):
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+def refuse(*a, **k):
+    raise SystemExit("network attempt: %r" % (a,))
+real_connect = socket.socket.connect
+def connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
+        refuse(address)
+    return real_connect(self, address)
+socket.socket.connect = connect
+socket.socket.connect_ex = lambda self, address: connect(self, address) or 0
+real_gai = socket.getaddrinfo
+socket.getaddrinfo = lambda host, *a, **k: real_gai(host, *a, **k) if host is None or _loopback(str(host)) else refuse(host)
+from auditor.cli import main
+sys.argv = ["auditor"] + sys.argv[1:]
+main(sys.argv[1:])
+"""
+    fixture = REPO / "fixtures" / "ai-chat-session.flows"
+    out = tmp_path / "audit"
+    for args in (["report", str(fixture), "-o", str(out), "-f", "html,json,md", "-q"], ["explain", "api.openai.com"]):
+        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=180)
+        assert proc.returncode == 0, proc.stderr
+        assert "network attempt" not in proc.stderr
+    assert (tmp_path / "audit.json").stat().st_size > 0
+
+
 # --- data files --------------------------------------------------------------------------------
 
 

@@ -58,3 +58,23 @@ def test_plugin_fixture_and_assertions(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
 
+
+
+def test_plugin_import_has_no_side_effects() -> None:
+    """Wherever auditor is installed, pytest loads the plugin: it must not import the proxy
+    (mitmproxy) or change the host process's environment."""
+    import subprocess
+    import sys
+
+    code = r"""
+import os, sys
+before = dict(os.environ)
+import auditor, auditor.pytest_plugin
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("mitmproxy", "tldextract") or m in ("auditor.live", "auditor.proxy"))
+assert not heavy, heavy
+assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())
+print("ok")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
