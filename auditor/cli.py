@@ -173,6 +173,14 @@ def report(
         ),
     ] = None,
     owners_file: OwnersOption = None,
+    page_events: Annotated[
+        Path | None,
+        typer.Option(
+            "--page-events",
+            help="page-events.jsonl of an auditor browse session (default: the one beside the first capture, if any).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Audit saved captures and write HTML, JSON and Markdown reports.
 
@@ -209,6 +217,15 @@ def report(
         max_fields=max_fields,
         max_headers=max_headers,
     )
+    from .page.events import PageEventsError, events_for
+
+    try:
+        events = events_for(captures, page_events)  # what the page did, from an auditor browse session
+    except PageEventsError as e:
+        raise UsageFailure(str(e)) from None
+    site = events.site() if events is not None else None
+    if not first_party and site:
+        first_party = [site]  # a browse session's first party is the page's site
     options = AuditOptions(reveal=reveal, first_party=tuple(first_party or ()), known=known_values, limits=limits)
     try:
         if progress is not None:
@@ -219,6 +236,13 @@ def report(
             doc = audit_paths(captures, options, warn, stream=True)
     except CaptureError as e:
         raise UsageFailure(str(e)) from None
+    if events is not None:
+        from .page.report import add_page_section
+
+        try:
+            add_page_section(doc, captures, events, reveal, limits)
+        except CaptureError as e:
+            raise UsageFailure(str(e)) from None
     written = []
     for fmt, path in targets.items():
         if path is None:
@@ -317,6 +341,7 @@ def import_owners(
 
 
 from . import cli_live  # noqa: E402,F401  (registers capture and run)
+from . import cli_browse  # noqa: E402,F401  (registers browse)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,7 +19,7 @@ from .cli import OwnersOption, UsageFailure, _err, app, use_owners, write_privat
 EXIT_VIOLATIONS = 1
 
 
-def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool) -> dict[str, Any]:
+def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool, page_events: Path | None = None) -> dict[str, Any]:
     """The masked report document of ``captures``."""
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
@@ -28,10 +28,20 @@ def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool) -> 
         if not quiet:
             _err(f"warning: {msg}")
 
+    from .page.events import PageEventsError, events_for
+    from .page.report import add_page_section
+
     try:
-        return audit_paths(captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn)
-    except CaptureError as e:
+        events = events_for(captures, page_events)  # what the page did, from an auditor browse session
+        site = events.site() if events is not None else None
+        if not first_party and site:
+            first_party = [site]  # a browse session's first party is the page's site
+        doc = audit_paths(captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn)
+        if events is not None:
+            add_page_section(doc, captures, events)
+    except (CaptureError, PageEventsError) as e:
         raise UsageFailure(str(e)) from None
+    return doc
 
 
 def _write(path: Path, text: str) -> None:
@@ -71,6 +81,10 @@ def check(
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
     owners_file: OwnersOption = None,
+    page_events: Annotated[
+        Path | None,
+        typer.Option("--page-events", help="page-events.jsonl of an auditor browse session (default: the one beside the first capture).", show_default=False),
+    ] = None,
 ) -> None:
     """Check captures against a policy: exit 0 if it passes, 1 on violations, 2 on bad input.
 
@@ -92,7 +106,7 @@ def check(
         except ReportError as e:
             raise UsageFailure(str(e)) from None
     use_owners(owners_file)
-    doc = _audit(captures, first_party, quiet)
+    doc = _audit(captures, first_party, quiet, page_events)
     result = run_check(pol, doc, base, str(baseline) if baseline is not None else None)
     elapsed = time.monotonic() - started
     if junit is not None:

@@ -12,6 +12,11 @@ the report document that matches all of its selectors, except those matching one
     owners      owner or parent company names (case-insensitive, globs allowed)
     services    destination service categories (analytics, crash_reporting..., or unknown)
 
+A rule can also deny what a web page did (the ``page`` section of an ``auditor browse``
+session): ``keylogging``, ``session_replay``, ``fingerprinting``, ``third_party_cookies`` and
+``pixels`` (each ``true``), optionally narrowed by ``party``, ``countries``, ``hosts``, ``owners`` or
+``services`` of the host involved. A rule with none of these keys only matches findings.
+
 (``category``, ``country``, ``host``, ``owner`` and ``service`` are accepted as spellings too.)
 
 Countries are the owner's country and the registry country of every server address. A deny
@@ -33,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import jurisdictions
+from .page import BEHAVIOURS
 
 if TYPE_CHECKING:
     from .baseline import BaselineViolation
@@ -89,10 +95,11 @@ class Selector:
     hosts: tuple[str, ...] | None = None
     owners: tuple[str, ...] | None = None
     services: frozenset[str] | None = None
+    behaviours: frozenset[str] | None = None  # what a web page did (BEHAVIOURS)
     line: int = 0
 
     def is_empty(self) -> bool:
-        return all(getattr(self, k) is None for k in SELECTOR_KEYS)
+        return all(getattr(self, k) is None for k in SELECTOR_KEYS) and self.behaviours is None
 
     def matches(self, facts: Facts, *, every_country: bool = False) -> bool:
         """Whether every given selector matches ``facts``.
@@ -106,6 +113,8 @@ class Selector:
                     return False
             elif facts.categories is None or not facts.categories <= self.categories:
                 return False  # a destination matches when it receives nothing but these categories
+        if self.behaviours is not None and facts.behaviour not in self.behaviours:
+            return False
         if self.party is not None and facts.party not in self.party:
             return False
         if self.cleartext is not None and facts.cleartext != self.cleartext:
@@ -132,6 +141,7 @@ class Selector:
             else:
                 items = sorted(value) if isinstance(value, frozenset) else list(value)
                 parts.append(f"{key}: {', '.join(items)}")
+        parts.extend(f"{b}: true" for b in sorted(self.behaviours or ()))
         return "; ".join(parts) or "(everything)"
 
 
@@ -146,6 +156,8 @@ class Rule:
 
     def denies(self, facts: Facts) -> bool:
         """Whether this rule reports ``facts`` as a violation."""
+        if facts.behaviour is not None and self.deny.behaviours is None:
+            return False  # a rule about findings says nothing of what the page did
         return self.deny.matches(facts) and not any(a.matches(facts, every_country=True) for a in self.allow)
 
 
@@ -181,6 +193,7 @@ class Facts:
     owner_names: tuple[str, ...] = ()
     service: str | None = None
     categories: frozenset[str] | None = None  # a destination's data categories (baseline checks)
+    behaviour: str | None = None  # for what a web page did: keylogging, fingerprinting...
 
 
 def destination_countries(dest: dict[str, Any] | None) -> frozenset[str]:
@@ -431,7 +444,7 @@ class _Parser:
         return tuple(dict.fromkeys(v.lower() for v, _ in self.strings(node, where)))
 
     def selector(self, node: Any, where: str, require: bool) -> Selector:
-        given = self.mapping(node, where, SELECTOR_KEYS, tuple(SELECTOR_ALIASES))
+        given = self.mapping(node, where, SELECTOR_KEYS + BEHAVIOURS, tuple(SELECTOR_ALIASES))
         keys: dict[str, tuple[Any, Any]] = {}
         spelt: dict[str, str] = {}
         for name, (knode, vnode) in given.items():
@@ -457,6 +470,10 @@ class _Parser:
                 values[key] = self.globs(v, at)
             elif key == "services":
                 values[key] = self.choice(v, at, known_services())
+            elif key in BEHAVIOURS:
+                if not self.boolean(v, at):
+                    raise self.fail(v, f"{at}: only 'true' means something here (leave the key out otherwise)")
+                values["behaviours"] = values.get("behaviours", frozenset()) | {key}
         return Selector(line=node.start_mark.line + 1, **values)
 
     def allow(self, node: Any, where: str) -> tuple[Selector, ...]:
@@ -638,7 +655,35 @@ def evaluate(policy: Policy, doc: dict[str, Any]) -> list[RuleResult]:
         for r in results:
             if r.rule.denies(facts):
                 r.violations.append(Violation(r.rule.id, r.rule.severity, f, dest, capture))
+    for det in (doc.get("page") or {}).get("detections") or ():
+        host = str(det.get("host") or "")
+        dest = dests.get(host)
+        base = destination_facts(dest, host)
+        facts = Facts(
+            host=base.host,
+            countries=base.countries,
+            party=str(det.get("party") or base.party),
+            owner_names=base.owner_names,
+            service=base.service,
+            behaviour=det.get("behaviour"),
+        )
+        for r in results:
+            if r.rule.denies(facts):
+                r.violations.append(Violation(r.rule.id, r.rule.severity, page_finding(det), dest, captures[0] if captures else "capture"))
     return results
+
+
+def page_finding(det: dict[str, Any]) -> dict[str, Any]:
+    """A page detection in the shape of a finding, for violations and their renderers."""
+    return {
+        "host": det.get("host"),
+        "category": f"page:{det.get('behaviour')}",
+        "location": {"part": "page", "path": det.get("kind")},
+        "value": det.get("detail"),
+        "value_sha256": None,
+        "flow": det.get("flow") or {},
+        "request": det.get("request") or {"method": None, "url": det.get("script")},
+    }
 
 
 @dataclass
