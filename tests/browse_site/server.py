@@ -165,7 +165,7 @@ class Site:
         self.server.server_close()
 
 
-if __name__ == "__main__":  # serve for a manual run: python tests/browse_site/site.py RRWEB_JS
+if __name__ == "__main__":  # serve for a manual run: python tests/browse_site/server.py RRWEB_JS
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     import tempfile
 
