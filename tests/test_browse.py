@@ -250,3 +250,46 @@ def test_bad_arguments_are_one_line(args: list[str], message: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "auditor", "browse", *args], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr == message + "\n"
+
+
+TEXT_HEIGHTS = """(sel) => {
+  const root = document.querySelector(sel);
+  const out = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    for (const r of range.getClientRects()) if (r.width > 0) out.push([n.textContent.trim().slice(0, 40), r.height]);
+  }
+  return out;
+}"""
+
+
+def test_what_the_page_does_section_is_screenshot_tested(tracking: tuple[Path, Any, dict[str, Any]]) -> None:
+    """The HTML section in headless Chromium: its elements in order, no horizontal scroll at
+    390 and 1280 px, no text under 11 px; the 1280 px picture goes to docs/ for the README."""
+    from playwright.sync_api import sync_playwright
+
+    out, _, _ = tracking
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for width in (390, 1280):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.goto((out / "report.html").as_uri())
+                ids = page.eval_on_selector_all("main > section", "els => els.map(e => e.id)")
+                assert "page" in ids and ids.index("page") < ids.index("destinations") < ids.index("evidence")
+                assert page.inner_text("#page h2") == "What the page does"
+                items = page.eval_on_selector_all("#page ul.behaviours > li", "els => els.map(e => e.id)")
+                assert items == ["page-keylogging", "page-session_replay", "page-fingerprinting", "page-third_party_cookies", "page-pixels"]
+                headings = page.eval_on_selector_all("#page h3", "els => els.map(e => e.textContent)")
+                assert headings == ["Keylogging", "Session replay", "Fingerprinting", "Third-party cookies", "Ad pixels"]
+                assert page.evaluate("document.documentElement.scrollWidth") <= width, f"horizontal scroll at {width} px"
+                small = [(t, h) for t, h in page.evaluate(TEXT_HEIGHTS, "#page") if h < 11]
+                assert not small, f"text under 11 px at {width} px: {small[:5]}"
+                if width == 1280:
+                    page.locator("#page").screenshot(path=str(ROOT / "docs" / "browse-page.png"))
+                page.close()
+        finally:
+            browser.close()
