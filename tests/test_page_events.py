@@ -85,3 +85,31 @@ def test_first_party_cookies_and_plain_bodies_are_not_detections() -> None:
     ]
     page = analyze(events, exchanges, {"destinations": []})
     assert page["detections"] == []
+
+
+def test_policy_keys_for_page_behaviours() -> None:
+    from auditor.policy import PolicyError, parse_policy, run_check
+
+    pol = parse_policy("version: 1\nrules:\n  - id: k\n    deny: {keylogging: true, party: third}\n    allow: {hosts: ['ok.test']}\n")
+    (rule,) = pol.rules
+    assert rule.deny.behaviours == frozenset({"keylogging"})
+    assert rule.deny.describe() == "party: third; keylogging: true"
+    with pytest.raises(PolicyError, match=r"deny\.pixels: only 'true' means something here"):
+        parse_policy("version: 1\nrules:\n  - id: p\n    deny: {pixels: false}\n")
+    doc = {
+        "captures": [{"path": "capture.flows"}],
+        "destinations": [{"host": "t.test", "party": "third"}, {"host": "ok.test", "party": "third"}],
+        "findings": [{"host": "t.test", "category": "email", "location": {"part": "request.body", "path": "e"}, "flow": {"capture": 0, "index": 1}}],
+        "page": {"detections": [
+            {"behaviour": "keylogging", "kind": "canary", "host": "t.test", "party": "third", "detail": "x", "flow": {"capture": 0, "index": 2}},
+            {"behaviour": "keylogging", "kind": "canary", "host": "ok.test", "party": "third", "detail": "x"},
+            {"behaviour": "keylogging", "kind": "canary", "host": "chat.test", "party": "first", "detail": "x"},
+            {"behaviour": "pixels", "kind": "meta_pixel", "host": "t.test", "party": "third", "detail": "x"},
+        ]},
+    }
+    (result,) = run_check(pol, doc).rules
+    # Only the third-party keylogging outside the allowed host; the email finding is not a page behaviour.
+    assert [(v.finding["host"], v.finding["category"], v.request_ref) for v in result.violations] == [("t.test", "page:keylogging", "capture.flows#2")]
+    findings_rule = parse_policy("version: 1\nrules:\n  - id: f\n    deny: {party: third}\n")
+    (result,) = run_check(findings_rule, doc).rules
+    assert [v.finding["category"] for v in result.violations] == ["email"]

@@ -143,12 +143,20 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = _route
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):  # a browser closing its connection is no error
+            super().handle_error(request, client_address)
+
+
 class Site:
     """``with Site(rrweb_js, context) as site:`` then ``site.maps()`` for ``--map``."""
 
     def __init__(self, rrweb: Path, context: ssl.SSLContext) -> None:
         handler = type("BoundHandler", (Handler,), {"rrweb": rrweb})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = _Server(("127.0.0.1", 0), handler)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
