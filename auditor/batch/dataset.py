@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import shutil
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -29,6 +30,7 @@ DATA_FILES = Path(__file__).resolve().parent.parent / "data"
 _TMP = re.compile(r"\.tmp-\d+-\d+$")
 
 
+@cache
 def data_version() -> str:
     """A hash of auditor's reference data files (owners, lexicons, jurisdictions...)."""
     h = hashlib.sha256()
@@ -38,6 +40,7 @@ def data_version() -> str:
     return h.hexdigest()[:16]
 
 
+@cache
 def version_tag() -> str:
     return hashlib.sha256(f"{__version__}|{data_version()}".encode()).hexdigest()[:12]
 
