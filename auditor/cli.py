@@ -342,6 +342,7 @@ def import_owners(
 
 from . import cli_live  # noqa: E402,F401  (registers capture and run)
 from . import cli_browse  # noqa: E402,F401  (registers browse)
+from . import cli_batch  # noqa: E402,F401  (registers batch, batch-report and query)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -176,6 +176,7 @@ class Owner:
     category: str | None = None
     source: str | None = None
     as_of: str | None = None
+    product: str | None = None  # the SDK or service, where the owner has several (Firebase Analytics)
 
 
 @dataclass(slots=True)

@@ -81,9 +81,11 @@ class _Rule:
     as_of: str | None
     origin: str
     source_file: str
+    product: str | None = None
 
     def owner(self) -> Owner:
         return Owner(
+            product=self.product,
             name=self.name,
             parent=self.parent,
             country=self.country,
@@ -195,6 +197,7 @@ def _build_index(doc: Any, origin: str, source_file: str) -> _Index:
             as_of=_text(entry, "as_of", where),
             origin=origin,
             source_file=source_file,
+            product=_text(entry, "product", where),
         )
         names = _names(entry, "domains", where), _names(entry, "hosts", where)
         if not names[0] and not names[1]:

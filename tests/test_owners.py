@@ -147,6 +147,18 @@ def test_ai_providers() -> None:
         assert m.owner.country == country, host
 
 
+def test_products_name_the_sdk() -> None:
+    for host, product in {
+        "mcs.volceapplog.com": "Volcengine DataFinder",
+        "app-measurement.com": "Google Analytics / Firebase Analytics",
+        "firebasecrashlytics.googleapis.com": "Firebase Crashlytics",
+        "o1.ingest.sentry.io": "Sentry",
+    }.items():
+        m = owners.lookup(host)
+        assert m is not None and m.owner.product == product, host
+    assert owners.lookup("api.openai.com").owner.product is None  # type: ignore[union-attr]
+
+
 def test_former_companiesdb_hosts_are_curated() -> None:
     m = owners.lookup("ib.adnxs.com")
     assert m is not None
@@ -311,6 +323,8 @@ def test_owners_json_entries_are_valid() -> None:
         if entry["parent"] is not None:
             assert entry["parent_country"] in ISO, name
         assert entry["domains"] or entry["hosts"], name
+        if "product" in entry:
+            assert isinstance(entry["product"], str) and entry["product"].strip(), name
         key = (name, entry["category"])
         assert key not in owner_category, f"split entry for {key}"
         owner_category.add(key)
