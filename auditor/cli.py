@@ -267,6 +267,84 @@ def explain(
         typer.echo("\n".join(format_text(info)))
 
 
+@app.command()
+def labels(
+    captures: Annotated[
+        list[Path],
+        typer.Argument(help="Saved captures: mitmproxy flow files, HAR or pcap/pcapng.", show_default=False),
+    ],
+    declared: Annotated[
+        list[Path],
+        typer.Option(
+            "--declared",
+            help="A declaration (repeatable): Play data safety CSV, fastlane app_privacy_details.json, "
+            "an App Store page's privacyDetails JSON, or PrivacyInfo.xcprivacy (XML or binary). Told from the content.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option("-o", "--output", help="Also write reports with a labels section: a file stem, a directory, or -.", show_default=False),
+    ] = None,
+    format: Annotated[str, typer.Option("-f", "--format", help="Report formats with -o: html, json, md.")] = "html,json",
+    draft: Annotated[
+        Path | None,
+        typer.Option(
+            "--draft",
+            help="Write a corrected declaration here (with several --declared: a directory, one <name>.draft.csv/.json per input). Never the input.",
+            show_default=False,
+        ),
+    ] = None,
+    first_party: Annotated[
+        list[str] | None,
+        typer.Option("--first-party", help="Host, registrable domain or owner name of the app itself (repeatable)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
+) -> None:
+    """Check store privacy labels against captures: exit 0 if all is declared, 1 if not, 2 on bad input.
+
+    Example: auditor labels fixtures/ai-chat-session.flows --declared data_safety.csv --draft corrected.csv
+    """
+    from .audit import AuditOptions, audit_paths
+    from .capture import CaptureError
+    from .labels import LabelsError
+    from .labels.command import load_all, run
+    from .renderers import render
+
+    targets = output_paths(output, parse_formats(format)) if output is not None else {}
+    try:
+        decls = load_all(declared)
+    except LabelsError as e:
+        raise UsageFailure(str(e)) from None
+
+    def warn(msg: str) -> None:
+        if not quiet:
+            _err(f"warning: {msg}")
+
+    try:
+        doc = audit_paths(captures, AuditOptions(first_party=tuple(first_party or ())), warn)
+    except CaptureError as e:
+        raise UsageFailure(str(e)) from None
+
+    def write(path: Path, text: str) -> None:
+        try:
+            write_private(path, text)
+        except OSError as e:
+            raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
+
+    try:
+        result = run(doc, decls, draft, write, quiet)
+    except LabelsError as e:
+        raise UsageFailure(str(e)) from None
+    for fmt, path in targets.items():
+        if path is None:
+            sys.stdout.write(render(doc, fmt))
+        else:
+            write(path, render(doc, fmt))
+    if result.failed:
+        raise typer.Exit(1)
+
+
 from . import cli_live  # noqa: E402,F401  (registers capture and run)
 
 

@@ -48,8 +48,9 @@ def check(
         typer.Argument(help="Saved captures: mitmproxy flow files, HAR or pcap/pcapng.", show_default=False),
     ],
     policy: Annotated[
-        Path, typer.Option("--policy", "-p", help="Policy file (YAML, version: 1). See docs/ci.md.", show_default=False)
-    ],
+        Path | None,
+        typer.Option("--policy", "-p", help="Policy file (YAML, version: 1). See docs/ci.md.", show_default=False),
+    ] = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -69,6 +70,14 @@ def check(
         list[str] | None,
         typer.Option("--first-party", help="Host, registrable domain or owner name of the app itself (repeatable)."),
     ] = None,
+    declared: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--declared",
+            help="Store privacy labels to check the captures against (repeatable; see docs/labels.md): adds the built-in labels rule.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
 ) -> None:
     """Check captures against a policy: exit 0 if it passes, 1 on violations, 2 on bad input.
@@ -76,14 +85,28 @@ def check(
     Example: auditor check fixtures/ai-chat-session.flows --policy examples/policy.yaml --junit out/auditor.xml
     """
     from .baseline import ReportError, load_report
-    from .policy import PolicyError, load_policy, render_markdown, render_text, run_check
+    from .policy import Policy, PolicyError, load_policy, render_markdown, render_text, run_check
     from .renderers.junit import render_junit
 
     started = time.monotonic()
+    if policy is None and not declared:
+        raise UsageFailure("nothing to check: give --policy FILE, --declared FILE, or both")
     try:
-        pol = load_policy(policy)
+        pol = load_policy(policy) if policy is not None else Policy(rules=(), path="(no policy)")
     except PolicyError as e:
         raise UsageFailure(str(e)) from None
+    needing = pol.rules_needing_declarations()
+    if needing and not declared:
+        raise UsageFailure(f"{pol.path}: rule {needing[0]!r} selects undeclared data, which needs --declared FILE")
+    decls = None
+    if declared:
+        from .labels import LabelsError
+        from .labels.command import load_all
+
+        try:
+            decls = load_all(declared)
+        except LabelsError as e:
+            raise UsageFailure(str(e)) from None
     base = None
     if baseline is not None:
         try:
@@ -91,7 +114,13 @@ def check(
         except ReportError as e:
             raise UsageFailure(str(e)) from None
     doc = _audit(captures, first_party, quiet)
-    result = run_check(pol, doc, base, str(baseline) if baseline is not None else None)
+    labels = None
+    if decls is not None:
+        from .labels.judge import judge_all
+
+        labels = judge_all(decls, doc)
+        doc["labels"] = labels.to_json()
+    result = run_check(pol, doc, base, str(baseline) if baseline is not None else None, labels)
     elapsed = time.monotonic() - started
     if junit is not None:
         _write(junit, render_junit(result, elapsed))
