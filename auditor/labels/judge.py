@@ -28,6 +28,7 @@ from .model import Declaration, DeclaredType
 KINDS: tuple[str, ...] = ("undeclared", "mismatched", "review", "consistent", "not_observed")
 FAILING: frozenset[str] = frozenset({"undeclared", "mismatched"})
 REQUESTS_PER_RECEIVER = 5
+IDENTIFYING: frozenset[str] = frozenset({"email", "account_id"})
 
 
 @dataclass
@@ -160,8 +161,11 @@ def observations(doc: dict[str, Any], store: str) -> list[Observation]:
                     if (req["capture"], req["index"]) not in mine.flows and len(mine.requests) < REQUESTS_PER_RECEIVER:
                         mine.requests.append(req)
                 mine.flows |= r.flows
+        # A device id is linked when something else identifies the user in the same request; an
+        # email or an account id identifies the user by itself.
+        others = linking - ({cat} - IDENTIFYING)
         for key in sorted(flows.get(cat, ())):
-            if flow_cats.get(key, set()) & linking:
+            if flow_cats.get(key, set()) & others:
                 ob.linked = True
                 if len(ob.linked_refs) < 3:
                     ob.linked_refs.append(f"#{key[1]}" if key[0] == 0 else f"{key[0]}#{key[1]}")
