@@ -1,7 +1,8 @@
-"""The CI gate commands: ``auditor check``, ``auditor diff`` and ``auditor redact``.
+"""The CI gate commands: ``auditor check``, ``auditor diff``, ``auditor redact`` and ``auditor labels``.
 
 They are registered on the ``auditor`` typer app of :mod:`auditor.cli`. Exit status: 0 when
-everything passes, 1 when the policy is violated (or redaction is incomplete), 2 on bad input.
+everything passes, 1 when the policy is violated (or redaction is incomplete, or store labels
+leave out what the traffic shows), 2 on bad input.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import UsageFailure, _err, app, write_private
+from .cli import UsageFailure, _err, app, output_paths, parse_formats, write_private
 
 EXIT_VIOLATIONS = 1
 
@@ -208,3 +209,65 @@ def redact(
             f"{summary.exchanges} requests, {sum(summary.values.values())} values replaced ({values}), "
             f"{summary.replacements} occurrences -> {output}"
         )
+
+
+@app.command()
+def labels(
+    captures: Annotated[
+        list[Path],
+        typer.Argument(help="Saved captures: mitmproxy flow files, HAR or pcap/pcapng.", show_default=False),
+    ],
+    declared: Annotated[
+        list[Path],
+        typer.Option(
+            "--declared",
+            help="A declaration (repeatable): Play data safety CSV, fastlane app_privacy_details.json, "
+            "an App Store page's privacyDetails JSON, or PrivacyInfo.xcprivacy (XML or binary). Told from the content.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option("-o", "--output", help="Also write reports with a labels section: a file stem, a directory, or -.", show_default=False),
+    ] = None,
+    format: Annotated[str, typer.Option("-f", "--format", help="Report formats with -o: html, json, md.")] = "html,json",
+    draft: Annotated[
+        Path | None,
+        typer.Option(
+            "--draft",
+            help="Write a corrected declaration here (with several --declared: a directory, one <name>.draft.csv/.json per input). Never the input.",
+            show_default=False,
+        ),
+    ] = None,
+    first_party: Annotated[
+        list[str] | None,
+        typer.Option("--first-party", help="Host, registrable domain or owner name of the app itself (repeatable)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
+) -> None:
+    """Check store privacy labels against captures: exit 0 if all is declared, 1 if not, 2 on bad input.
+
+    Example: auditor labels fixtures/ai-chat-session.flows --declared data_safety.csv --draft corrected.csv
+    """
+    from .labels import LabelsError
+    from .labels.command import load_all, run
+    from .renderers import render
+
+    targets = output_paths(output, parse_formats(format)) if output is not None else {}
+    try:
+        decls = load_all(declared)
+    except LabelsError as e:
+        raise UsageFailure(str(e)) from None
+    doc = _audit(captures, first_party, quiet)
+    try:
+        # With -o -, the report goes to standard output and the verdicts to standard error.
+        result = run(doc, decls, draft, _write, quiet, sys.stderr if None in targets.values() else None)
+    except LabelsError as e:
+        raise UsageFailure(str(e)) from None
+    for fmt, path in targets.items():
+        if path is None:
+            sys.stdout.write(render(doc, fmt))
+        else:
+            _write(path, render(doc, fmt))
+    if result.failed:
+        raise typer.Exit(EXIT_VIOLATIONS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .draft import draft_paths, render_draft
 from .judge import LabelsResult, judge_all
@@ -36,13 +36,16 @@ def run(
     draft: Path | None,
     write: Callable[[Path, str], None],
     quiet: bool = False,
+    out: TextIO | None = None,
 ) -> LabelsResult:
-    """Judge, put the ``labels`` section into ``doc``, print the verdicts and write drafts."""
+    """Judge, put the ``labels`` section into ``doc``, print the verdicts (to ``out``, default
+    standard output) and write drafts."""
     result = judge_all(declarations, doc)
     doc["labels"] = result.to_json()
     text = render_text(result, doc)
-    sys.stdout.write(text.splitlines()[-1] + "\n" if quiet else text)
-    sys.stdout.flush()
+    stream = out or sys.stdout
+    stream.write(text.splitlines()[-1] + "\n" if quiet else text)
+    stream.flush()
     if draft is not None:
         for p in write_drafts(result, draft, write):
             if not quiet:
