@@ -436,3 +436,27 @@ def test_html_section_escapes_what_it_shows(tmp_path: Path, doc: dict[str, Any])
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.csv" in html
     root = ET.fromstring(html.split("<section id=\"labels\"", 1)[1].split("</section>", 1)[0].join(["<section ", "</section>"]).replace("<br>", "<br/>"))
     assert root.find("h2") is not None
+
+
+def test_damaged_declarations_give_one_line_never_a_traceback() -> None:
+    """Mutations of every example (bytes flipped, cut, CSV/JSON/XML punctuation inserted)."""
+    import random
+
+    samples = [p.read_bytes() for p in sorted(DATA.iterdir())]
+    samples.append(plistlib.dumps(plistlib.loads((DATA / "PrivacyInfo.xcprivacy").read_bytes()), fmt=plistlib.FMT_BINARY))
+    rnd = random.Random(15)
+    for _ in range(3000):
+        b = bytearray(rnd.choice(samples))
+        for _ in range(rnd.randint(1, 6)):
+            i = rnd.randrange(len(b)) if b else 0
+            op = rnd.random()
+            if op < 0.4 and b:
+                b[i] = rnd.randrange(256)
+            elif op < 0.7 and b:
+                del b[i : i + rnd.randint(1, 20)]
+            else:
+                b[i:i] = rnd.choice([b'"', b",", b"\n", b"<", b"{", b"[", b"]", b"}", b"\x00", b"true", b"PSL_", b"UTF-9"])
+        try:
+            parse_declaration(bytes(b), "damaged")
+        except LabelsError as e:
+            assert str(e).startswith("damaged") and "\n" not in str(e)

@@ -33,7 +33,7 @@ def parse_xcprivacy(data: bytes, name: str) -> Declaration:
         root = plistlib.loads(data)
     except ExpatError as e:
         raise LabelsError(f"{name}:{e.lineno}: malformed property list: {e}") from None
-    except (plistlib.InvalidFileException, ValueError, TypeError, KeyError, IndexError, OverflowError) as e:
+    except (plistlib.InvalidFileException, ValueError, TypeError, KeyError, IndexError, OverflowError, LookupError, RecursionError) as e:
         if binary:
             raise LabelsError(f"{name}: malformed binary property list: {e or type(e).__name__}") from None
         raise LabelsError(f"{name}:1: malformed property list: {e or type(e).__name__}") from None
