@@ -228,7 +228,7 @@ class Item:
                 "shared_with": sorted(r.host for r in ob.third),
                 "linked": ob.linked,
                 "tracking": ob.tracking,
-                "purposes": sorted({p[0] for p in ob.required_purposes(list(ob.receivers.values()))}),
+                "inferred_purposes": sorted(list(p) for p in ob.required_purposes(list(ob.receivers.values()))),
             },
             "evidence": [] if ob is None else [r.to_json() for r in sorted(ob.receivers.values(), key=lambda r: r.host)],
         }
