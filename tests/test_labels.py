@@ -15,9 +15,11 @@ import plistlib
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from auditor.labels import LabelsError, load_declaration, parse_declaration
@@ -91,7 +93,9 @@ def items(labels: dict[str, Any], kind: str | None = None) -> list[dict[str, Any
 def test_issue_declaration_fails_and_names_every_undeclared_type(tmp_path: Path) -> None:
     p = run("labels", str(FLOWS), "--declared", str(DATA / "play-email-messages.csv"), "-o", str(tmp_path / "r"), "-f", "json,md,html")
     assert p.returncode == 1, p.stderr
-    labels = json.loads((tmp_path / "r.json").read_text())["labels"]
+    report = json.loads((tmp_path / "r.json").read_text())
+    jsonschema.Draft202012Validator(json.loads(resources.files("auditor").joinpath("schema/audit-v1.schema.json").read_text())).validate(report)
+    labels = report["labels"]
     assert labels["passed"] is False
     undeclared: dict[str, set[str]] = {}
     for i in items(labels, "undeclared"):
