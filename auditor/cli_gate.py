@@ -81,9 +81,10 @@ def check(
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
 ) -> None:
-    """Check captures against a policy: exit 0 if it passes, 1 on violations, 2 on bad input.
+    """Check captures against a policy and/or store labels: exit 0 if it passes, 1 on violations, 2 on bad input.
 
     Example: auditor check fixtures/ai-chat-session.flows --policy examples/policy.yaml --junit out/auditor.xml
+    (add --declared data_safety.csv to check the store labels too: see docs/labels.md)
     """
     from .baseline import ReportError, load_report
     from .policy import Policy, PolicyError, load_policy, render_markdown, render_text, run_check

@@ -61,7 +61,7 @@ def parse_fastlane(doc: Any, text: str, name: str) -> Declaration:
             raise LabelsError(f"{name}:{line_of(text, '{')}: usage [{i}] is not an object")
         unknown = set(entry) - {"category", "purposes", "data_protections"}
         if unknown:
-            key = sorted(unknown)[0]
+            key = min(unknown)
             raise _fail(name, text, key, f"usage [{i}]: unknown key {key!r} (expected category, purposes, data_protections)")
         prots = _strings(entry.get("data_protections", []), name, text, "data_protections")
         for p in prots:

@@ -80,8 +80,8 @@ def draft_paths(target: Path, inputs: list[str], suffixes: list[str]) -> list[Pa
     else:
         paths = [target]
     for p in paths:
-        for i in inputs:
-            if _same(p, Path(i)):
+        for given in inputs:
+            if _same(p, Path(given)):
                 raise LabelsError(f"{p}: the draft would overwrite its input; give another --draft path")
     return paths
 

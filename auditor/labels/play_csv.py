@@ -134,10 +134,15 @@ def parse_play_csv(text: str, name: str) -> Declaration:
             sharing_purposes={p for p in mapping.play_purposes() if a.get(f"DATA_USAGE_SHARING_PURPOSE|{p}") is True},
             ephemeral=eph if isinstance(eph, bool) else None,
             required=control,
-            line=selected.get(type_id) or int(a.get("line", 0)),  # type: ignore[arg-type]
+            line=selected.get(type_id) or _line(a),
         )
     decl.not_collected = collects is False and not decl.types
     return decl
+
+
+def _line(answers: dict[str, object]) -> int:
+    line = answers.get("line", 0)
+    return line if isinstance(line, int) else 0
 
 
 def _value(flag: bool) -> str:

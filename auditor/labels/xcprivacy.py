@@ -10,7 +10,6 @@ the device and is ignored.
 from __future__ import annotations
 
 import plistlib
-from typing import Any
 from xml.parsers.expat import ExpatError
 
 from . import mapping
