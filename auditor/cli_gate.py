@@ -20,8 +20,8 @@ from .cli import UsageFailure, _err, app, output_paths, parse_formats, write_pri
 EXIT_VIOLATIONS = 1
 
 
-def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool) -> dict[str, Any]:
-    """The masked report document of ``captures``."""
+def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool, stream: bool = False) -> dict[str, Any]:
+    """The masked report document of ``captures`` (``stream``: findings may stay on disk)."""
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
 
@@ -30,7 +30,7 @@ def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool) -> 
             _err(f"warning: {msg}")
 
     try:
-        return audit_paths(captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn)
+        return audit_paths(captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn, stream=stream)
     except CaptureError as e:
         raise UsageFailure(str(e)) from None
 
@@ -252,14 +252,15 @@ def labels(
     """
     from .labels import LabelsError
     from .labels.command import load_all, run
-    from .renderers import render
+    from .output import open_private
+    from .renderers import render_to
 
     targets = output_paths(output, parse_formats(format)) if output is not None else {}
     try:
         decls = load_all(declared)
     except LabelsError as e:
         raise UsageFailure(str(e)) from None
-    doc = _audit(captures, first_party, quiet)
+    doc = _audit(captures, first_party, quiet, stream=True)
     try:
         # With -o -, the report goes to standard output and the verdicts to standard error.
         result = run(doc, decls, draft, _write, quiet, sys.stderr if None in targets.values() else None)
@@ -267,8 +268,12 @@ def labels(
         raise UsageFailure(str(e)) from None
     for fmt, path in targets.items():
         if path is None:
-            sys.stdout.write(render(doc, fmt))
-        else:
-            _write(path, render(doc, fmt))
+            render_to(doc, fmt, sys.stdout)
+            continue
+        try:
+            with open_private(path) as fh:
+                render_to(doc, fmt, fh)
+        except OSError as e:
+            raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
     if result.failed:
         raise typer.Exit(EXIT_VIOLATIONS)

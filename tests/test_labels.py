@@ -464,3 +464,14 @@ def test_damaged_declarations_give_one_line_never_a_traceback() -> None:
             parse_declaration(bytes(b), "damaged")
         except LabelsError as e:
             assert str(e).startswith("damaged") and "\n" not in str(e)
+
+
+def test_findings_spooled_to_disk_are_judged_alike(monkeypatch: pytest.MonkeyPatch, doc: dict[str, Any]) -> None:
+    from auditor.audit import audit_paths
+    from auditor.spool import RecordSpool
+
+    monkeypatch.setattr(RecordSpool, "memory_limit", 5)
+    spooled = audit_paths([FLOWS], stream=True)
+    assert isinstance(spooled["findings"], RecordSpool)
+    decl = load_declaration(DATA / "play-email-messages.csv")
+    assert judge(decl, spooled).to_json() == judge(decl, doc).to_json()
