@@ -243,6 +243,9 @@ def test_fastlane_json_and_data_not_collected(doc: dict[str, Any]) -> None:
     v = judge(nothing, doc)
     assert v.failed and all(i.kind == "undeclared" for i in v.items)
     assert all(i.problems[0].text.startswith("declared: no data collected; ") for i in v.items)
+    # An app whose captures show nothing personal passes with DATA_NOT_COLLECTED.
+    quiet = judge(nothing, {"findings": [], "destinations": [{"host": "cdn.example", "party": "third", "category": "cdn", "exchanges": 3}]})
+    assert not quiet.failed and quiet.items == []
     truthful = load_declaration(DATA / "fastlane-truthful.json")
     assert truthful.types["EMAIL_ADDRESS"].collection_purposes == {"ANALYTICS", "APP_FUNCTIONALITY"}
     assert truthful.types["EMAIL_ADDRESS"].linked is True
