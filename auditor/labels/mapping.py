@@ -42,10 +42,6 @@ def apple_purposes() -> dict[str, dict[str, str]]:
     return {p["id"]: p for p in data()["apple"]["purposes"]}
 
 
-def store_types(store: str) -> tuple[str, ...]:
-    return tuple(play_types() if store == "play" else apple_categories())
-
-
 def type_label(store: str, type_id: str) -> str:
     """``Personal info / Email address`` or ``Email Address``."""
     if store == "play":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .judge import LabelsResult, Verdict
+from .judge import LabelsResult
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -105,17 +105,6 @@ def junit_cases(suite: ET.Element, result: LabelsResult, severity: str, sub: Any
             elif item["kind"] == "review":
                 sub(case, "system-out", f"review: {text}")
     return cases, failures, skipped
-
-
-def verdicts_json(result: LabelsResult) -> list[dict[str, Any]]:
-    return [v.to_json() for v in result.verdicts]
-
-
-def first_failing(v: Verdict) -> str | None:
-    for i in v.items:
-        if i.kind in ("undeclared", "mismatched"):
-            return i.type
-    return None
 
 
 def labels_rule_lines(result: LabelsResult, severity: str) -> list[str]:
