@@ -1,7 +1,8 @@
-"""The CI gate commands: ``auditor check``, ``auditor diff`` and ``auditor redact``.
+"""The CI gate commands: ``auditor check``, ``auditor diff``, ``auditor redact`` and ``auditor labels``.
 
 They are registered on the ``auditor`` typer app of :mod:`auditor.cli`. Exit status: 0 when
-everything passes, 1 when the policy is violated (or redaction is incomplete), 2 on bad input.
+everything passes, 1 when the policy is violated (or redaction is incomplete, or store labels
+leave out what the traffic shows), 2 on bad input.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import OwnersOption, UsageFailure, _err, app, use_owners, write_private
+from .cli import OwnersOption, UsageFailure, _err, app, output_paths, parse_formats, use_owners, write_private
 
 EXIT_VIOLATIONS = 1
 
 
-def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool, page_events: Path | None = None) -> dict[str, Any]:
-    """The masked report document of ``captures``."""
+def _audit(
+    captures: list[Path], first_party: list[str] | None, quiet: bool, page_events: Path | None = None, stream: bool = False
+) -> dict[str, Any]:
+    """The masked report document of ``captures`` (``stream``: findings may stay on disk), with
+    what the page did when an auditor browse session's page events are beside the capture."""
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
 
@@ -36,7 +40,7 @@ def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool, pag
         site = events.site() if events is not None else None
         if not first_party and site:
             first_party = [site]  # a browse session's first party is the page's site
-        doc = audit_paths(captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn)
+        doc = audit_paths(captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn, stream=stream)
         if events is not None:
             add_page_section(doc, captures, events)
     except (CaptureError, PageEventsError) as e:
@@ -58,8 +62,9 @@ def check(
         typer.Argument(help="Saved captures: mitmproxy flow files, HAR or pcap/pcapng.", show_default=False),
     ],
     policy: Annotated[
-        Path, typer.Option("--policy", "-p", help="Policy file (YAML, version: 1). See docs/ci.md.", show_default=False)
-    ],
+        Path | None,
+        typer.Option("--policy", "-p", help="Policy file (YAML, version: 1). See docs/ci.md.", show_default=False),
+    ] = None,
     baseline: Annotated[
         Path | None,
         typer.Option(
@@ -79,6 +84,14 @@ def check(
         list[str] | None,
         typer.Option("--first-party", help="Host, registrable domain or owner name of the app itself (repeatable)."),
     ] = None,
+    declared: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--declared",
+            help="Store privacy labels to check the captures against (repeatable; see docs/labels.md): adds the built-in labels rule.",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
     owners_file: OwnersOption = None,
     page_events: Annotated[
@@ -86,19 +99,34 @@ def check(
         typer.Option("--page-events", help="page-events.jsonl of an auditor browse session (default: the one beside the first capture).", show_default=False),
     ] = None,
 ) -> None:
-    """Check captures against a policy: exit 0 if it passes, 1 on violations, 2 on bad input.
+    """Check captures against a policy and/or store labels: exit 0 if it passes, 1 on violations, 2 on bad input.
 
     Example: auditor check fixtures/ai-chat-session.flows --policy examples/policy.yaml --junit out/auditor.xml
+    (add --declared data_safety.csv to check the store labels too: see docs/labels.md)
     """
     from .baseline import ReportError, load_report
-    from .policy import PolicyError, load_policy, render_markdown, render_text, run_check
+    from .policy import Policy, PolicyError, load_policy, render_markdown, render_text, run_check
     from .renderers.junit import render_junit
 
     started = time.monotonic()
+    if policy is None and not declared:
+        raise UsageFailure("nothing to check: give --policy FILE, --declared FILE, or both")
     try:
-        pol = load_policy(policy)
+        pol = load_policy(policy) if policy is not None else Policy(rules=(), path="(no policy)")
     except PolicyError as e:
         raise UsageFailure(str(e)) from None
+    needing = pol.rules_needing_declarations()
+    if needing and not declared:
+        raise UsageFailure(f"{pol.path}: rule {needing[0]!r} selects undeclared data, which needs --declared FILE")
+    decls = None
+    if declared:
+        from .labels import LabelsError
+        from .labels.command import load_all
+
+        try:
+            decls = load_all(declared)
+        except LabelsError as e:
+            raise UsageFailure(str(e)) from None
     base = None
     if baseline is not None:
         try:
@@ -107,7 +135,13 @@ def check(
             raise UsageFailure(str(e)) from None
     use_owners(owners_file)
     doc = _audit(captures, first_party, quiet, page_events)
-    result = run_check(pol, doc, base, str(baseline) if baseline is not None else None)
+    labels = None
+    if decls is not None:
+        from .labels.judge import judge_all
+
+        labels = judge_all(decls, doc)
+        doc["labels"] = labels.to_json()
+    result = run_check(pol, doc, base, str(baseline) if baseline is not None else None, labels)
     elapsed = time.monotonic() - started
     if junit is not None:
         _write(junit, render_junit(result, elapsed))
@@ -195,3 +229,70 @@ def redact(
             f"{summary.exchanges} requests, {sum(summary.values.values())} values replaced ({values}), "
             f"{summary.replacements} occurrences -> {output}"
         )
+
+
+@app.command()
+def labels(
+    captures: Annotated[
+        list[Path],
+        typer.Argument(help="Saved captures: mitmproxy flow files, HAR or pcap/pcapng.", show_default=False),
+    ],
+    declared: Annotated[
+        list[Path],
+        typer.Option(
+            "--declared",
+            help="A declaration (repeatable): Play data safety CSV, fastlane app_privacy_details.json, "
+            "an App Store page's privacyDetails JSON, or PrivacyInfo.xcprivacy (XML or binary). Told from the content.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option("-o", "--output", help="Also write reports with a labels section: a file stem, a directory, or -.", show_default=False),
+    ] = None,
+    format: Annotated[str, typer.Option("-f", "--format", help="Report formats with -o: html, json, md.")] = "html,json",
+    draft: Annotated[
+        Path | None,
+        typer.Option(
+            "--draft",
+            help="Write a corrected declaration here (with several --declared: a directory, one <name>.draft.csv/.json per input). Never the input.",
+            show_default=False,
+        ),
+    ] = None,
+    first_party: Annotated[
+        list[str] | None,
+        typer.Option("--first-party", help="Host, registrable domain or owner name of the app itself (repeatable)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
+) -> None:
+    """Check store privacy labels against captures: exit 0 if all is declared, 1 if not, 2 on bad input.
+
+    Example: auditor labels fixtures/ai-chat-session.flows --declared data_safety.csv --draft corrected.csv
+    """
+    from .labels import LabelsError
+    from .labels.command import load_all, run
+    from .output import open_private
+    from .renderers import render_to
+
+    targets = output_paths(output, parse_formats(format)) if output is not None else {}
+    try:
+        decls = load_all(declared)
+    except LabelsError as e:
+        raise UsageFailure(str(e)) from None
+    doc = _audit(captures, first_party, quiet, stream=True)
+    try:
+        # With -o -, the report goes to standard output and the verdicts to standard error.
+        result = run(doc, decls, draft, _write, quiet, sys.stderr if None in targets.values() else None)
+    except LabelsError as e:
+        raise UsageFailure(str(e)) from None
+    for fmt, path in targets.items():
+        if path is None:
+            render_to(doc, fmt, sys.stdout)
+            continue
+        try:
+            with open_private(path) as fh:
+                render_to(doc, fmt, fh)
+        except OSError as e:
+            raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
+    if result.failed:
+        raise typer.Exit(EXIT_VIOLATIONS)

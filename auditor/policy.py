@@ -11,6 +11,7 @@ the report document that matches all of its selectors, except those matching one
     hosts       glob patterns (fnmatch) on the destination host
     owners      owner or parent company names (case-insensitive, globs allowed)
     services    destination service categories (analytics, crash_reporting..., or unknown)
+    undeclared  true: the finding's data type is not in the store labels given with --declared
 
 A rule can also deny what a web page did (the ``page`` section of an ``auditor browse``
 session): ``keylogging``, ``session_replay``, ``fingerprinting``, ``third_party_cookies`` and
@@ -42,14 +43,17 @@ from .page import BEHAVIOURS
 
 if TYPE_CHECKING:
     from .baseline import BaselineViolation
+    from .labels.judge import LabelsResult
 
 POLICY_VERSION = 1
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 PARTIES: tuple[str, ...] = ("first", "third", "unknown")
-SELECTOR_KEYS: tuple[str, ...] = ("categories", "countries", "party", "cleartext", "hosts", "owners", "services")
+SELECTOR_KEYS: tuple[str, ...] = ("categories", "countries", "party", "cleartext", "hosts", "owners", "services", "undeclared")
 RULE_KEYS: tuple[str, ...] = ("id", "description", "severity", "deny", "allow")
 BASELINE_KEYS: tuple[str, ...] = ("severity", "allow")
-TOP_KEYS: tuple[str, ...] = ("version", "rules", "baseline")
+TOP_KEYS: tuple[str, ...] = ("version", "rules", "baseline", "labels")
+# ``labels:`` sets the severity of the built-in ``labels`` rule of ``check --declared``.
+LABELS_SEVERITIES: dict[str, str] = {"error": "error", "warning": "warning", "warn": "warning", "info": "info"}
 SELECTOR_ALIASES: dict[str, str] = {
     "category": "categories",
     "country": "countries",
@@ -96,6 +100,7 @@ class Selector:
     owners: tuple[str, ...] | None = None
     services: frozenset[str] | None = None
     behaviours: frozenset[str] | None = None  # what a web page did (BEHAVIOURS)
+    undeclared: bool | None = None
     line: int = 0
 
     def is_empty(self) -> bool:
@@ -126,6 +131,8 @@ class Selector:
         if self.owners is not None and not any(fnmatchcase(n, p) for p in self.owners for n in facts.owner_names):
             return False
         if self.countries is not None and not _countries_match(self.countries, facts.countries, every_country):
+            return False
+        if self.undeclared is not None and facts.undeclared != self.undeclared:
             return False
         return True
 
@@ -175,6 +182,11 @@ class Policy:
     baseline: BaselineSettings = field(default_factory=BaselineSettings)
     version: int = POLICY_VERSION
     path: str = "<policy>"
+    labels: str = "error"  # severity of the built-in labels rule (check --declared)
+
+    def rules_needing_declarations(self) -> list[str]:
+        """Ids of the rules that select ``undeclared`` data (they need ``--declared``)."""
+        return [r.id for r in self.rules if r.deny.undeclared is not None or any(a.undeclared is not None for a in r.allow)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -194,6 +206,7 @@ class Facts:
     service: str | None = None
     categories: frozenset[str] | None = None  # a destination's data categories (baseline checks)
     behaviour: str | None = None  # for what a web page did: keylogging, fingerprinting...
+    undeclared: bool = False  # the finding's data type is undeclared in a store label (--declared)
 
 
 def destination_countries(dest: dict[str, Any] | None) -> frozenset[str]:
@@ -235,9 +248,10 @@ def finding_cleartext(finding: dict[str, Any], dest: dict[str, Any] | None) -> b
     return bool(dest and dest.get("cleartext"))
 
 
-def finding_facts(finding: dict[str, Any], dest: dict[str, Any] | None) -> Facts:
+def finding_facts(finding: dict[str, Any], dest: dict[str, Any] | None, undeclared: bool = False) -> Facts:
     base = destination_facts(dest, finding.get("host", ""))
     return Facts(
+        undeclared=undeclared,
         host=base.host,
         category=finding.get("category"),
         countries=base.countries,
@@ -474,6 +488,8 @@ class _Parser:
                 if not self.boolean(v, at):
                     raise self.fail(v, f"{at}: only 'true' means something here (leave the key out otherwise)")
                 values["behaviours"] = values.get("behaviours", frozenset()) | {key}
+            elif key == "undeclared":
+                values[key] = self.boolean(v, at)
         return Selector(line=node.start_mark.line + 1, **values)
 
     def allow(self, node: Any, where: str) -> tuple[Selector, ...]:
@@ -545,7 +561,14 @@ class _Parser:
                 severity=self.severity(bkeys["severity"][1], "baseline.severity") if "severity" in bkeys else "error",
                 allow=self.allow(bkeys["allow"][1], "baseline.allow") if "allow" in bkeys else (),
             )
-        return Policy(rules=rules, baseline=baseline, version=POLICY_VERSION, path=self.name)
+        labels = "error"
+        if "labels" in keys:
+            lnode = keys["labels"][1]
+            value = self.string(lnode, "labels").strip().lower()
+            if value not in LABELS_SEVERITIES:
+                raise self.fail(lnode, f"labels: unknown severity {value!r}; expected one of: error, warn, info")
+            labels = LABELS_SEVERITIES[value]
+        return Policy(rules=rules, baseline=baseline, version=POLICY_VERSION, path=self.name, labels=labels)
 
 
 def _closest(word: str, options: tuple[str, ...]) -> str | None:
@@ -640,8 +663,9 @@ class RuleResult:
         return "failed" if self.rule.severity == "error" else self.rule.severity
 
 
-def evaluate(policy: Policy, doc: dict[str, Any]) -> list[RuleResult]:
-    """Match every finding of the report document against every rule."""
+def evaluate(policy: Policy, doc: dict[str, Any], undeclared: frozenset[tuple[str, str]] = frozenset()) -> list[RuleResult]:
+    """Match every finding of the report document against every rule. ``undeclared``: the
+    (host, category) pairs whose data type no store label given declares."""
     dests = {d.get("host"): d for d in doc.get("destinations") or ()}
     captures = [c.get("path", "") for c in doc.get("captures") or ()]
     results = [RuleResult(rule) for rule in policy.rules]
@@ -649,7 +673,7 @@ def evaluate(policy: Policy, doc: dict[str, Any]) -> list[RuleResult]:
         return results
     for f in doc.get("findings") or ():
         dest = dests.get(f.get("host"))
-        facts = finding_facts(f, dest)
+        facts = finding_facts(f, dest, (f.get("host"), f.get("category")) in undeclared)
         ci = (f.get("flow") or {}).get("capture", 0)
         capture = captures[ci] if isinstance(ci, int) and 0 <= ci < len(captures) else "capture"
         for r in results:
@@ -695,14 +719,19 @@ class CheckResult:
     rules: list[RuleResult]
     baseline_path: str | None = None
     baseline: list[BaselineViolation] | None = None
+    labels: LabelsResult | None = None  # the built-in labels rule (check --declared)
 
     @property
     def baseline_failed(self) -> bool:
         return bool(self.baseline) and self.policy.baseline.severity == "error"
 
     @property
+    def labels_failed(self) -> bool:
+        return self.labels is not None and self.labels.failed and self.policy.labels == "error"
+
+    @property
     def passed(self) -> bool:
-        return not any(r.failed for r in self.rules) and not self.baseline_failed
+        return not any(r.failed for r in self.rules) and not self.baseline_failed and not self.labels_failed
 
     @property
     def exit_code(self) -> int:
@@ -740,6 +769,9 @@ class CheckResult:
                 for r in self.rules
             ],
             "baseline": baseline,
+            "labels": None
+            if self.labels is None
+            else {"severity": self.policy.labels, "passed": not self.labels_failed, "summary": self.labels.to_json()["summary"]},
         }
 
 
@@ -748,9 +780,16 @@ def run_check(
     doc: dict[str, Any],
     baseline_doc: dict[str, Any] | None = None,
     baseline_path: str | None = None,
+    labels: LabelsResult | None = None,
 ) -> CheckResult:
-    """Evaluate the policy's rules and, with a baseline report, the changes since it."""
-    result = CheckResult(policy=policy, doc=doc, rules=evaluate(policy, doc))
+    """Evaluate the policy's rules and, with a baseline report, the changes since it; with
+    ``labels`` (the verdicts of ``--declared``), the built-in labels rule too."""
+    undeclared: frozenset[tuple[str, str]] = frozenset()
+    if labels is not None:
+        from .labels.judge import undeclared_pairs
+
+        undeclared = undeclared_pairs(labels)
+    result = CheckResult(policy=policy, doc=doc, rules=evaluate(policy, doc, undeclared), labels=labels)
     if baseline_doc is not None:
         from .baseline import baseline_violations
 
@@ -820,6 +859,10 @@ def render_text(result: CheckResult) -> str:
         )
         for b in result.baseline:
             lines.append(f"  - {b.text()}")
+    if result.labels is not None:
+        from .labels.render import labels_rule_lines
+
+        lines += labels_rule_lines(result.labels, result.policy.labels)
     failed = [r for r in result.rules if r.failed]
     if result.passed:
         verdict = "passed"
@@ -830,6 +873,8 @@ def render_text(result: CheckResult) -> str:
             bits.append(f"{len(failed)} rule{'s' if len(failed) != 1 else ''} violated ({nv} finding{'s' if nv != 1 else ''})")
         if result.baseline_failed:
             bits.append(f"{len(result.baseline or ())} new since the baseline")
+        if result.labels_failed and result.labels is not None:
+            bits.append(f"store labels: {result.labels.count('undeclared')} undeclared, {result.labels.count('mismatched')} mismatched")
         verdict = "FAILED: " + ", ".join(bits)
     lines.append(f"result: {verdict}")
     return "\n".join(lines) + "\n"
@@ -898,5 +943,9 @@ def render_markdown(result: CheckResult) -> str:
             if len(result.baseline) > MARKDOWN_ROWS:
                 out.append(f"\n…and {len(result.baseline) - MARKDOWN_ROWS} more (see the JSON output).")
             out.append("")
+    if result.labels is not None:
+        from .labels.render import render_markdown as labels_markdown
+
+        out += [labels_markdown(result.labels.to_json()).strip(), ""]
     out.append(f"<sub>auditor {md_escape((result.doc.get('generator') or {}).get('version', ''))} · values masked</sub>")
     return "\n".join(out) + "\n"

@@ -6,7 +6,10 @@ reporters read): ``<testsuites>`` holding one ``<testsuite>`` with ``name``, ``t
 ``<properties>``, the ``<testcase name classname time>`` elements and ``<system-out>`` /
 ``<system-err>``. A rule of severity ``error`` with violations gets a ``<failure message type>``
 whose text lists them; ``warning`` and ``info`` rules pass and list theirs in the test case's
-``<system-out>``. Every value in it is masked, as in the report.
+``<system-out>``. With ``check --declared``, each store data type of each declaration is a test
+case too (classname ``auditor.labels.play`` or ``.apple``): undeclared and mismatched types fail,
+types declared but not seen in the captures are skipped. Every value in it is masked, as in the
+report.
 """
 
 from __future__ import annotations
@@ -114,6 +117,14 @@ def render_junit(result: CheckResult, elapsed: float = 0.0, timestamp: datetime 
             _sub(case, "failure", text, message=msg, type="baseline.change")
         elif n:
             _sub(case, "system-out", f"{result.policy.baseline.severity}: {n} change(s) not in the baseline\n{text}")
+    if result.labels is not None:
+        from ..labels.render import junit_cases
+
+        n, failed, skipped = junit_cases(suite, result.labels, result.policy.labels, _sub)
+        for el in (suites, suite):
+            el.set("tests", str(int(el.get("tests", "0")) + n))
+            el.set("failures", str(int(el.get("failures", "0")) + failed))
+        suite.set("skipped", str(skipped))
     _sub(suite, "system-out", "")
     _sub(suite, "system-err", "")
     ET.indent(suites)
