@@ -28,6 +28,10 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Echo-free JSON answers: a profile for /v1/me, a chat answer for everything else."""
     if scope["type"] != "http":
         return
+    if scope["path"] == "/favicon.ico":
+        await send({"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+        return
     more = True
     while more:
         msg = await receive()
@@ -57,6 +61,8 @@ def make_certs(directory: Path, hosts: list[str]) -> tuple[Path, Path, Path]:
         .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -65,6 +71,8 @@ def make_certs(directory: Path, hosts: list[str]) -> tuple[Path, Path, Path]:
         .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
     paths = directory / "ca.pem", directory / "server.pem", directory / "server-key.pem"
@@ -139,6 +147,7 @@ def _serve(cert: str, key: str, port: int) -> None:
     config.bind = [f"127.0.0.1:{port}"]
     config.quic_bind = [f"127.0.0.1:{port}"]
     config.alpn_protocols = ["h2", "http/1.1"]
+    config.ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20"
     config.loglevel = "WARNING"
     asyncio.run(serve(app, config))  # type: ignore[arg-type]
 

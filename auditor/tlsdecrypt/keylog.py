@@ -102,6 +102,10 @@ def load_keylog(path: str | Path, keylog: KeyLog | None = None, warn: Warn | Non
     if b"\x00" in raw[:4096]:
         raise KeyLogError(f"{name}: binary data, not an NSS key log (lines of LABEL CLIENT_RANDOM SECRET)")
     text = raw.decode("utf-8", "replace")
-    if keylog.add_text(text, p.name, warn) == 0:
+    held: list[str] = []
+    if keylog.add_text(text, p.name, held.append) == 0:
         raise KeyLogError(f"{name}: no TLS secrets in it (expected NSS key log lines such as CLIENT_RANDOM ... or CLIENT_TRAFFIC_SECRET_0 ...)")
+    for message in held:
+        if warn is not None:
+            warn(message)
     return keylog

@@ -79,12 +79,14 @@ class TlsSession:
         self.status = "handshake"  # then "keys", "no-keys", "unsupported", "broken"
         self.reason: str | None = None
         self.records = 0  # application data records decrypted
+        self.opened = 0  # records of any type decrypted
         self.app_bytes = 0
         self.dirs = (_Direction(), _Direction())  # client, server
 
     @property
     def decrypted(self) -> bool:
-        return self.records > 0
+        """Records decrypted with the logged secrets (a connection may carry no application data)."""
+        return self.opened > 0
 
     @property
     def version_name(self) -> str | None:
@@ -154,6 +156,7 @@ class TlsSession:
                 self._fail(d)
                 return
             d.seq += 1
+            self.opened += 1
             end = len(plain)
             while end and plain[end - 1] == 0:
                 end -= 1
@@ -174,6 +177,7 @@ class TlsSession:
                 self._fail(d)
                 return
             d.seq += 1
+            self.opened += 1
         if ctype == 23:
             self.records += 1
             self.app_bytes += len(plain)
@@ -186,7 +190,7 @@ class TlsSession:
 
     def _fail(self, d: _Direction) -> None:
         d.failures += 1
-        if d.failures >= 3 and not self.records:
+        if d.failures >= 3 and not self.opened:
             self._stop("broken", "records do not decrypt with the logged secrets")
 
     def _rekey(self, d: _Direction, secret: bytes) -> None:
