@@ -14,12 +14,12 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import UsageFailure, _err, app, write_private
+from .cli import UsageFailure, _err, _load_keylog, app, write_private
 
 EXIT_VIOLATIONS = 1
 
 
-def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool) -> dict[str, Any]:
+def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool, keylog: Path | None = None) -> dict[str, Any]:
     """The masked report document of ``captures``."""
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
@@ -28,8 +28,9 @@ def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool) -> 
         if not quiet:
             _err(f"warning: {msg}")
 
+    options = AuditOptions(reveal=False, first_party=tuple(first_party or ()), keylog=_load_keylog(keylog, warn))
     try:
-        return audit_paths(captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn)
+        return audit_paths(captures, options, warn)
     except CaptureError as e:
         raise UsageFailure(str(e)) from None
 
@@ -70,6 +71,10 @@ def check(
         typer.Option("--first-party", help="Host, registrable domain or owner name of the app itself (repeatable)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
+    keylog: Annotated[
+        Path | None,
+        typer.Option("--keylog", help="TLS key log (NSS format) to decrypt pcap/pcapng captures, as in auditor report.", show_default=False),
+    ] = None,
 ) -> None:
     """Check captures against a policy: exit 0 if it passes, 1 on violations, 2 on bad input.
 
@@ -90,7 +95,7 @@ def check(
             base = load_report(baseline)
         except ReportError as e:
             raise UsageFailure(str(e)) from None
-    doc = _audit(captures, first_party, quiet)
+    doc = _audit(captures, first_party, quiet, keylog)
     result = run_check(pol, doc, base, str(baseline) if baseline is not None else None)
     elapsed = time.monotonic() - started
     if junit is not None:

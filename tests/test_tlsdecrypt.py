@@ -245,7 +245,8 @@ def suites_capture(tmp_path_factory: pytest.TempPathFactory, backend: object) ->
     def run(env: dict[str, str]) -> None:
         for extra in runs:
             subprocess.run(["curl", "-sS", "-f", "--http2", *extra, "--cacert", str(backend.ca),  # type: ignore[attr-defined]
-                            "--resolve", f"api.openai.com:{port}:127.0.0.1", f"https://api.openai.com:{port}/v1/me"],
+                            "--resolve", f"api.openai.com:{port}:127.0.0.1", "-H", "content-type: application/json",
+                            "--data", PROMPT, f"https://api.openai.com:{port}/v1/chat/completions"],
                            env=env, check=True, capture_output=True, timeout=60)
 
     return captured(tmp, port, run)
@@ -262,7 +263,8 @@ def test_every_supported_cipher_suite_decrypts(suites_capture: tuple[Path, Path]
         ("TLSv1.3", "TLS_AES_256_GCM_SHA384"),
         ("TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256"),
     ]
-    assert all(json.loads(e.response_body)["user"]["email"] == "jane.doe@example.org" for e in res.exchanges)
+    assert all(json.loads(e.request_body) == json.loads(PROMPT) for e in res.exchanges)
+    assert all(json.loads(e.response_body)["choices"][0]["message"]["content"] == "Hello Jane." for e in res.exchanges)
     assert (res.connections, res.decrypted, res.decrypted_bytes) == (6, 6, res.bytes)
 
 
@@ -277,6 +279,18 @@ def test_key_log_embedded_in_pcapng_needs_no_flag(tmp_path: Path, suites_capture
     assert by_category_and_host(embedded) == by_category_and_host(given)
     assert embedded["captures"][0]["decryption"]["connection_share"] == 1.0
     assert audit_paths([pcap])["summary"]["exchanges"] == 0  # and without any key log, nothing
+
+
+def test_check_takes_the_key_log_too(tmp_path: Path, suites_capture: tuple[Path, Path]) -> None:
+    pcap, keys = suites_capture
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\nrules:\n  - id: no-email-to-openai\n    deny: {categories: [email], hosts: [api.openai.com]}\n")
+    base = [sys.executable, "-m", "auditor", "check", str(pcap), "--policy", str(policy), "-q"]
+    assert subprocess.run(base, capture_output=True, text=True).returncode == 0  # nothing to see without keys
+    p = subprocess.run([*base, "--keylog", str(keys)], capture_output=True, text=True)
+    assert p.returncode == 1, p.stdout + p.stderr
+    bad = subprocess.run([*base, "--keylog", str(tmp_path / "missing.log")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "no such key log file" in bad.stderr
 
 
 def test_partial_key_log_states_coverage_and_keeps_the_rest_name_only(

@@ -261,12 +261,24 @@ def decrypt_capture(
             result.embedded_secrets += len(keylog) - before
 
     tcp, udp = dec.tcp_packet, dec.udp_packet
+    errors = 0
+    first_error = ""
     for pkt in packets(path, on_secrets):
-        if pkt.proto == 6:
-            tcp(pkt.ts, pkt.src, pkt.dst, pkt.sport, pkt.dport, pkt.seq, pkt.flags, pkt.payload, pkt.wire_len)
-        else:
-            udp(pkt.ts, pkt.src, pkt.dst, pkt.sport, pkt.dport, pkt.payload, pkt.wire_len)
-    dec.finish(result)
+        try:
+            if pkt.proto == 6:
+                tcp(pkt.ts, pkt.src, pkt.dst, pkt.sport, pkt.dport, pkt.seq, pkt.flags, pkt.payload, pkt.wire_len)
+            else:
+                udp(pkt.ts, pkt.src, pkt.dst, pkt.sport, pkt.dport, pkt.payload, pkt.wire_len)
+        except Exception as e:  # a decoder bug must not lose the rest of the capture
+            errors += 1
+            first_error = first_error or f"{e.__class__.__name__}: {e}"
+    try:
+        dec.finish(result)
+    except Exception as e:
+        errors += 1
+        first_error = first_error or f"{e.__class__.__name__}: {e}"
+    if errors:
+        warn(f"{name}: decryption failed on {errors} packet(s) (first: {first_error[:200]}); what was read is kept")
     result.exchanges = sink.exchanges
     if keylog.unused:
         warn(f"{name}: key log secrets for {keylog.unused} TLS connection(s) matched no connection in the capture")
