@@ -6,7 +6,7 @@ from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor.models import Exchange, TlsInfo
 from auditor.pcap import _finish_body, _strip_port
 
-__all__ = ["Sink", "ConnInfo", "message_exchange"]
+__all__ = ["Sink", "ConnInfo", "StreamExchange", "message_exchange"]
 
 
 class Sink:
@@ -108,3 +108,39 @@ def finish_body(ex: Exchange, request: bool, body: bytearray, total: int, limits
         ex.request_body = data
     else:
         ex.response_body = data
+
+
+class StreamExchange:
+    """One HTTP/2 or HTTP/3 request stream: its exchange and both bodies as they arrive
+    (index 0: request, 1: response)."""
+
+    __slots__ = ("ex", "bodies", "totals", "ended", "has_response")
+
+    def __init__(self, ex: Exchange | None) -> None:
+        self.ex = ex
+        self.bodies = (bytearray(), bytearray())
+        self.totals = [0, 0]
+        self.ended = [False, False]
+        self.has_response = False
+
+    def add(self, d: int, data: bytes, limits: Limits) -> None:
+        room = limits.max_body - len(self.bodies[d])
+        self.bodies[d].extend(data if len(data) <= room else data[: max(room, 0)])
+        self.totals[d] += len(data)
+
+    def end(self, d: int, limits: Limits) -> None:
+        """Direction ``d`` ended: store its body."""
+        if self.ended[d]:
+            return
+        self.ended[d] = True
+        if self.ex is not None:
+            finish_body(self.ex, d == 0, self.bodies[d], self.totals[d], limits)
+        self.bodies[d].clear()
+
+    def finish(self, limits: Limits) -> None:
+        """The connection ended: store what the directions that did not end carried."""
+        for d in (0, 1):
+            if not self.ended[d] and self.ex is not None and self.totals[d]:
+                if d == 1:
+                    self.ex.body_errors.append("response body incomplete: the stream did not end in the capture")
+                self.end(d, limits)

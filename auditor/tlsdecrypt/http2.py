@@ -10,9 +10,7 @@ from __future__ import annotations
 from hpack import Decoder
 from hpack.exceptions import HPACKError
 
-from auditor.models import Exchange
-
-from .exchanges import ConnInfo, Sink, finish_body, message_exchange, response_headers
+from .exchanges import ConnInfo, Sink, StreamExchange, message_exchange, response_headers
 
 __all__ = ["PREFACE", "Http2Conn"]
 
@@ -20,17 +18,6 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 MAX_FRAME = 1 << 24
 _DATA, _HEADERS, _RST, _SETTINGS, _PUSH, _GOAWAY, _CONT = 0, 1, 3, 4, 5, 7, 9
 _END_STREAM, _END_HEADERS, _PADDED, _PRIORITY = 0x1, 0x4, 0x8, 0x20
-
-
-class _Stream:
-    __slots__ = ("ex", "bodies", "totals", "ended", "has_response")
-
-    def __init__(self, ex: Exchange | None) -> None:
-        self.ex = ex
-        self.bodies = (bytearray(), bytearray())
-        self.totals = [0, 0]
-        self.ended = [False, False]
-        self.has_response = False
 
 
 class _Side:
@@ -55,7 +42,7 @@ class Http2Conn:
         self.sink = sink
         self.conn = conn
         self.sides = (_Side(True), _Side(False))
-        self.streams: dict[int, _Stream] = {}
+        self.streams: dict[int, StreamExchange] = {}
         self.error: str | None = None
 
     def feed(self, from_client: bool, data: bytes) -> None:
@@ -115,10 +102,7 @@ class Http2Conn:
             st = self.streams.get(sid)
             if st is None:
                 return
-            data = self._unpad(flags, payload)
-            room = self.sink.limits.max_body - len(st.bodies[d])
-            st.bodies[d].extend(data if len(data) <= room else data[: max(room, 0)])
-            st.totals[d] += len(data)
+            st.add(d, self._unpad(flags, payload), self.sink.limits)
             if flags & _END_STREAM:
                 self._end(sid, st, d)
         elif ftype in (_HEADERS, _PUSH):
@@ -167,7 +151,7 @@ class Http2Conn:
         if from_client:
             if st is None:
                 ex = message_exchange(self.sink, self.conn, headers, "HTTP/2.0", self.sink.ts)
-                st = self.streams[sid] = _Stream(ex)
+                st = self.streams[sid] = StreamExchange(ex)
             # else: request trailers
         else:
             if st is None or st.ex is None:
@@ -177,22 +161,13 @@ class Http2Conn:
         if flags & _END_STREAM and st is not None:
             self._end(sid, st, 0 if from_client else 1)
 
-    def _end(self, sid: int, st: _Stream, d: int) -> None:
-        if st.ended[d]:
-            return
-        st.ended[d] = True
-        if st.ex is not None:
-            finish_body(st.ex, d == 0, st.bodies[d], st.totals[d], self.sink.limits)
-        st.bodies[d].clear()
+    def _end(self, sid: int, st: StreamExchange, d: int) -> None:
+        st.end(d, self.sink.limits)
         if st.ended[0] and st.ended[1]:
             self.streams.pop(sid, None)
 
     def finish(self) -> None:
         """The connection ended: store what the open streams carried."""
-        for sid, st in list(self.streams.items()):
-            for d in (0, 1):
-                if not st.ended[d] and st.ex is not None and (st.totals[d] or d == 0):
-                    if d == 1 and st.ex.status is not None and st.totals[1]:
-                        st.ex.body_errors.append("response body incomplete: the stream did not end in the capture")
-                self._end(sid, st, d)
+        for st in self.streams.values():
+            st.finish(self.sink.limits)
         self.streams.clear()

@@ -13,10 +13,9 @@ from typing import Any
 
 from pylsqpack import Decoder, DecompressionFailed, DecoderStreamError, EncoderStreamError, StreamBlocked
 
-from auditor.models import Exchange
 from auditor.quic import _encode_varint, _varint
 
-from .exchanges import ConnInfo, Sink, finish_body, message_exchange, response_headers
+from .exchanges import ConnInfo, Sink, StreamExchange, message_exchange, response_headers
 
 __all__ = ["Http3Conn"]
 
@@ -27,15 +26,13 @@ MAX_H3_FRAME = 1 << 24
 
 
 class _Stream:
-    __slots__ = ("buf", "kind", "ex", "bodies", "totals", "has_response", "dead")
+    """One direction of a stream, as bytes not yet cut into frames."""
+
+    __slots__ = ("buf", "kind", "dead")
 
     def __init__(self) -> None:
         self.buf = bytearray()
         self.kind: int | None = None  # unidirectional stream type
-        self.ex: Exchange | None = None
-        self.bodies = (bytearray(), bytearray())
-        self.totals = [0, 0]
-        self.has_response = False
         self.dead = False
 
 
@@ -46,7 +43,7 @@ class Http3Conn:
         self.sink = sink
         self.conn = conn
         self.uni: dict[tuple[int, int], _Stream] = {}
-        self.requests: dict[int, _Stream] = {}
+        self.requests: dict[int, StreamExchange] = {}
         self.bidi_buf: dict[tuple[int, int], _Stream] = {}
         self.decoders: list[Decoder | None] = [None, None]  # decode what the client / server sent
         self.queue: deque[tuple[Any, ...]] = deque()
@@ -190,25 +187,19 @@ class Http3Conn:
             self._headers(d, sid, headers)
         elif kind == "data":
             st = self.requests.get(sid)
-            if st is None or st.ex is None:
-                return
-            data = ev[3]
-            room = self.sink.limits.max_body - len(st.bodies[d])
-            st.bodies[d].extend(data if len(data) <= room else data[: max(room, 0)])
-            st.totals[d] += len(data)
+            if st is not None and st.ex is not None:
+                st.add(d, ev[3], self.sink.limits)
         elif kind == "end":
             st = self.requests.get(sid)
-            if st is not None and st.ex is not None:
-                finish_body(st.ex, d == 0, st.bodies[d], st.totals[d], self.sink.limits)
-                st.bodies[d].clear()
-                st.totals[d] = -1
+            if st is not None:
+                st.end(d, self.sink.limits)
 
     def _headers(self, d: int, sid: int, headers: list[tuple[bytes, bytes]]) -> None:
         st = self.requests.get(sid)
         if d == 0:
             if st is None:
-                st = self.requests[sid] = _Stream()
-                st.ex = message_exchange(self.sink, self.conn, headers, "HTTP/3", self.sink.ts)
+                ex = message_exchange(self.sink, self.conn, headers, "HTTP/3", self.sink.ts)
+                self.requests[sid] = StreamExchange(ex)
         elif st is not None and st.ex is not None and not st.has_response:
             st.has_response = response_headers(st.ex, headers, self.sink.limits)
 
@@ -216,11 +207,5 @@ class Http3Conn:
         """The connection ended: decode what waits and store the open streams' bodies."""
         self._pump(final=True)
         for st in self.requests.values():
-            if st.ex is None:
-                continue
-            for d in (0, 1):
-                if st.totals[d] > 0:
-                    finish_body(st.ex, d == 0, st.bodies[d], st.totals[d], self.sink.limits)
-                    if d == 1:
-                        st.ex.body_errors.append("response body incomplete: the stream did not end in the capture")
+            st.finish(self.sink.limits)
 
