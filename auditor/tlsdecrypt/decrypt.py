@@ -78,7 +78,7 @@ class _Conn:
     """One TCP connection (TLS) or UDP conversation (QUIC)."""
 
     __slots__ = ("proto", "client", "server", "cport", "sport", "bytes", "session", "streams", "app",
-                 "info", "sink", "dead", "first_ts")
+                 "info", "dead", "first_ts")
 
     def __init__(self, proto: int, client: bytes, server: bytes, cport: int, sport: int, ts: float) -> None:
         self.proto = proto
@@ -234,8 +234,16 @@ class _Decryptor:
                     "server": f"{_ntop(conn.server)}:{conn.sport}",
                     "sni": s.sni,
                     "bytes": conn.bytes,
-                    "reason": s.reason or "no application data",
+                    "reason": s.reason or _incomplete(s),
                 })
+
+
+def _incomplete(s: TlsSession | QuicSession) -> str:
+    if isinstance(s, QuicSession):
+        return "no 1-RTT packet in the capture"
+    if s.status == "handshake":
+        return "the TLS handshake is incomplete in the capture"
+    return "no encrypted record in the capture"
 
 
 def decrypt_capture(
