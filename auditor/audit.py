@@ -42,6 +42,7 @@ class AuditOptions:
     first_party: Sequence[str] = ()
     known: Sequence[KnownValue] = ()  # seeds cross-flow tracing (``--known``)
     limits: Limits = DEFAULT_LIMITS  # what is read, inflated and walked (``--max-*``)
+    keylog: Any = None  # auditor.tlsdecrypt.KeyLog: decrypts TLS/QUIC in pcaps (``--keylog``)
 
 
 @dataclass
@@ -61,7 +62,8 @@ class Auditor:
 
     def add_exchange(self, ex: Exchange, via: str = "proxy") -> list[Finding]:
         """Analyse one exchange; return its findings (raw values). ``via``: "proxy" for
-        proxy captures, "http" for cleartext HTTP read from a network capture."""
+        proxy captures, "http" for cleartext HTTP read from a network capture, "decrypted" for
+        HTTP decrypted from a network capture with a key log."""
         limits = self.options.limits
         fields = walk_exchange(ex, max_depth=limits.max_depth, max_fields=limits.max_fields)
         found = self.tracer.trace(ex, fields, classify(ex, fields))
@@ -105,7 +107,7 @@ class Auditor:
             if ex.body_errors:
                 decode_errors += 1
                 first_error = first_error or ex.body_errors[0][:200]
-            self.add_exchange(ex, via)
+            self.add_exchange(ex, "decrypted" if via == "http" and ex.tls is not None else via)
             if progress is not None:
                 progress(1)
         if decode_errors:
@@ -130,6 +132,7 @@ class Auditor:
             "revealed": self.options.reveal,
             "captures": [
                 {"path": c.path, "format": c.format, "exchanges": c.exchanges, "warnings": list(c.warnings)}
+                | ({"decryption": c.decryption} if c.decryption is not None else {})
                 for c in self.captures
             ],
             "summary": {
@@ -242,5 +245,6 @@ def audit_paths(
     """
     auditor = Auditor(options or AuditOptions())
     for i, path in enumerate(paths):
-        auditor.add_capture(open_capture(path, capture=i, warn=warn, limits=auditor.options.limits), progress)
+        cap = open_capture(path, capture=i, warn=warn, limits=auditor.options.limits, keylog=auditor.options.keylog)
+        auditor.add_capture(cap, progress)
     return auditor.document(stream)

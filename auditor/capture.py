@@ -139,11 +139,12 @@ def _exchanges(
 
 
 def open_capture(
-    path: str | Path, capture: int = 0, warn: Warn | None = None, limits: Limits | None = None
+    path: str | Path, capture: int = 0, warn: Warn | None = None, limits: Limits | None = None, keylog: Any = None
 ) -> Capture:
     """Open ``path`` and detect its format. Raises :class:`CaptureError` with a one-line message.
 
     ``limits`` bounds what is read (see :class:`auditor.limits.Limits`; default: its defaults).
+    ``keylog`` (an :class:`auditor.tlsdecrypt.KeyLog`) decrypts a pcap's TLS and QUIC.
     """
     path = Path(path)
     limits = limits or DEFAULT_LIMITS
@@ -176,7 +177,7 @@ def open_capture(
     info = CaptureInfo(path=name, format=fmt, warnings=warnings)
 
     if fmt == "pcap":
-        return _open_pcap(path, name, info, capture, _warn, limits)
+        return _open_pcap(path, name, info, capture, _warn, limits, keylog)
 
     if fmt == "gzip":
         with gzip.open(path, "rb") as g:
@@ -185,7 +186,7 @@ def open_capture(
             except (OSError, EOFError, zlib.error) as e:
                 raise CaptureError(f"{name}: compressed capture is damaged ({e})") from None
         if detect_format(inner_head) == "pcap":
-            return _open_pcap(path, name, info, capture, _warn, limits)
+            return _open_pcap(path, name, info, capture, _warn, limits, keylog)
     source: Path | IO[bytes] = path
     if fmt in ("gzip", "zlib"):
         inflated = _inflate_to_file(path, fmt, name, limits.max_capture_inflated)
@@ -205,7 +206,8 @@ def open_capture(
 
 
 def _open_pcap(
-    path: Path, name: str, info: CaptureInfo, capture: int, warn: Warn, limits: Limits = DEFAULT_LIMITS
+    path: Path, name: str, info: CaptureInfo, capture: int, warn: Warn, limits: Limits = DEFAULT_LIMITS,
+    keylog: Any = None,
 ) -> Capture:
     from . import pcap
 
@@ -216,8 +218,17 @@ def _open_pcap(
         raise CaptureError(f"{name}: {e}") from None
     except OSError as e:
         raise CaptureError(f"{name}: cannot read ({e.strerror or e})") from None
-    info.exchanges = len(result.exchanges)
-    return Capture(info=info, exchanges=iter(result.exchanges), network=list(result.destinations))
+    exchanges = result.exchanges
+    from . import tlsdecrypt
+
+    if keylog is not None or tlsdecrypt.has_embedded_secrets(path):
+        decrypted = tlsdecrypt.decrypt_capture(path, keylog, capture=capture, warn=warn, limits=limits)
+        for i, ex in enumerate(decrypted.exchanges, len(exchanges)):
+            ex.index, ex.id = i, f"pcap-{capture}-{i}"
+        exchanges = exchanges + decrypted.exchanges
+        info.decryption = decrypted.coverage()
+    info.exchanges = len(exchanges)
+    return Capture(info=info, exchanges=iter(exchanges), network=list(result.destinations))
 
 
 def _checked(

@@ -10,6 +10,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -116,6 +117,18 @@ def _progress_for(total_hint: int) -> Any:
     )
 
 
+def _load_keylog(path: Path | None, warn: Callable[[str], None]) -> Any:
+    """The key log of ``--keylog``, or None; an unreadable one is a usage error (exit 2)."""
+    if path is None:
+        return None
+    from .tlsdecrypt import KeyLogError, load_keylog
+
+    try:
+        return load_keylog(path, warn=warn)
+    except KeyLogError as e:
+        raise UsageFailure(str(e)) from None
+
+
 @app.command()
 def report(
     captures: Annotated[
@@ -181,6 +194,14 @@ def report(
             show_default=False,
         ),
     ] = None,
+    keylog: Annotated[
+        Path | None,
+        typer.Option(
+            "--keylog",
+            help="TLS key log (NSS format, as written to SSLKEYLOGFILE) to decrypt the TLS and QUIC connections of pcap/pcapng captures. Key logs embedded in a pcapng are read without it.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Audit saved captures and write HTML, JSON and Markdown reports.
 
@@ -226,7 +247,10 @@ def report(
     site = events.site() if events is not None else None
     if not first_party and site:
         first_party = [site]  # a browse session's first party is the page's site
-    options = AuditOptions(reveal=reveal, first_party=tuple(first_party or ()), known=known_values, limits=limits)
+    options = AuditOptions(
+        reveal=reveal, first_party=tuple(first_party or ()), known=known_values, limits=limits,
+        keylog=_load_keylog(keylog, warn),
+    )
     try:
         if progress is not None:
             with progress:

@@ -15,13 +15,14 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import OwnersOption, UsageFailure, _err, app, output_paths, parse_formats, use_owners, write_private
+from .cli import OwnersOption, UsageFailure, _err, _load_keylog, app, output_paths, parse_formats, use_owners, write_private
 
 EXIT_VIOLATIONS = 1
 
 
 def _audit(
-    captures: list[Path], first_party: list[str] | None, quiet: bool, page_events: Path | None = None, stream: bool = False
+    captures: list[Path], first_party: list[str] | None, quiet: bool, page_events: Path | None = None, stream: bool = False,
+    keylog: Path | None = None,
 ) -> dict[str, Any]:
     """The masked report document of ``captures`` (``stream``: findings may stay on disk), with
     what the page did when an auditor browse session's page events are beside the capture."""
@@ -35,12 +36,14 @@ def _audit(
     from .page.events import PageEventsError, events_for
     from .page.report import add_page_section
 
+    keys = _load_keylog(keylog, warn)
     try:
         events = events_for(captures, page_events)  # what the page did, from an auditor browse session
         site = events.site() if events is not None else None
         if not first_party and site:
             first_party = [site]  # a browse session's first party is the page's site
-        doc = audit_paths(captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn, stream=stream)
+        options = AuditOptions(reveal=False, first_party=tuple(first_party or ()), keylog=keys)
+        doc = audit_paths(captures, options, warn, stream=stream)
         if events is not None:
             add_page_section(doc, captures, events)
     except (CaptureError, PageEventsError) as e:
@@ -98,6 +101,10 @@ def check(
         Path | None,
         typer.Option("--page-events", help="page-events.jsonl of an auditor browse session (default: the one beside the first capture).", show_default=False),
     ] = None,
+    keylog: Annotated[
+        Path | None,
+        typer.Option("--keylog", help="TLS key log (NSS format) to decrypt pcap/pcapng captures, as in auditor report.", show_default=False),
+    ] = None,
 ) -> None:
     """Check captures against a policy and/or store labels: exit 0 if it passes, 1 on violations, 2 on bad input.
 
@@ -134,7 +141,7 @@ def check(
         except ReportError as e:
             raise UsageFailure(str(e)) from None
     use_owners(owners_file)
-    doc = _audit(captures, first_party, quiet, page_events)
+    doc = _audit(captures, first_party, quiet, page_events, keylog=keylog)
     labels = None
     if decls is not None:
         from .labels.judge import judge_all

@@ -14,8 +14,9 @@ THIRD_PARTY_SERVICES = owners.CATEGORIES - {"ai_provider", "auth", "cdn", "cloud
 
 
 # How a destination may appear in a network capture; all but "dns" mean traffic went there.
-NETWORK_SEEN = frozenset({"dns", "sni", "quic", "http", "ip"})
-TRAFFIC_SEEN = frozenset({"sni", "quic", "http", "ip"})
+# "decrypted": HTTP read from TLS or QUIC decrypted with a key log.
+NETWORK_SEEN = frozenset({"dns", "sni", "quic", "http", "ip", "decrypted"})
+TRAFFIC_SEEN = frozenset({"sni", "quic", "http", "ip", "decrypted"})
 DNS_PORTS = frozenset({53, 5353})
 
 

@@ -309,8 +309,13 @@ def _tsresol(value: int) -> float:
     return 2.0 ** -(value & 0x7F) if value & 0x80 else 10.0 ** -value
 
 
-def _pcapng_records(b: _Buffer, damage: _Damage) -> Iterator[Record]:
-    """Records of a pcapng file: Enhanced, Simple and (obsolete) Packet Blocks."""
+def _pcapng_records(
+    b: _Buffer, damage: _Damage, on_secrets: Callable[[int, bytes], None] | None = None
+) -> Iterator[Record]:
+    """Records of a pcapng file: Enhanced, Simple and (obsolete) Packet Blocks.
+
+    ``on_secrets(secrets_type, data)`` receives each Decryption Secrets Block.
+    """
     endian = "<"
     ifaces: list[tuple[int, float, float, int]] = []  # link type, scale, offset, snaplen
     bad_iface = 0
@@ -407,6 +412,9 @@ def _pcapng_records(b: _Buffer, damage: _Damage) -> Iterator[Record]:
                     offset = float(struct.unpack(endian + "q", value)[0])
                 p += 4 + olen + (-olen % 4)
             ifaces.append((link, scale, offset, snap))
+        elif btype == 10 and on_secrets is not None and blen >= 20:  # Decryption Secrets Block
+            stype, slen = struct.unpack_from(endian + "II", buf, pos + 8)
+            on_secrets(stype, bytes(buf[pos + 16 : pos + 16 + min(slen, blen - 20)]))
     if bad_iface:
         damage.warn(f"{damage.name}: {_count(bad_iface, 'packet block')} with no described interface skipped")
     if over_snap:

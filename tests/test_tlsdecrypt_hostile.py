@@ -1,0 +1,124 @@
+"""Key-log decryption on hostile input: garbage, truncation and wrong keys never raise.
+
+Real records come from a TLS 1.3 session between two in-memory ``ssl`` objects (no network),
+with its secrets logged through ``SSLContext.keylog_filename``.
+"""
+
+from __future__ import annotations
+
+import random
+import ssl
+import sys
+from pathlib import Path
+
+import pytest
+
+from auditor.tlsdecrypt.exchanges import ConnInfo, Sink
+from auditor.tlsdecrypt.http2 import PREFACE, Http2Conn
+from auditor.tlsdecrypt.http3 import Http3Conn
+from auditor.tlsdecrypt.keylog import KeyLog, load_keylog
+from auditor.tlsdecrypt.quic1rtt import QuicSession
+from auditor.tlsdecrypt.tls import TlsSession
+from auditor.models import TlsInfo
+from conftest import ROOT
+
+
+def _session(tmp: Path) -> tuple[list[tuple[bool, bytes]], Path]:
+    """The records of one in-memory TLS 1.3 exchange (direction, bytes) and its key log."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from tls_backend import make_certs
+
+    ca, cert, key = make_certs(tmp, ["api.openai.com"])
+    keys = tmp / "keys.log"
+    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    sctx.load_cert_chain(cert, key)
+    cctx = ssl.create_default_context(cafile=str(ca))
+    cctx.keylog_filename = str(keys)
+    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = cctx.wrap_bio(c_in, c_out, server_hostname="api.openai.com")
+    server = sctx.wrap_bio(s_in, s_out, server_side=True)
+    wire: list[tuple[bool, bytes]] = []
+
+    def pump() -> None:
+        for _ in range(10):
+            moved = False
+            if data := c_out.read():
+                wire.append((True, data))
+                s_in.write(data)
+                moved = True
+            if data := s_out.read():
+                wire.append((False, data))
+                c_in.write(data)
+                moved = True
+            if not moved:
+                return
+
+    for _ in range(6):
+        for side in (client, server):
+            try:
+                side.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+        pump()
+    client.write(b"POST /v1/chat HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 2\r\n\r\n{}")
+    pump()
+    server.read(4096)
+    server.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    pump()
+    return wire, keys
+
+
+def test_in_memory_tls13_session_decrypts(tmp_path: Path) -> None:
+    wire, keys = _session(tmp_path)
+    got: list[tuple[bool, bytes]] = []
+    s = TlsSession(load_keylog(keys), lambda c, d: got.append((c, d)))
+    for from_client, data in wire:
+        s.feed(from_client, data)
+    assert s.version_name == "TLSv1.3" and s.sni == "api.openai.com" and s.decrypted
+    assert b"".join(d for c, d in got if c).startswith(b"POST /v1/chat HTTP/1.1")
+    assert b"".join(d for c, d in got if not c).endswith(b"ok")
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_damaged_tls_streams_never_raise(tmp_path: Path, seed: int) -> None:
+    wire, keys = _session(tmp_path)
+    rng = random.Random(seed)
+    keylog = load_keylog(keys)
+    damaged = []
+    for from_client, data in wire:
+        b = bytearray(data)
+        for _ in range(rng.randrange(0, 4)):
+            if b:
+                b[rng.randrange(len(b))] = rng.randrange(256)
+        if rng.random() < 0.2:
+            b = b[: rng.randrange(len(b) + 1)]
+        damaged.append((from_client, bytes(b)))
+    s = TlsSession(keylog, lambda c, d: None)
+    for from_client, data in damaged:
+        s.feed(from_client, data)
+    s.gap(True)
+    assert s.status in ("handshake", "keys", "no-keys", "unsupported", "broken")
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_garbage_http2_http3_quic_never_raise(seed: int) -> None:
+    rng = random.Random(seed)
+    blob = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000)))
+    sink = Sink()
+    info = ConnInfo("127.0.0.1", 443, TlsInfo(sni="x.example"))
+    h2 = Http2Conn(sink, info)
+    h2.feed(True, PREFACE + blob)
+    h2.feed(False, blob[::-1])
+    h2.finish()
+    h3 = Http3Conn(sink, info)
+    for sid in (0, 2, 3, 4, 6):
+        h3.data(True, sid, blob[sid:])
+        h3.data(False, sid + 1, blob[: -sid or None])
+        h3.end(True, sid)
+    h3.finish()
+    q = QuicSession(KeyLog(), sink, "127.0.0.1", 443)
+    q.feed(True, b"\xc0\x00\x00\x00\x01" + blob)
+    q.feed(False, blob)
+    q.feed(True, b"\x40" + blob)
+    q.finish()
+    assert not q.decrypted

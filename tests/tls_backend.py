@@ -1,0 +1,156 @@
+"""A local HTTPS backend for the key-log decryption tests: HTTP/1.1, HTTP/2 and HTTP/3 on loopback.
+
+``TlsBackend`` makes a test CA and a server certificate for the given hostnames, then runs
+hypercorn (TCP for HTTP/1.1 and HTTP/2, QUIC for HTTP/3) in a child process serving ``app``: an
+ASGI app that answers a chat-style API with a user profile, so both directions carry personal
+data. Also runnable as ``python tests/tls_backend.py CERT KEY TCP_PORT QUIC_PORT``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+PROFILE = {
+    "user": {"email": "jane.doe@example.org", "phone": "+44 20 7946 0958", "name": "Jane Doe"},
+    "ok": True,
+}
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Echo-free JSON answers: a profile for /v1/me, a chat answer for everything else."""
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/favicon.ico":
+        await send({"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    more = True
+    while more:
+        msg = await receive()
+        more = msg.get("more_body", False)
+    body = PROFILE if scope["path"].startswith("/v1/me") else {
+        "id": "chatcmpl-1", "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello Jane."}}],
+    }
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
+
+
+def make_certs(directory: Path, hosts: list[str]) -> tuple[Path, Path, Path]:
+    """(CA certificate, server certificate, server key) as PEM files in ``directory``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "auditor test CA")])
+    ca = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
+        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = directory / "ca.pem", directory / "server.pem", directory / "server-key.pem"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spki_hash(cert_pem: Path) -> str:
+    """The base64 SHA-256 of a certificate's public key (Chromium's --ignore-certificate-errors-spki-list)."""
+    import base64
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert = x509.load_pem_x509_certificate(cert_pem.read_bytes())
+    der = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+class TlsBackend:
+    """hypercorn in a child process on loopback: ``port`` (TCP, h1/h2) and the same port over UDP (h3)."""
+
+    def __init__(self, directory: Path, hosts: list[str]) -> None:
+        self.dir = directory
+        self.hosts = hosts
+        self.ca, self.cert, self.key = make_certs(directory, hosts)
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> TlsBackend:
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, str(self.cert), str(self.key), str(self.port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=open(self.dir / "server.log", "wb"),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                time.sleep(0.3)  # the QUIC listener starts with the TCP one
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RuntimeError(f"test backend did not start: {(self.dir / 'server.log').read_text()[-2000:]}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def _serve(cert: str, key: str, port: int) -> None:
+    import asyncio
+
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    config = Config()
+    config.certfile, config.keyfile = cert, key
+    config.bind = [f"127.0.0.1:{port}"]
+    config.quic_bind = [f"127.0.0.1:{port}"]
+    config.alpn_protocols = ["h2", "http/1.1"]
+    config.ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20"
+    config.loglevel = "WARNING"
+    asyncio.run(serve(app, config))  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], sys.argv[2], int(sys.argv[3]))
