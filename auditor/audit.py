@@ -63,7 +63,9 @@ class Auditor:
         """Analyse one exchange; return its findings (raw values). ``via``: "proxy" for
         proxy captures, "http" for cleartext HTTP read from a network capture."""
         limits = self.options.limits
-        fields = walk_exchange(ex, max_depth=limits.max_depth, max_fields=limits.max_fields)
+        fields = walk_exchange(
+            ex, max_depth=limits.max_depth, max_fields=limits.max_fields, max_inflated=limits.max_inflated
+        )
         found = self.tracer.trace(ex, fields, classify(ex, fields))
         dest = self.resolver.add_exchange(ex, via)
         if found:
