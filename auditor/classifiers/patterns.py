@@ -38,7 +38,8 @@ API_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("huggingface", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
 )
 JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
-_CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){11,18}\d(?![\w-])")
+# Digit runs, not the digits of a decimal number (``14675.599999999627``).
+_CARD = re.compile(r"(?<![\w-])(?<!\d\.)(?:\d[ -]?){11,18}\d(?![\w-])(?!\.\d)")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,34}")
 _SSN = re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")
 _CN_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")

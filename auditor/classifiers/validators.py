@@ -363,6 +363,15 @@ def conversation_id(value: str) -> bool:
     return 6 <= len(v) <= 128 and not is_placeholder(v) and not any(c.isspace() for c in v) and any(c.isalnum() for c in v)
 
 
+_THREAD_NUMBER = re.compile(r"(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d+)?)")
+
+
+def chat_thread_id(value: str) -> bool:
+    """A chat thread id (``thread_abc123``, a UUID), not an OS thread id (a bare integer, decimal
+    or ``0x`` hex, as crash reports and traces give it)."""
+    return conversation_id(value) and not _THREAD_NUMBER.fullmatch(value.strip())
+
+
 def device_attribute(value: str) -> bool:
     """A device attribute value: short, not boolean or a placeholder."""
     v = value.strip()
@@ -444,6 +453,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "bank_account": bank_account,
     "government_id": government_id,
     "conversation_id": conversation_id,
+    "chat_thread_id": chat_thread_id,
     "device_attribute": device_attribute,
     "os_name": os_name,
     "network_type": network_type,
