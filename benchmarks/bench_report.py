@@ -10,7 +10,12 @@ subprocess so peak memory is its own:
 
 Prints exchanges per second, the ratio report/flowreader, and peak RSS of each.
 
-    python benchmarks/bench_report.py [--exchanges 20000] [--repeat 3]
+With ``--against DIR`` (another checkout of auditor, such as an earlier commit in a git
+worktree), ``auditor report`` of that checkout runs too, with ``PYTHONPATH=DIR`` in the same
+environment, interleaved with this one's runs (flowreader, report, other, flowreader...), so the
+load of a shared machine weighs on both; the ratio this/other is printed per round and overall.
+
+    python benchmarks/bench_report.py [--exchanges 20000] [--repeat 3] [--against DIR]
 """
 
 from __future__ import annotations
@@ -121,12 +126,16 @@ def _child(mode: str, capture: str, outdir: str) -> None:
     print(json.dumps({"mode": mode, "count": count, "seconds": elapsed, "peak_rss_mb": rss_kb / 1024}))
 
 
-def run(mode: str, capture: Path, outdir: Path) -> dict:
+def run(mode: str, capture: Path, outdir: Path, tree: Path | None = None) -> dict:
+    env = None
+    if tree is not None:  # the other checkout's auditor comes first on the path
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(capture), str(outdir)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -135,11 +144,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--exchanges", type=int, default=20_000)
     ap.add_argument("--repeat", type=int, default=3, help="runs of each; the best time counts")
+    ap.add_argument("--against", type=Path, help="another auditor checkout to compare with, interleaved")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         _child(*args.child)
         return
+    if args.against is not None and not (args.against / "auditor" / "__init__.py").is_file():
+        ap.error(f"--against {args.against}: no auditor package there")
     with tempfile.TemporaryDirectory() as tmp:
         capture = Path(tmp) / "bench.flows"
         t0 = time.perf_counter()
@@ -147,19 +159,37 @@ def main() -> None:
         size_mb = capture.stat().st_size / 2**20
         print(f"generated {args.exchanges:,} exchanges ({size_mb:.1f} MiB) in {time.perf_counter() - t0:.1f} s")
         results = {}
-        for mode in ("flowreader", "report"):
-            runs = [run(mode, capture, Path(tmp)) for _ in range(args.repeat)]
-            best = min(runs, key=lambda r: r["seconds"])
+        modes = [("flowreader", "flowreader", None), ("report", "report", None)]
+        if args.against is not None:
+            modes.append(("against", "report", args.against.resolve()))
+        runs: dict[str, list[dict]] = {name: [] for name, _m, _t in modes}
+        for round_ in range(args.repeat):  # interleaved: one run of each per round
+            for name, mode, tree in modes:
+                runs[name].append(run(mode, capture, Path(tmp), tree))
+            if args.against is not None:
+                this, other = runs["report"][-1]["seconds"], runs["against"][-1]["seconds"]
+                print(f"round {round_ + 1}: report {this:.2f} s, {args.against} {other:.2f} s, time ratio {this / other:.3f}")
+        for name, _mode, _tree in modes:
+            best = min(runs[name], key=lambda r: r["seconds"])
             assert best["count"] == args.exchanges, best
-            best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
-            results[mode] = best
+            best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs[name])
+            results[name] = best
         ref = results["flowreader"]
         print(f"{'':28}{'exchanges/s':>12}{'seconds':>10}{'peak RSS':>11}{'ratio':>8}")
-        for mode, label in (("flowreader", "mitmproxy FlowReader (read)"), ("report", "auditor report (full)")):
+        rows = [("flowreader", "mitmproxy FlowReader (read)"), ("report", "auditor report (full)")]
+        if args.against is not None:
+            rows.append(("against", f"report of {args.against.name}"[:27]))
+        for mode, label in rows:
             r = results[mode]
             rate = r["count"] / r["seconds"]
             ratio = rate / (ref["count"] / ref["seconds"])
             print(f"{label:28}{rate:12,.0f}{r['seconds']:10.2f}{r['peak_rss_mb']:9.0f} MB{ratio:8.2f}")
+        if args.against is not None:
+            ratios = sorted(a["seconds"] / b["seconds"] for a, b in zip(runs["report"], runs["against"], strict=True))
+            print(
+                f"time of this report / {args.against.name}: best {results['report']['seconds'] / results['against']['seconds']:.3f}, "
+                f"per round median {ratios[len(ratios) // 2]:.3f} (min {ratios[0]:.3f}, max {ratios[-1]:.3f})"
+            )
 
 
 if __name__ == "__main__":
