@@ -166,3 +166,34 @@ def test_digits_of_a_float_are_not_a_card() -> None:
 def test_card_numbers_beside_punctuation_still_are_cards() -> None:
     found = _found({"note": "my card is 4111 1111 1111 1111. thanks", "csv": "4012888888881881,12/30"})
     assert [(c, v) for c, _p, v, _d in found] == [("payment_card", "4111 1111 1111 1111"), ("payment_card", "4012888888881881")]
+
+
+# --- seen in the real-SDK corpus ------------------------------------------------------------------------
+
+
+def test_system_instructions_with_a_user_role_are_not_prompts() -> None:
+    """google-genai sends systemInstruction as a Content whose role is "user"."""
+    body = {
+        "contents": [{"parts": [{"text": PROMPT}], "role": "user"}],
+        "systemInstruction": {"parts": [{"text": "You are a concise, friendly assistant."}], "role": "user"},
+    }
+    assert _prompts(body, "generativelanguage.googleapis.com") == [("contents[0].parts[0].text", "prompt.format.gemini.contents")]
+    assert _prompts({"system": {"role": "user", "content": "You are a concise, friendly assistant."}}) == []
+
+
+def test_fern_platform_header_is_device_info() -> None:
+    ex = Exchange(0, 0, "x", "POST", "https", "api.cohere.com", 443, "/v2/chat",
+                  request_headers=[("x-fern-platform", "linux/6.18.44-fc-v1147"), ("x-fern-runtime", "python/3.13.1")])
+    assert [(f.category, f.path) for f in classify(ex, walk_exchange(ex))] == [("device_info", "x-fern-platform")]
+
+
+def test_device_object_id_is_a_device_id() -> None:
+    body = {"batch": [{"context": {"device": {"id": "dev-5f0c9e2a-7b1d-4c3e-9a8f-2d6b1e4c7a90", "type": "ios"}}}]}
+    assert [(c, p) for c, p, _v, _d in _found(body)] == [("device_id", "batch[0].context.device.id")]
+    assert _found({"context": {"device": {"id": "1"}}}) == []  # too short to be an identifier
+
+
+def test_username_that_is_a_full_name_is_a_name_else_an_account() -> None:
+    assert [(c, v) for c, _p, v, _d in _found({"user": {"username": "Rosa Keller"}})] == [("person_name", "Rosa Keller")]
+    assert [(c, v) for c, _p, v, _d in _found({"user": {"username": "rkeller42"}})] == [("account_id", "rkeller42")]
+    assert [(c, v) for c, _p, v, _d in _found({"username": "rkeller42"})] == [("account_id", "rkeller42")]

@@ -35,6 +35,9 @@ _TEXT_SUFFIXES = frozenset(
 _INDEX_END = re.compile(r"\[\d+\]")
 _TEXT_KEYS = frozenset({"content", "text", "message", "query", "parts"})
 _LIST_END = re.compile(r"\[\d+\]$")
+# Instructions the app wrote, whatever role they carry (google-genai sends systemInstruction
+# with role "user"; Anthropic's system blocks, OpenAI Responses' instructions, Cohere's preamble).
+_SYSTEM_KEYS = frozenset({"system", "systeminstruction", "systemprompt", "systemmessage", "instructions", "preamble"})
 
 
 def is_free_text(value: str) -> bool:
@@ -116,7 +119,12 @@ def detect(ctx: Context) -> Iterator[Finding]:
             break
         if matched:
             continue
-        if (key in _TEXT_KEYS or _LIST_END.search(f.path) is not None) and is_free_text(f.value) and _structure_role(ctx, f.part, f.path):
+        if (
+            (key in _TEXT_KEYS or _LIST_END.search(f.path) is not None)
+            and is_free_text(f.value)
+            and not _SYSTEM_KEYS.intersection(lexicons.components(f.path))
+            and _structure_role(ctx, f.part, f.path)
+        ):
             yield Finding("prompt", f.part, f.path, f.value, "prompt.structure", 0.8)
             continue
         if key in keys and is_free_text(f.value):

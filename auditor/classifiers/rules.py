@@ -35,6 +35,8 @@ def detect(ctx: Context) -> Iterator[Finding]:
         rules = pair.get(f"{parent}.{key}") if parent else None
         if rules is None:
             rules = single.get(key)
+        elif key in single:  # a parent.key rule first, the key's own rules if it does not fit
+            rules = rules + single[key]
         if rules:
             for r in rules:
                 if r.parts is not None and f.part not in r.parts:

@@ -218,6 +218,11 @@ def person_name_strict(value: str) -> bool:
     return person_name(v) and all(not w[0].islower() for w in v.split())
 
 
+def person_name_full(value: str) -> bool:
+    """:func:`person_name_strict` with two words or more (a full name, not a login)."""
+    return person_name_strict(value) and (bool(_CJK.match(value.strip())) or len(value.split()) >= 2)
+
+
 def account_id(value: str) -> bool:
     """An account identifier: no spaces, not an address, not a placeholder."""
     v = value.strip()
@@ -454,6 +459,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "government_id": government_id,
     "conversation_id": conversation_id,
     "chat_thread_id": chat_thread_id,
+    "person_name_full": person_name_full,
     "device_attribute": device_attribute,
     "os_name": os_name,
     "network_type": network_type,
