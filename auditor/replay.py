@@ -15,7 +15,7 @@ vendors ship it in different envelopes, all reaching this module as a parsed lis
 * Datadog: the ``segment`` part of a multipart upload, a zlib stream of ``{"records": [...]}``.
 
 :func:`reconstruct` replays the stream: it keeps, for each DOM node, its element and attributes,
-and yields the page's text nodes (the last text of each) and the values typed into inputs,
+and yields the page's text nodes (each time one was sent) and the values typed into inputs,
 textareas and contenteditable elements (the last value of each), at the path of the event that
 carried that value. Keystroke-by-keystroke input events therefore give one field per input, not
 one per keystroke. Masked text (``***``, ``•••``) gives nothing. Input values carry a
@@ -126,7 +126,7 @@ class _Replayer:
         self.tags: dict[int, str] = {}
         self.attrs: dict[int, dict[str, str]] = {}
         self.parent: dict[int, int] = {}
-        self.texts: dict[int, tuple[str, str]] = {}  # node id -> (path, text), page text
+        self.texts: list[tuple[str, str]] = []  # (path, text) of page text, as often as it was sent
         self.inputs: dict[int, tuple[str, str]] = {}  # node id -> (path, value), typed text
         self.walks: list[Walk] = []
 
@@ -170,18 +170,13 @@ class _Replayer:
         return node_id is not None and self.tags.get(node_id) in _SILENT_TAGS
 
     def set_text(self, node_id: int, parent: int | None, path: str, text: object) -> None:
-        if type(text) is not str or not text.strip() or is_masked(text):  # type: ignore[union-attr]
-            if type(text) is str and node_id in self.texts:
-                del self.texts[node_id]  # now masked or emptied
-            return
         if parent is not None:
             self.parent.setdefault(node_id, parent)
         owner = self.editable(self.parent.get(node_id))
-        if owner is not None:
-            self.inputs[node_id] = (path, text)  # type: ignore[assignment]
-            self.texts.pop(node_id, None)
-        elif not self.silent(self.parent.get(node_id)):
-            self.texts[node_id] = (path, text)  # type: ignore[assignment]
+        if owner is not None:  # text typed into a contenteditable element: its last value
+            self.set_input(node_id, path, text)
+        elif type(text) is str and text.strip() and not is_masked(text) and not self.silent(self.parent.get(node_id)):
+            self.texts.append((path, text))  # type: ignore[arg-type]
 
     def set_input(self, node_id: int, path: str, value: object) -> None:
         if type(value) is not str:
@@ -300,6 +295,6 @@ def reconstruct(events: list, path: str, budget: int, max_levels: int) -> Iterat
             continue
         yield Text(where, value, describe(element), charge)
         charge = 0
-    for _node_id, (where, value) in r.texts.items():
+    for where, value in r.texts:
         yield Text(where, value, TEXT_TYPE, charge)
         charge = 0

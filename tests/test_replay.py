@@ -173,3 +173,33 @@ def test_deep_snapshot_is_bounded() -> None:
         node = {"type": 2, "id": i + 2, "tagName": "div", "attributes": {}, "childNodes": [node]}
     events = [{"type": 2, "data": {"node": {"type": 0, "id": 1, "childNodes": [node]}}, "timestamp": 1}]
     assert walk_json(events) == []  # deeper than max_depth levels: not followed, no recursion error
+
+
+def test_sign_in_form_and_page_text_sent_twice() -> None:
+    form = {"type": 2, "id": 3, "tagName": "form", "attributes": {"id": "signin"}, "childNodes": [
+        {"type": 2, "id": 4, "tagName": "input", "attributes": {"id": "email", "type": "email", "autocomplete": "email"}, "childNodes": []},
+        {"type": 2, "id": 5, "tagName": "input", "attributes": {"id": "name", "type": "text", "autocomplete": "name"}, "childNodes": []},
+    ]}
+    log = {"type": 2, "id": 6, "tagName": "div", "attributes": {"id": "log"}, "childNodes": []}
+    snapshot = {"node": {"type": 0, "id": 1, "childNodes": [{"type": 2, "id": 2, "tagName": "body", "attributes": {}, "childNodes": [form, log]}]}}
+    email = "rosa.keller@example.org"
+    events = [{"type": 2, "data": snapshot, "timestamp": 1}]
+    events += [_input(4, email[:k], 10 + k) for k in range(1, len(email) + 1)]  # "rosa.keller@example.o" is never a finding
+    events += [_input(5, "Rosa Keller"[:k], 100 + k) for k in range(1, 12)]
+    added = {"type": 3, "data": {"source": 0, "texts": [], "attributes": [], "removes": [], "adds": [
+        {"parentId": 6, "nextId": None, "node": {"type": 2, "id": 7, "tagName": "p", "attributes": {}, "childNodes": []}},
+        {"parentId": 7, "nextId": None, "node": {"type": 3, "id": 8, "textContent": "signed in: Rosa Keller"}},
+    ]}, "timestamp": 200}
+    events.append(added)
+    events.append({"type": 3, "data": {"source": 0, "texts": [{"id": 8, "value": "signed in: Rosa Keller"}], "attributes": [], "removes": [], "adds": []}, "timestamp": 201})
+    found = _run(json.dumps(events).encode(), "application/json")
+    n = len(email)
+    assert [(c, p, v, d) for c, p, v, d in found if c != "person_name" or d != "trace.plain"] == [
+        ("email", f"[{n}].data.text", email, "email.regex"),
+        ("person_name", f"[{n + 11}].data.text", "Rosa Keller", "person_name.replay"),
+    ]
+    fields = [(f.path, f.value) for f in walk_json(events) if f.content_type == replay.TEXT_TYPE]
+    assert fields == [
+        (f"[{n + 12}].data.adds[1].node.textContent", "signed in: Rosa Keller"),
+        (f"[{n + 13}].data.texts[0].value", "signed in: Rosa Keller"),
+    ]
