@@ -516,11 +516,12 @@ class _Walker:
     def replay(self, events: list, path: str, depth: int) -> None:
         """A session replay event stream: its text and typed input, the rest of its events
         (custom and plugin events) walked as JSON."""
-        for item in replay.reconstruct(events, path, self.inflate_left, self.max_depth - depth):
+        inflated, items = replay.reconstruct(events, path, self.inflate_left, self.max_depth - depth)
+        self.inflate_left -= inflated
+        for item in items:
             if isinstance(item, replay.Walk):
                 self.json(item.value, item.path, depth + item.depth)
             else:
-                self.inflate_left -= item.inflated
                 self.add(item.path, item.text, "value", item.content_type)
 
     # -- bodies -------------------------------------------------------------------------------

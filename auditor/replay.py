@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
@@ -70,7 +69,6 @@ class Text:
     path: str
     text: str
     content_type: str
-    inflated: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,25 +274,20 @@ class _Replayer:
         return Element(tag, str(attrs.get("type", "")).lower()[:40], hints)
 
 
-def reconstruct(events: list, path: str, budget: int, max_levels: int) -> Iterator[Walk | Text]:
-    """Replay ``events`` (found at ``path``): the walks of meta/custom/plugin events, then the
-    typed values of inputs (``replay/input`` fields) and the page's text nodes (``replay/text``).
-
-    ``budget`` is how many bytes packed events may inflate to; the first text yielded carries
-    what was spent, so the walker can charge it.
-    """
+def reconstruct(events: list, path: str, budget: int, max_levels: int) -> tuple[int, list[Walk | Text]]:
+    """Replay ``events`` (found at ``path``): how many bytes packed events inflated to (at most
+    ``budget``), and what to walk: the typed values of inputs (``replay/input`` fields), the
+    page's text nodes (``replay/text``), then the meta, custom and plugin events."""
     r = _Replayer(budget, max_levels)
     for i, event in enumerate(events):
         if type(event) is dict:
             r.event(event, f"{path}[{i}]")
-    yield from r.walks
-    charge = r.inflated
+    out: list[Walk | Text] = []
     for node_id, (where, value) in r.inputs.items():
         element = r.element(node_id)
         if element.tag == "input" and element.type in _NO_TEXT_INPUTS:
             continue
-        yield Text(where, value, describe(element), charge)
-        charge = 0
-    for where, value in r.texts:
-        yield Text(where, value, TEXT_TYPE, charge)
-        charge = 0
+        out.append(Text(where, value, describe(element)))
+    out.extend(Text(where, value, TEXT_TYPE) for where, value in r.texts)
+    out.extend(r.walks)
+    return r.inflated, out
