@@ -429,9 +429,19 @@ class _Walker:
             return
         inner = depth + 1
         keyed = isinstance(obj, dict)
-        if not keyed and obj and type(obj[0]) is dict and "timestamp" in obj[0] and replay.is_event_list(obj):
-            self.replay(obj, path, depth)  # type: ignore[arg-type]
-            return
+        if not keyed and obj:
+            first = obj[0]
+            if type(first) is dict:
+                if "timestamp" in first and replay.is_event_list(obj):  # type: ignore[arg-type]
+                    self.replay(obj, path, depth)  # type: ignore[arg-type]
+                    return
+            elif type(first) is str and len(first) > 20 and (first[0] == "x" or (first[0] == "{" and '"timestamp"' in first)):
+                unpacked = replay.unpack_events(obj, self.inflate_left)  # type: ignore[arg-type]
+                if unpacked is not None:
+                    events, steps, spent = unpacked
+                    self.inflate_left -= spent
+                    self.replay(events, path, depth, steps)
+                    return
         items = obj.items() if keyed else enumerate(obj)  # type: ignore[union-attr]
         for key, value in items:
             t = type(value)
@@ -513,10 +523,10 @@ class _Walker:
         self.body(out, None, _sub(path, "@" + kind), depth + 1)
         return True
 
-    def replay(self, events: list, path: str, depth: int) -> None:
+    def replay(self, events: list, path: str, depth: int, steps: list[str] | None = None) -> None:
         """A session replay event stream: its text and typed input, the rest of its events
         (custom and plugin events) walked as JSON."""
-        inflated, items = replay.reconstruct(events, path, self.inflate_left, self.max_depth - depth)
+        inflated, items = replay.reconstruct(events, path, self.inflate_left, self.max_depth - depth, steps)
         self.inflate_left -= inflated
         for item in items:
             if isinstance(item, replay.Walk):

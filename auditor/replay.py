@@ -12,7 +12,9 @@ vendors ship it in different envelopes, all reaching this module as a parsed lis
   ``2024-10`` compressed form keeping a full snapshot's ``data`` and a mutation's ``texts``,
   ``adds``, ``attributes`` and ``removes`` as latin-1 gzip strings;
 * Sentry: the ``replay_recording`` envelope item, a zlib stream of the event array;
-* Datadog: the ``segment`` part of a multipart upload, a zlib stream of ``{"records": [...]}``.
+* Datadog: the ``segment`` part of a multipart upload, a zlib stream of ``{"records": [...]}``;
+* Amplitude's session replay and ``@rrweb/packer``: a list of events each kept as a string
+  (JSON text, or latin-1 zlib), see :func:`unpack_events`.
 
 :func:`reconstruct` replays the stream: it keeps, for each DOM node, its element and attributes,
 and yields the page's text nodes (each time one was sent) and the values typed into inputs,
@@ -37,7 +39,9 @@ from urllib.parse import parse_qsl, urlencode
 
 from .sniff import inflate, latin1_compression
 
-__all__ = ["Element", "Text", "Walk", "describe", "element_of", "is_event_list", "is_masked", "reconstruct"]
+__all__ = [
+    "Element", "Text", "Walk", "describe", "element_of", "is_event_list", "is_masked", "reconstruct", "unpack_events",
+]
 
 INPUT_TYPE = "replay/input"
 TEXT_TYPE = "replay/text"
@@ -274,14 +278,52 @@ class _Replayer:
         return Element(tag, str(attrs.get("type", "")).lower()[:40], hints)
 
 
-def reconstruct(events: list, path: str, budget: int, max_levels: int) -> tuple[int, list[Walk | Text]]:
+def unpack_events(items: list, budget: int) -> tuple[list, list[str], int] | None:
+    """An event stream whose events are each a string: JSON text (Amplitude's session replay)
+    or packed by ``@rrweb/packer`` (latin-1 zlib). Returns the events, the path step of each
+    (``""`` or ``".@zlib"``) and the bytes inflated, or ``None`` when it is not such a stream."""
+    events: list = []
+    steps: list[str] = []
+    spent = 0
+    for i, item in enumerate(items):
+        if type(item) is not str:
+            return None
+        step = ""
+        text: str | None = item
+        kind = latin1_compression(item) if item[:1] != "{" else None
+        if kind is not None:
+            try:
+                got = inflate(item.encode("latin-1"), kind, budget - spent)
+            except UnicodeEncodeError:
+                got = None
+            if got is None:
+                return None
+            spent += len(got[0])
+            text, step = got[0].decode("utf-8", "replace"), f".@{kind}"
+        if not text or text[0] != "{":
+            return None
+        try:
+            event = json.loads(text)
+        except (ValueError, RecursionError):
+            return None
+        events.append(event)
+        steps.append(step)
+        if i == 2 and not is_event_list(events):
+            return None
+    return (events, steps, spent) if events and is_event_list(events) else None
+
+
+def reconstruct(
+    events: list, path: str, budget: int, max_levels: int, steps: list[str] | None = None
+) -> tuple[int, list[Walk | Text]]:
     """Replay ``events`` (found at ``path``): how many bytes packed events inflated to (at most
     ``budget``), and what to walk: the typed values of inputs (``replay/input`` fields), the
-    page's text nodes (``replay/text``), then the meta, custom and plugin events."""
+    page's text nodes (``replay/text``), then the meta, custom and plugin events. ``steps``
+    names a decoding step of each event (events that were packed strings)."""
     r = _Replayer(budget, max_levels)
     for i, event in enumerate(events):
         if type(event) is dict:
-            r.event(event, f"{path}[{i}]")
+            r.event(event, f"{path}[{i}]{steps[i] if steps else ''}")
     out: list[Walk | Text] = []
     for node_id, (where, value) in r.inputs.items():
         element = r.element(node_id)

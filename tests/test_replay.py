@@ -203,3 +203,21 @@ def test_sign_in_form_and_page_text_sent_twice() -> None:
         (f"[{n + 12}].data.adds[1].node.textContent", "signed in: Rosa Keller"),
         (f"[{n + 13}].data.texts[0].value", "signed in: Rosa Keller"),
     ]
+
+
+def test_events_kept_as_strings_json_or_packed() -> None:
+    """Amplitude's session replay sends each event as JSON text; @rrweb/packer packs each into
+    a latin-1 zlib string."""
+    events = [_input(6, PROMPT[:k], k) for k in range(1, len(PROMPT) + 1)]
+    as_text = {"version": 1, "events": [json.dumps(e) for e in events]}
+    assert _run(json.dumps(as_text).encode(), "application/json") == [
+        ("prompt", f"events[{len(PROMPT) - 1}].data.text", PROMPT, "prompt.replay")
+    ]
+    packed = [zlib.compress(json.dumps({**e, "v": "v1"}).encode()).decode("latin-1") for e in events]
+    assert _run(json.dumps({"events": packed}).encode(), "application/json") == [
+        ("prompt", f"events[{len(PROMPT) - 1}].@zlib.data.text", PROMPT, "prompt.replay")
+    ]
+    # strings that are not events are walked as before
+    assert [f.path for f in walk_json({"l": ['{"a": 1, "timestamp": 2, "padding": 1}', "xyzxyzxyzxyzxyzxyzxyzxyz"]})] == [
+        "l[0].a", "l[0].timestamp", "l[0].padding", "l[1]"
+    ]
