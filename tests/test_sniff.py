@@ -12,6 +12,8 @@ import zlib
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import zstandard
 
 from auditor import sniff
@@ -318,3 +320,28 @@ def test_auditor_uses_the_inflate_limit_option() -> None:
     assert [f.category for f in found] == []
     found = Auditor(AuditOptions()).add_exchange(ex)
     assert [(f.category, f.path) for f in found] == [("email", "@gzip.email")]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300), st.sampled_from(["gzip", "zlib", "zstd", "deflate"]))
+def test_inflate_never_raises(data: bytes, kind: str) -> None:
+    for head in (b"", b"\x1f\x8b\x08", b"x\x9c", b"\x28\xb5\x2f\xfd"):
+        got = sniff.inflate(head + data, kind, 4096)
+        assert got is None or (len(got[0]) <= 4096 and 0 < got[1] <= len(head + data))
+    raw = sniff.inflate_raw(data, 4096)
+    assert raw is None or 0 < len(raw) <= 4096
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.sampled_from(_B64), min_size=16, max_size=200))
+def test_lzstring_never_raises(value: str) -> None:
+    out = sniff.lzstring_json(value, 10_000)
+    assert out is None or out[0] in "{["
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.binary(max_size=64), st.just(b"\x1f\x8b\x08\x00"), st.just(b"x\x9c"), st.just(b'{"a":1}\n')), max_size=8))
+def test_envelopes_and_bodies_of_fragments_never_raise(chunks: list[bytes]) -> None:
+    data = b"".join(chunks)
+    walk_body(data, "application/x-sentry-envelope", "request.body")
+    walk_body(data, None, "request.body")
