@@ -10,12 +10,11 @@ subprocess so peak memory is its own:
 
 Prints exchanges per second, the ratio report/flowreader, and peak RSS of each.
 
-With ``--against DIR`` (another checkout of auditor, such as an earlier commit in a git
-worktree), ``auditor report`` of that checkout runs too, with ``PYTHONPATH=DIR`` in the same
-environment, interleaved with this one's runs (flowreader, report, other, flowreader...), so the
-load of a shared machine weighs on both; the ratio this/other is printed per round and overall.
+With ``--base DIR`` (another checkout of auditor, e.g. a ``git worktree`` of an earlier commit),
+the same ``report`` also runs with that checkout's code, interleaved with this one's, and the
+cost of the change is printed as a ratio of the two (best of each).
 
-    python benchmarks/bench_report.py [--exchanges 20000] [--repeat 3] [--against DIR]
+    python benchmarks/bench_report.py [--exchanges 20000] [--repeat 3] [--base ../base-worktree]
 """
 
 from __future__ import annotations
@@ -122,15 +121,12 @@ def _child(mode: str, capture: str, outdir: str) -> None:
         with open(os.path.join(outdir, "bench.json"), "rb") as fh:
             count = json.load(fh)["summary"]["exchanges"]
     elapsed = time.perf_counter() - t0
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = usage.ru_utime + usage.ru_stime  # with the imports: the same for every mode of a tree
-    print(json.dumps({"mode": mode, "count": count, "seconds": elapsed, "cpu_seconds": cpu, "peak_rss_mb": usage.ru_maxrss / 1024}))
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"mode": mode, "count": count, "seconds": elapsed, "peak_rss_mb": rss_kb / 1024}))
 
 
-def run(mode: str, capture: Path, outdir: Path, tree: Path | None = None) -> dict:
-    env = None
-    if tree is not None:  # the other checkout's auditor comes first on the path
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+def run(mode: str, capture: Path, outdir: Path, base: str | None = None) -> dict:
+    env = dict(os.environ, PYTHONPATH=base) if base else None  # the base checkout's auditor first
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(capture), str(outdir)],
         check=True,
@@ -145,14 +141,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--exchanges", type=int, default=20_000)
     ap.add_argument("--repeat", type=int, default=3, help="runs of each; the best time counts")
-    ap.add_argument("--against", type=Path, help="another auditor checkout to compare with, interleaved")
+    ap.add_argument("--base", help="another auditor checkout to compare with (runs interleaved)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         _child(*args.child)
         return
-    if args.against is not None and not (args.against / "auditor" / "__init__.py").is_file():
-        ap.error(f"--against {args.against}: no auditor package there")
     with tempfile.TemporaryDirectory() as tmp:
         capture = Path(tmp) / "bench.flows"
         t0 = time.perf_counter()
@@ -160,43 +154,31 @@ def main() -> None:
         size_mb = capture.stat().st_size / 2**20
         print(f"generated {args.exchanges:,} exchanges ({size_mb:.1f} MiB) in {time.perf_counter() - t0:.1f} s")
         results = {}
-        modes = [("flowreader", "flowreader", None), ("report", "report", None)]
-        if args.against is not None:
-            modes.append(("against", "report", args.against.resolve()))
-        runs: dict[str, list[dict]] = {name: [] for name, _m, _t in modes}
-        for round_ in range(args.repeat):  # interleaved: one run of each per round
-            for name, mode, tree in modes:
-                runs[name].append(run(mode, capture, Path(tmp), tree))
-            if args.against is not None:
-                this, other = runs["report"][-1], runs["against"][-1]
-                print(
-                    f"round {round_ + 1}: report {this['seconds']:.2f} s ({this['cpu_seconds']:.2f} s CPU), "
-                    f"{args.against} {other['seconds']:.2f} s ({other['cpu_seconds']:.2f} s CPU), "
-                    f"time ratio {this['seconds'] / other['seconds']:.3f}, CPU ratio {this['cpu_seconds'] / other['cpu_seconds']:.3f}"
-                )
-        for name, _mode, _tree in modes:
-            best = min(runs[name], key=lambda r: r["seconds"])
+        modes = ("flowreader", "report", "base") if args.base else ("flowreader", "report")
+        all_runs: dict[str, list[dict]] = {m: [] for m in modes}
+        for _ in range(args.repeat):  # interleaved, so load on the machine affects each alike
+            for mode in modes:
+                base = str(Path(args.base).resolve()) if mode == "base" else None
+                all_runs[mode].append(run("report" if mode == "base" else mode, capture, Path(tmp), base))
+        for mode, runs in all_runs.items():
+            best = min(runs, key=lambda r: r["seconds"])
             assert best["count"] == args.exchanges, best
-            best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs[name])
-            results[name] = best
+            best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+            results[mode] = best
         ref = results["flowreader"]
         print(f"{'':28}{'exchanges/s':>12}{'seconds':>10}{'peak RSS':>11}{'ratio':>8}")
-        rows = [("flowreader", "mitmproxy FlowReader (read)"), ("report", "auditor report (full)")]
-        if args.against is not None:
-            rows.append(("against", f"report of {args.against.name}"[:27]))
-        for mode, label in rows:
+        for mode, label in (("flowreader", "mitmproxy FlowReader (read)"), ("report", "auditor report (full)")):
             r = results[mode]
             rate = r["count"] / r["seconds"]
             ratio = rate / (ref["count"] / ref["seconds"])
             print(f"{label:28}{rate:12,.0f}{r['seconds']:10.2f}{r['peak_rss_mb']:9.0f} MB{ratio:8.2f}")
-        if args.against is not None:
-            for key, what in (("seconds", "time"), ("cpu_seconds", "CPU time")):
-                ratios = sorted(a[key] / b[key] for a, b in zip(runs["report"], runs["against"], strict=True))
-                best = min(r[key] for r in runs["report"]) / min(r[key] for r in runs["against"])
-                print(
-                    f"{what} of this report / {args.against.name}: best {best:.3f}, "
-                    f"per round median {ratios[len(ratios) // 2]:.3f} (min {ratios[0]:.3f}, max {ratios[-1]:.3f})"
-                )
+        if args.base:
+            b = results["base"]
+            print(f"{'auditor report (--base)':28}{b['count'] / b['seconds']:12,.0f}{b['seconds']:10.2f}{b['peak_rss_mb']:9.0f} MB")
+            print(f"this checkout / base: {results['report']['seconds'] / b['seconds']:.3f} of the time "
+                  f"(best of {args.repeat} each; per-round ratios: "
+                  + ", ".join(f"{r['seconds'] / q['seconds']:.3f}" for r, q in zip(all_runs["report"], all_runs["base"]))
+                  + ")")
 
 
 if __name__ == "__main__":
