@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
 import json
 import mimetypes
 import re
@@ -99,6 +100,8 @@ def qianfan_token(body: dict[str, Any], path: str) -> Reply:
 
 
 def posthog(body: dict[str, Any], path: str) -> Reply:
+    if path.endswith(".js"):  # remote config script, lazily loaded extensions: none here
+        return 200, "application/javascript", b"/* none */"
     if path.startswith(("/decide", "/flags")):
         return _json({
             "featureFlags": {}, "featureFlagPayloads": {}, "flags": {}, "errorsWhileComputingFlags": False,
@@ -123,7 +126,7 @@ def segment(body: dict[str, Any], path: str) -> Reply:
 
 def segment_settings(body: dict[str, Any], path: str) -> Reply:
     return _json({
-        "integrations": {"Segment.io": {"apiKey": path.split("/")[3] if path.count("/") >= 3 else "", "apiHost": "api.segment.io/v1",
+        "integrations": {"Segment.io": {"apiHost": "api.segment.io/v1",
                                          "addBundledMetadata": True, "versionSettings": {"version": "4.4.7", "componentTypes": ["browser"]}}},
         "plan": {"track": {"__default": {"enabled": True, "integrations": {}}}, "identify": {"__default": {"enabled": True}},
                  "group": {"__default": {"enabled": True}}},
@@ -210,16 +213,22 @@ class Handler(BaseHTTPRequestHandler):
             name = self.path.split("?", 1)[0].lstrip("/") or "index.html"
             file = (self.static / name).resolve()
             if file.is_file() and file.is_relative_to(self.static.resolve()):
-                self._send(200, mimetypes.guess_type(file.name)[0] or "application/octet-stream", file.read_bytes())
+                data = file.read_bytes()
+                encoding = ""
+                if "gzip" in (self.headers.get("accept-encoding") or ""):  # keeps the captures small
+                    data, encoding = gzip.compress(data, 9, mtime=0), "gzip"
+                self._send(200, mimetypes.guess_type(file.name)[0] or "application/octet-stream", data, encoding)
             else:
                 self._send(404, "text/plain", b"not found")
             return
         status, ctype, data = answer(host, self.path, body)
         self._send(status, ctype, data)
 
-    def _send(self, status: int, ctype: str, data: bytes) -> None:
+    def _send(self, status: int, ctype: str, data: bytes, encoding: str = "") -> None:
         self.send_response(status)
         self.send_header("content-type", ctype)
+        if encoding:
+            self.send_header("content-encoding", encoding)
         self.send_header("content-length", str(len(data)))
         origin = self.headers.get("origin")
         if origin:
