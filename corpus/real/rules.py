@@ -61,7 +61,7 @@ RULES: tuple[Rule, ...] = (
     Rule(_ANY, r"request\.body", _key("device_model", "device_manufacturer", "device_brand", "$device_model"), "device_info", False, "device model"),
     Rule(_ANY, r"request\.body", _key("$browser", "$browser_version", "browser_name", "browser_version") + "|" + _KEY + r"browser\.(name|version)",
          "device_info", True, "browser name / version (from the User-Agent)"),
-    Rule(_ANY, r"request\.body", _key("$device_type", "platform", "$timezone_offset", "device_type", "mobile"), "device_info", True,
+    Rule(_ANALYTICS, r"request\.body", _key("$device_type", "platform", "$timezone_offset", "device_type", "mobile"), "device_info", True,
          "device type, platform, time zone offset"),
     Rule(r"browser-segment", r"request\.body", r"context\.userAgentData\..*", "device_info", True, "User-Agent client hints (brands, platform)"),
     # Chromium's component updater (update.googleapis.com) reports the OS, CPU and memory.
