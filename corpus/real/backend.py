@@ -13,7 +13,6 @@ Run alone: ``python backend.py --port 8443 --static DIR`` (prints the port it li
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gzip
 import json
 import mimetypes
@@ -243,25 +242,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def tls_context(directory: Path) -> ssl.SSLContext:
-    """A server context with a fresh self-signed certificate."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    """A server context with a certificate from a fresh throwaway CA (mitmproxy's certificate
+    store; ``--upstream-insecure`` accepts it)."""
+    from cryptography.hazmat.primitives import serialization
+    from mitmproxy.certs import CertStore
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "corpus-backend.invalid")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("corpus-backend.invalid")]), False)
-        .sign(key, hashes.SHA256())
-    )
-    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    entry = CertStore.from_store(directory, "corpus-backend", 2048).get_cert("corpus-backend.invalid", [])
+    (directory / "cert.pem").write_bytes(entry.cert.to_pem())
     (directory / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        entry.privatekey.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
