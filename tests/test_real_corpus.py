@@ -22,6 +22,7 @@ sys.path.insert(0, str(REAL))
 import planted  # noqa: E402
 
 PYTHON_SDKS = 12
+BROWSER_SDKS = 8
 AI_CHINA = {"zhipuai", "dashscope", "volcengine-ark", "qianfan"}
 
 
@@ -31,7 +32,8 @@ def _labels() -> dict:
 
 def test_real_sdk_corpus_meets_the_targets() -> None:
     ev = evaluate_corpus(REAL)
-    low = {g: round(s.f1, 3) for g, s in ev.groups.items() if s.f1 < 0.95}
+    # every SDK; the browser's own background traffic (group "chromium") counts in the overall figure
+    low = {g: round(s.f1, 3) for g, s in ev.groups.items() if s.f1 < 0.95 and g != "chromium"}
     misses = [f"#{u[0]} {u[1]} {u[3]}" for u, _v in ev.false_negatives] + [f"#{u[0]} {u[1]} {u[3]} [{d}]" for u, d, _v in ev.false_positives]
     assert low == {} and ev.overall.f1 >= 0.98, f"overall F1 {ev.overall.f1:.3f}; below 0.95: {low}; errors: {misses[:40]}"
 
@@ -39,10 +41,15 @@ def test_real_sdk_corpus_meets_the_targets() -> None:
 def test_corpus_covers_the_sdks() -> None:
     doc = _labels()
     groups = {ex["group"] for ex in doc["exchanges"]}
-    python = {g for g in groups if not g.startswith("browser-")}
+    python = {g for g in groups if not g.startswith("browser-")} - {"chromium"}
+    browser = {g for g in groups if g.startswith("browser-")}
     assert len(python) >= PYTHON_SDKS and len(python & AI_CHINA) >= 3
     assert {"openai", "anthropic", "posthog", "mixpanel", "segment", "amplitude", "sentry"} <= python
-    assert {Path(c).stem for c in doc["captures"]} == groups  # every capture has exchanges
+    assert len(browser) >= BROWSER_SDKS
+    assert {f"browser-{s}" for s in ("posthog", "amplitude", "mixpanel", "segment", "sentry", "rrweb", "openai", "anthropic")} <= browser
+    assert {Path(c).stem for c in doc["captures"]} == groups - {"chromium"}  # every capture has exchanges
+    # Chromium's own background traffic is its own group, never an SDK's
+    assert all(ex["group"] == "chromium" for ex in doc["exchanges"] if re.search(r"//(update\.googleapis|clients\d\.google)\.com/", ex["url"]))
     for capture in doc["captures"]:
         assert (REAL / capture).stat().st_size < 400_000, capture
     for sdk, prompt in planted.PROMPTS.items():  # each AI SDK's own prompt is labeled in its capture

@@ -13,7 +13,7 @@ Run alone: ``python backend.py --port 8443 --static DIR`` (prints the port it li
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import gzip
 import json
 import mimetypes
 import re
@@ -99,6 +99,8 @@ def qianfan_token(body: dict[str, Any], path: str) -> Reply:
 
 
 def posthog(body: dict[str, Any], path: str) -> Reply:
+    if path.endswith(".js"):  # remote config script, lazily loaded extensions: none here
+        return 200, "application/javascript", b"/* none */"
     if path.startswith(("/decide", "/flags")):
         return _json({
             "featureFlags": {}, "featureFlagPayloads": {}, "flags": {}, "errorsWhileComputingFlags": False,
@@ -123,7 +125,7 @@ def segment(body: dict[str, Any], path: str) -> Reply:
 
 def segment_settings(body: dict[str, Any], path: str) -> Reply:
     return _json({
-        "integrations": {"Segment.io": {"apiKey": path.split("/")[3] if path.count("/") >= 3 else "", "apiHost": "api.segment.io/v1",
+        "integrations": {"Segment.io": {"apiHost": "api.segment.io/v1",
                                          "addBundledMetadata": True, "versionSettings": {"version": "4.4.7", "componentTypes": ["browser"]}}},
         "plan": {"track": {"__default": {"enabled": True, "integrations": {}}}, "identify": {"__default": {"enabled": True}},
                  "group": {"__default": {"enabled": True}}},
@@ -210,16 +212,22 @@ class Handler(BaseHTTPRequestHandler):
             name = self.path.split("?", 1)[0].lstrip("/") or "index.html"
             file = (self.static / name).resolve()
             if file.is_file() and file.is_relative_to(self.static.resolve()):
-                self._send(200, mimetypes.guess_type(file.name)[0] or "application/octet-stream", file.read_bytes())
+                data = file.read_bytes()
+                encoding = ""
+                if "gzip" in (self.headers.get("accept-encoding") or ""):  # keeps the captures small
+                    data, encoding = gzip.compress(data, 9, mtime=0), "gzip"
+                self._send(200, mimetypes.guess_type(file.name)[0] or "application/octet-stream", data, encoding)
             else:
                 self._send(404, "text/plain", b"not found")
             return
         status, ctype, data = answer(host, self.path, body)
         self._send(status, ctype, data)
 
-    def _send(self, status: int, ctype: str, data: bytes) -> None:
+    def _send(self, status: int, ctype: str, data: bytes, encoding: str = "") -> None:
         self.send_response(status)
         self.send_header("content-type", ctype)
+        if encoding:
+            self.send_header("content-encoding", encoding)
         self.send_header("content-length", str(len(data)))
         origin = self.headers.get("origin")
         if origin:
@@ -234,25 +242,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def tls_context(directory: Path) -> ssl.SSLContext:
-    """A server context with a fresh self-signed certificate."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    """A server context with a certificate from a fresh throwaway CA (mitmproxy's certificate
+    store; ``--upstream-insecure`` accepts it)."""
+    from cryptography.hazmat.primitives import serialization
+    from mitmproxy.certs import CertStore
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "corpus-backend.invalid")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("corpus-backend.invalid")]), False)
-        .sign(key, hashes.SHA256())
-    )
-    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    entry = CertStore.from_store(directory, "corpus-backend", 2048).get_cert("corpus-backend.invalid", [])
+    (directory / "cert.pem").write_bytes(entry.cert.to_pem())
     (directory / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        entry.privatekey.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(directory / "cert.pem", directory / "key.pem")

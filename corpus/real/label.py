@@ -45,6 +45,7 @@ class Leaf:
     value: str
     key: str  # the last key name on the path ("" for list items and raw bodies)
     parents: tuple[str, ...]  # the key names on the path, outermost first
+    code: bool = False  # part of a script, style sheet or HTML page
 
 
 # ------------------------------------------------------------------------------------------
@@ -87,6 +88,24 @@ def inflate(data: bytes) -> tuple[str, bytes] | None:
     except (OSError, EOFError, zlib.error, ValueError, Exception):
         return None
     return None
+
+
+def stream_end(data: bytes, pos: int) -> tuple[str, bytes, int] | None:
+    """A gzip or zlib stream starting at ``pos``: (step name, inflated bytes, end offset)."""
+    head = data[pos:pos + 2]
+    if head == b"\x1f\x8b":
+        step, d = "@gzip", zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif len(head) == 2 and head[0] == 0x78 and (head[0] << 8 | head[1]) % 31 == 0:
+        step, d = "@zlib", zlib.decompressobj()
+    else:
+        return None
+    try:
+        out = d.decompress(data[pos:], 64 << 20)
+    except zlib.error:
+        return None
+    if not d.eof:
+        return None
+    return step, out, len(data) - len(d.unused_data)
 
 
 _LZ_KEYS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
@@ -292,15 +311,23 @@ class Walker:
         self.string(path, text, keys, depth, inline_json=False)
 
     def envelope(self, data: bytes, path: str, keys: tuple[str, ...]) -> None:
-        """NDJSON and Sentry envelopes: line ``i`` under ``[i]``; compressed items inflated."""
-        for i, raw in enumerate(data.split(b"\n")):
-            raw = raw.strip(b" \t\r\x1e")
-            if not raw:
+        """NDJSON and Sentry envelopes: the line starting at byte ``pos`` is ``[n]``, ``n`` being
+        the number of newlines before ``pos``. A compressed item (a replay recording) runs to
+        the end of its stream, newlines and all, and is inflated under ``[n].@zlib``."""
+        pos, end = 0, len(data)
+        while pos < end:
+            p = f"{path}[{data.count(b'\n', 0, pos)}]"
+            stream = stream_end(data, pos)
+            if stream is not None:
+                step, inflated, stop = stream
+                self.bytes_(sub(p, step), inflated, keys, 1)
+                pos = stop + 1 if stop < end and data[stop:stop + 1] == b"\n" else stop
                 continue
-            p = f"{path}[{i}]"
-            inflated = inflate(raw)
-            if inflated is not None:
-                self.bytes_(sub(p, inflated[0]), inflated[1], keys, 1)
+            newline = data.find(b"\n", pos)
+            stop = end if newline < 0 else newline
+            raw = data[pos:stop].strip(b" \t\r\x1e")
+            pos = stop + 1
+            if not raw:
                 continue
             try:
                 line = raw.decode("utf-8")
@@ -413,13 +440,15 @@ def walk_flow(flow: Any) -> Iterator[Leaf]:
         yield from w.leaves
     if flow.response is not None:
         resp = flow.response
+        code = any(t in resp.headers.get("content-type", "") for t in ("javascript", "text/html", "text/css"))
         for part, fill in (
             ("response.header", lambda w: w.headers(list(resp.headers.items(multi=True)))),
             ("response.body", lambda w: w.bytes_("", resp.get_content(strict=False) or b"", (), 0, resp.headers.get("content-type", ""))),
         ):
             w = Walker(part)
             fill(w)
-            yield from w.leaves
+            for leaf in w.leaves:
+                yield Leaf(leaf.part, leaf.path, leaf.value, leaf.key, leaf.parents, code and part == "response.body")
 
 
 # ------------------------------------------------------------------------------------------
@@ -432,23 +461,39 @@ def _contains(leaf: str, value: str, words: bool) -> bool:
     return re.search(rf"(?<![\w.@-]){re.escape(value)}(?![\w@-]|\.\w)", leaf) is not None
 
 
-def planted_labels(leaf: Leaf) -> list[tuple[str, str]]:
-    """(category, value) of the planted values this leaf holds."""
+# Planted values that are typed key by key (a session replay records every intermediate state).
+_TYPED = (planted.EMAIL, planted.FULL_NAME, *planted.PROMPTS.values())
+
+
+def planted_labels(leaf: Leaf) -> list[tuple[str, str, bool]]:
+    """(category, value, optional) of the planted values this leaf holds."""
     if leaf.path in ("authorization", "proxy-authorization") and leaf.part.endswith("header"):
         return []  # labeled at authorization.bearer / .basic.* like the synthetic corpus
-    out: list[tuple[str, str]] = []
+    if leaf.code:
+        return []  # a script or page served to the browser: code, not data sent about anyone
+    text = leaf.value.strip()
+    for typed in _TYPED:  # half-typed: a judgement call, acceptable either way
+        if len(text) >= (3 if typed in (planted.EMAIL, planted.FULL_NAME) else 6) and typed != text and typed.startswith(text):
+            category = "email" if typed == planted.EMAIL else "person_name" if typed == planted.FULL_NAME else "prompt"
+            return [(category, text, True)]
+    out: list[tuple[str, str, bool]] = []
     for category, values in planted.IDENTITY.items():
         for value in values:
             if _contains(leaf.value, value, category in ("person_name", "coarse_location", "usage_event", "precise_location")):
-                out.append((category, value))
+                if category == "coarse_location" and "address" in leaf.parents:
+                    category = "postal_address"  # a city in an address object (labeling guide)
+                # a name or a city inside other text (page text, a sentence): a judgement call
+                loose = category in ("person_name", "coarse_location") and text not in values
+                out.append((category, value, loose))
                 break
     for prompt in planted.PROMPTS.values():
         if prompt in leaf.value:
-            out.append(("prompt", prompt))
+            out.append(("prompt", prompt, False))
             break
     for name, key in planted.KEYS.items():
         if name != "sentry" and key in leaf.value:
-            out.append(("credential", key))
+            # a key inside a longer text (a script URL in a page snapshot) is a judgement call
+            out.append(("credential", key, text != key))
             break
     return out
 
@@ -466,8 +511,10 @@ def label_capture(path: Path, group: str) -> list[dict[str, Any]]:
     for f, leaves in zip(flows, leaves_per_flow, strict=True):
         labels: dict[tuple[str, str, str], dict[str, Any]] = {}
         for leaf in leaves:
-            found = [(c, v, False, "planted") for c, v in planted_labels(leaf)]
+            found = [(c, v, o, "planted") for c, v, o in planted_labels(leaf)]
             found += rules.labels(state, f, leaf)
+            soft = rules.softened(state, leaf)
+            found = [(c, v, o or c in soft, src) for c, v, o, src in found]
             for category, value, optional, source in found:
                 unit = (category, leaf.part, leaf.path)
                 prev = labels.get(unit)
@@ -478,7 +525,7 @@ def label_capture(path: Path, group: str) -> list[dict[str, Any]]:
                     lab["optional"] = True
                 labels[unit] = lab
         exchanges.append({
-            "group": group,
+            "group": rules.group_of(group, f.request.host),
             "url": f.request.pretty_url[:300],
             "method": f.request.method,
             "labels": sorted(labels.values(), key=lambda d: (d["part"], d["path"], d["category"])),

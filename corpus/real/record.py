@@ -55,7 +55,7 @@ PYTHON_SDKS: dict[str, list[str]] = {
 
 BROWSER_SDKS: dict[str, list[str]] = {
     "browser-posthog": ["us.i.posthog.com", "us-assets.i.posthog.com"],
-    "browser-amplitude": ["api2.amplitude.com"],
+    "browser-amplitude": ["api2.amplitude.com", "sr-client-cfg.amplitude.com"],
     "browser-mixpanel": ["api-js.mixpanel.com"],
     "browser-segment": ["cdn.segment.com", "api.segment.io"],
     "browser-sentry": ["o4500000000000001.ingest.us.sentry.io"],
@@ -90,18 +90,12 @@ def install_browser() -> Path:
     if not (stamp.is_file() and stamp.read_text() == _stamp(lock)):
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=BROWSER, check=True)
         stamp.write_text(_stamp(lock))
-    import json
-
-    import planted
-
-    values = {k: v for k, v in vars(planted).items() if k.isupper()}
-    (BROWSER / "lib" / "planted.json").write_text(json.dumps(values, ensure_ascii=False, indent=1), encoding="utf-8")
     site = BROWSER / "site"
     site.mkdir(exist_ok=True)
     shutil.copy(BROWSER / "index.html", site / "index.html")
     entries = sorted((BROWSER / "src").glob("*.js"))
     subprocess.run(
-        [str(BROWSER / "node_modules" / ".bin" / "esbuild"), *map(str, entries), "--bundle", "--format=iife",
+        [str(BROWSER / "node_modules" / ".bin" / "esbuild"), *map(str, entries), "--bundle", "--minify", "--format=iife",
          f"--outdir={site}", "--log-level=warning", "--define:process.env.NODE_ENV=\"production\""],
         cwd=BROWSER, check=True,
     )

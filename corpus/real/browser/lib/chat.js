@@ -1,10 +1,9 @@
 // The chat page's own logic, shared by every SDK page (imported by src/NAME.js).
 // hooks.signIn({email, name}) and hooks.send(prompt) are where each page calls its SDK.
 
-// planted.json is written from ../planted.py by record.py before bundling.
-import PLANTED from "./planted.json";
-
-export { PLANTED };
+// The signed-in user's profile and the SDK keys: planted.py's values, handed to the page by the
+// driver before any script runs (so no planted value is ever in a response on the wire).
+export const PLANTED = window.__PLANTED;
 
 export function position() {
   return new Promise((resolve) => {

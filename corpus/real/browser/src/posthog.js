@@ -1,6 +1,6 @@
-// posthog-js with session recording (the recorder bundled, as posthog-js/dist/recorder).
+// posthog-js with session recording (the recorder bundled, as posthog-js/dist/posthog-recorder).
 import posthog from "posthog-js";
-import "posthog-js/dist/recorder";
+import "posthog-js/dist/posthog-recorder";
 import { PLANTED as P, position, start, ownBackend } from "../lib/chat.js";
 
 posthog.init(P.KEYS.posthog, {
@@ -11,6 +11,7 @@ posthog.init(P.KEYS.posthog, {
   disable_surveys: true,
   advanced_disable_decide: false,
   request_batching: false,
+  opt_out_useragent_filter: true, // headless Chromium is taken for a bot otherwise (the documented switch for end-to-end tests)
 });
 posthog.startSessionRecording();
 
