@@ -381,16 +381,22 @@ def _sniff_boundary(data: bytes) -> str | None:
 class _Walker:
     """Collects fields for one walk; ``part`` is set before each part is walked."""
 
-    __slots__ = ("out", "max_depth", "max_fields", "part", "inflate_left")
+    __slots__ = ("out", "max_depth", "max_fields", "part", "inflate_left", "page")
 
     def __init__(
-        self, max_depth: int, max_fields: int, part: str = "", max_inflated: int = DEFAULT_MAX_INFLATED
+        self,
+        max_depth: int,
+        max_fields: int,
+        part: str = "",
+        max_inflated: int = DEFAULT_MAX_INFLATED,
+        page: replay.Page | None = None,
     ) -> None:
         self.out: list[Field] = []
         self.max_depth = max_depth
         self.max_fields = max_fields
         self.part = part
         self.inflate_left = max_inflated  # bytes sniffed decompression may still produce
+        self.page = page  # the replayed page known from earlier exchanges to this host
 
     def add(
         self, path: str, value: str, kind: str = "value", content_type: str | None = None
@@ -526,7 +532,7 @@ class _Walker:
     def replay(self, events: list, path: str, depth: int, steps: list[str] | None = None) -> None:
         """A session replay event stream: its text and typed input, the rest of its events
         (custom and plugin events) walked as JSON."""
-        inflated, items = replay.reconstruct(events, path, self.inflate_left, self.max_depth - depth, steps)
+        inflated, items = replay.reconstruct(events, path, self.inflate_left, self.max_depth - depth, steps, self.page)
         self.inflate_left -= inflated
         for item in items:
             if isinstance(item, replay.Walk):
@@ -957,14 +963,17 @@ def walk_exchange(
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_fields: int = DEFAULT_MAX_FIELDS,
     max_inflated: int = DEFAULT_MAX_INFLATED,
+    replays: replay.Memory | None = None,
 ) -> list[Field]:
     """Every field of an exchange, in pipeline order: URL path, query, request headers,
     cookies, request body, WebSocket client then server messages, response headers, body.
 
     At most ``max_fields`` fields in all, and at most ``max_inflated`` bytes inflated by
-    sniffing; a part that fails to parse is skipped, never raised.
+    sniffing; a part that fails to parse is skipped, never raised. ``replays`` keeps the pages
+    of session replays between exchanges (the elements typed into are named in earlier ones).
     """
-    walker = _Walker(max_depth, max_fields, max_inflated=max_inflated)
+    page = replays.page(ex.host) if replays is not None else None
+    walker = _Walker(max_depth, max_fields, max_inflated=max_inflated, page=page)
     query = ex.path.partition("#")[0].partition("?")[2]
     steps: list[tuple[str, Callable[..., None], tuple[object, ...]]] = [
         ("request.url", walker.path_segments, (ex.path,)),

@@ -285,6 +285,20 @@ def conversation_paths() -> tuple[tuple[str, str], ...]:
 
 
 @cache
+def key_paths() -> tuple[tuple[str, str], ...]:
+    """``(host, path template)`` pairs of requests whose URL path names an API key."""
+    return tuple((e["host"].lower(), e["path"]) for e in _data()["key_paths"]["entries"])
+
+
+def path_template(template: str) -> tuple[re.Pattern[str], int]:
+    """A request path template (``/v1/projects/{id}/settings``, ``{*}`` for any segment) as a
+    regular expression capturing the ``{id}`` segment, and that segment's index."""
+    segs = [s for s in template.split("/") if s]
+    parts = ["([^/]+)" if s == "{id}" else "[^/]+" if s == "{*}" else re.escape(s) for s in segs]
+    return re.compile("^/" + "/".join(parts) + "/?$"), segs.index("{id}")
+
+
+@cache
 def path_rules() -> dict[str, tuple[PathRule, ...]]:
     """Exact-path rules, by path."""
     out: dict[str, list[PathRule]] = {}

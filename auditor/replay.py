@@ -34,13 +34,15 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
 from .sniff import inflate, latin1_compression
 
 __all__ = [
-    "Element", "Text", "Walk", "describe", "element_of", "is_event_list", "is_masked", "reconstruct", "unpack_events",
+    "Element", "Memory", "Page", "Text", "Walk", "describe", "element_of", "is_event_list", "is_masked", "reconstruct",
+    "unpack_events",
 ]
 
 INPUT_TYPE = "replay/input"
@@ -118,16 +120,57 @@ def element_of(content_type: str | None) -> Element | None:
     return Element(tag, kind, params)
 
 
+@dataclass
+class Page:
+    """What a replay said of a page's elements: tag, descriptive attributes and parent of each
+    node id. Kept between exchanges (:class:`Memory`), since a recording is sent in batches:
+    the full snapshot in one request, the keystrokes in the next ones."""
+
+    tags: dict[int, str] = field(default_factory=dict)
+    attrs: dict[int, dict[str, str]] = field(default_factory=dict)
+    parent: dict[int, int] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.tags.clear()
+        self.attrs.clear()
+        self.parent.clear()
+
+
+class Memory:
+    """The pages of the replays seen so far, one per host, bounded: at most ``max_pages`` hosts
+    (the least recently used is forgotten) of at most ``MAX_NODES`` nodes each. A full snapshot
+    starts its host's page again."""
+
+    def __init__(self, max_pages: int = 32) -> None:
+        self.max_pages = max_pages
+        self._pages: OrderedDict[str, Page] = OrderedDict()
+
+    def page(self, host: str) -> Page:
+        page = self._pages.get(host)
+        if page is None:
+            page = self._pages[host] = Page()
+            while len(self._pages) > self.max_pages:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(host)
+        return page
+
+
+MAX_NODES = 100_000
+_KEPT_ATTRIBUTES = frozenset({*_HINT_ATTRIBUTES, "type", "contenteditable"})
+
+
 class _Replayer:
     """The state of one replay: nodes seen so far and the last text of each."""
 
-    def __init__(self, budget: int, max_levels: int) -> None:
+    def __init__(self, budget: int, max_levels: int, page: Page | None = None) -> None:
         self.budget = budget
         self.max_levels = max(1, max_levels)
         self.inflated = 0
-        self.tags: dict[int, str] = {}
-        self.attrs: dict[int, dict[str, str]] = {}
-        self.parent: dict[int, int] = {}
+        self.page = page if page is not None else Page()
+        self.tags = self.page.tags
+        self.attrs = self.page.attrs
+        self.parent = self.page.parent
         self.texts: list[tuple[str, str]] = []  # (path, text) of page text, as often as it was sent
         self.inputs: dict[int, tuple[str, str]] = {}  # node id -> (path, value), typed text
         self.walks: list[Walk] = []
@@ -201,6 +244,8 @@ class _Replayer:
             if type(node_id) is not int:
                 node_id = None
             kind = current.get("type")  # type: ignore[union-attr]
+            if node_id is not None and len(self.tags) >= MAX_NODES:
+                node_id = None  # past the bound: texts are still read, nodes not remembered
             if node_id is not None and up is not None:
                 self.parent[node_id] = up
             if kind == _TEXT_NODE:
@@ -212,7 +257,9 @@ class _Replayer:
                 self.tags[node_id] = tag.lower() if type(tag) is str else ""
                 attrs = current.get("attributes")  # type: ignore[union-attr]
                 if type(attrs) is dict:
-                    self.attrs[node_id] = attrs  # type: ignore[assignment]
+                    kept = {k: v[:200] for k, v in attrs.items() if k in _KEPT_ATTRIBUTES and type(v) is str}  # type: ignore[union-attr]
+                    if kept:
+                        self.attrs[node_id] = kept
                     if self.tags[node_id] in _INPUT_TAGS and "value" in attrs:
                         self.set_input(node_id, f"{where}.attributes.value", attrs["value"])
             children = current.get("childNodes")  # type: ignore[union-attr]
@@ -241,8 +288,9 @@ class _Replayer:
                 attrs = change.get("attributes")
                 if type(attrs) is not dict:
                     continue
-                known = self.attrs.setdefault(node_id, {})
-                known.update({k: v for k, v in attrs.items() if type(v) is str})  # type: ignore[union-attr]
+                kept = {k: v[:200] for k, v in attrs.items() if k in _KEPT_ATTRIBUTES and type(v) is str}  # type: ignore[union-attr]
+                if kept and (node_id in self.attrs or len(self.attrs) < MAX_NODES):
+                    self.attrs.setdefault(node_id, {}).update(kept)
                 if self.tags.get(node_id) in _INPUT_TAGS and "value" in attrs:  # type: ignore[operator]
                     self.set_input(node_id, f"{attributes_path}[{i}].attributes.value", attrs["value"])  # type: ignore[index]
 
@@ -254,6 +302,7 @@ class _Replayer:
         if kind == _FULL_SNAPSHOT:
             data, data_path = self.unpack(data, f"{path}.data")
             if type(data) is dict:
+                self.page.clear()  # the page again, or a new page whose ids start over
                 self.node(data.get("node"), f"{data_path}.node", None)  # type: ignore[union-attr]
         elif kind == _INCREMENTAL and type(data) is dict:
             source = data.get("source")
@@ -314,13 +363,19 @@ def unpack_events(items: list, budget: int) -> tuple[list, list[str], int] | Non
 
 
 def reconstruct(
-    events: list, path: str, budget: int, max_levels: int, steps: list[str] | None = None
+    events: list,
+    path: str,
+    budget: int,
+    max_levels: int,
+    steps: list[str] | None = None,
+    page: Page | None = None,
 ) -> tuple[int, list[Walk | Text]]:
     """Replay ``events`` (found at ``path``): how many bytes packed events inflated to (at most
     ``budget``), and what to walk: the typed values of inputs (``replay/input`` fields), the
     page's text nodes (``replay/text``), then the meta, custom and plugin events. ``steps``
-    names a decoding step of each event (events that were packed strings)."""
-    r = _Replayer(budget, max_levels)
+    names a decoding step of each event (events that were packed strings); ``page`` holds the
+    elements known from earlier batches of the same recording, and is updated."""
+    r = _Replayer(budget, max_levels, page)
     for i, event in enumerate(events):
         if type(event) is dict:
             r.event(event, f"{path}[{i}]{steps[i] if steps else ''}")

@@ -221,3 +221,30 @@ def test_events_kept_as_strings_json_or_packed() -> None:
     assert [f.path for f in walk_json({"l": ['{"a": 1, "timestamp": 2, "padding": 1}', "xyzxyzxyzxyzxyzxyzxyzxyz"]})] == [
         "l[0].a", "l[0].timestamp", "l[0].padding", "l[1]"
     ]
+
+
+def test_elements_are_remembered_between_batches_of_a_host() -> None:
+    """rrweb and the vendors send the full snapshot in one request and the keystrokes later."""
+    first = [{"type": 2, "data": {"node": {"type": 0, "id": 1, "childNodes": [
+        {"type": 2, "id": 5, "tagName": "input", "attributes": {"id": "name", "autocomplete": "name", "style": "x" * 500}, "childNodes": []}]}}, "timestamp": 1}]
+    second = [_input(5, "Rosa Keller", 2)]
+    auditor = Auditor(AuditOptions())
+
+    def send(events: list, host: str = "chat.example.org") -> list[tuple[str, str]]:
+        ex = Exchange(0, 0, "x", "POST", "https", host, 443, "/api/replay", request_headers=[("content-type", "application/json")],
+                      request_body=json.dumps({"events": events}).encode())
+        return [(f.category, f.detector) for f in auditor.add_exchange(ex)]
+
+    assert send(second) == []  # nothing known of node 5 yet: two words are not a prompt
+    assert send(first) == []
+    assert send(second) == [("person_name", "person_name.replay")]
+    assert ("person_name", "person_name.replay") not in send(second, host="other.example.org")  # another host's page
+    assert auditor.replays.page("chat.example.org").attrs[5] == {"id": "name", "autocomplete": "name"}  # style not kept
+    new_page = [{"type": 2, "data": {"node": {"type": 0, "id": 1, "childNodes": []}}, "timestamp": 3}, *second]
+    assert ("person_name", "person_name.replay") not in send(new_page)  # a new page: node 5 is unknown again
+
+
+def test_memory_is_bounded() -> None:
+    memory = replay.Memory(max_pages=2)
+    a, _b, _c = memory.page("a"), memory.page("b"), memory.page("c")
+    assert memory.page("a") is not a  # the least recently used host was forgotten

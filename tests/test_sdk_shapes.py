@@ -197,3 +197,48 @@ def test_username_that_is_a_full_name_is_a_name_else_an_account() -> None:
     assert [(c, v) for c, _p, v, _d in _found({"user": {"username": "Rosa Keller"}})] == [("person_name", "Rosa Keller")]
     assert [(c, v) for c, _p, v, _d in _found({"user": {"username": "rkeller42"}})] == [("account_id", "rkeller42")]
     assert [(c, v) for c, _p, v, _d in _found({"username": "rkeller42"})] == [("account_id", "rkeller42")]
+
+
+def test_vendor_tagged_event_names() -> None:
+    body = {"events": [{"event_type": "[Amplitude] Page Viewed"}, {"event_type": "[Amplitude] Form Started"}]}
+    assert [(c, v) for c, _p, v, _d in _found(body)] == [("usage_event", "[Amplitude] Page Viewed"), ("usage_event", "[Amplitude] Form Started")]
+    assert _found({"event_type": "[1, 2, 3]"}) == []
+
+
+def test_anonymous_distinct_id_is_also_a_device_id() -> None:
+    anon = "01a23b1a-7ba9-7b99-97c8-3727df24bf54"
+    before = {"batch": [{"event": "$pageview", "properties": {"distinct_id": anon, "$device_id": anon}}]}
+    assert sorted((c, p) for c, p, _v, _d in _found(before)) == [
+        ("account_id", "batch[0].properties.distinct_id"),
+        ("device_id", "batch[0].properties.distinct_id"),
+        ("device_id", 'batch[0].properties["$device_id"]'),
+        ("usage_event", "batch[0].event"),
+    ]
+    after = {"batch": [{"event": "$pageview", "properties": {"distinct_id": "user-8812", "$device_id": anon}}]}
+    assert ("device_id", "batch[0].properties.distinct_id") not in [(c, p) for c, p, _v, _d in _found(after)]
+
+
+def test_api_keys_in_request_paths_and_posthog_keys() -> None:
+    def url_findings(host: str, path: str) -> list[tuple[str, str, str]]:
+        ex = Exchange(0, 0, "x", "GET", "https", host, 443, path)
+        return [(f.category, f.path, f.detector) for f in classify(ex, walk_exchange(ex))]
+
+    assert url_findings("cdn.segment.com", "/v1/projects/R3alSdkC0rpusPlant3dSegmentWriteKey12/settings") == [
+        ("credential", "path[2]", "credential.url_path")
+    ]
+    assert url_findings("sr-client-cfg.amplitude.com", "/config/0123456789abcdef0123456789abcdef?config_group=browser") == [
+        ("credential", "path[1]", "credential.url_path")
+    ]
+    assert url_findings("us-assets.i.posthog.com", "/array/phc_R3alSdkC0rpusPlant3dPosthogKey0000000010/config.js") == [
+        ("credential", "path[1]", "credential.api_key.posthog")
+    ]
+    assert url_findings("cdn.segment.com", "/v1/projects/short/settings") == []
+    assert url_findings("cdn.example.com", "/v1/projects/R3alSdkC0rpusPlant3dSegmentWriteKey12/settings") == []
+
+
+def test_update_check_hardware_facts() -> None:
+    body = {"request": {"hw": {"physmemory": 24, "sse2": True}, "os": {"platform": "Linux", "arch": "x86_64"}, "arch": "x64"}}
+    assert [(c, p) for c, p, _v, _d in _found(body, host="update.googleapis.com")] == [
+        ("device_info", "request.hw.physmemory"), ("device_info", "request.os.platform"),
+        ("device_info", "request.os.arch"), ("device_info", "request.arch"),
+    ]

@@ -31,7 +31,8 @@ _OFFSET = re.compile(r"^(?:UTC|GMT)?[+-]?\d{1,2}(?::?\d{2})?$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _DIGITS_SEP = re.compile(r"^[\d -]+$")
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")
-_EVENT = re.compile(r"^[A-Za-z$_@][\w$:.\- /@]{0,99}$")
+# An event name, possibly after a vendor's tag ("[Amplitude] Page Viewed").
+_EVENT = re.compile(r"^(?:\[[A-Za-z][\w .-]{0,30}\] )?[A-Za-z$_@][\w$:.\- /@]{0,99}$")
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
