@@ -83,3 +83,44 @@ def test_per_sdk_figures_in_the_evaluate_command() -> None:
     doc = json.loads(p.stdout)
     assert set(doc["groups"]) == {ex["group"] for ex in _labels()["exchanges"]}
     assert sum(g["tp"] + g["fn"] for g in doc["groups"].values()) == doc["labels"]
+
+
+def _label_one(tmp_path: Path, flow: object, group: str = "browser-posthog") -> list[tuple[str, str, str, bool]]:
+    from mitmproxy import io
+
+    path = tmp_path / f"{group}.flows"
+    with path.open("wb") as fh:
+        io.FlowWriter(fh).add(flow)  # type: ignore[arg-type]
+    import label
+
+    [ex] = label.label_capture(path, group)
+    return [(lab["category"], lab["part"], lab["path"], lab.get("optional", False)) for lab in ex["labels"]]
+
+
+def test_the_decoder_finds_planted_values_inside_encodings(tmp_path: Path) -> None:
+    """Compressed bodies without a header, latin-1 gzip strings, base64, lz-string, envelopes."""
+    import gzip
+    import zlib
+
+    from mitmproxy.test import tflow
+
+    inner = gzip.compress(json.dumps([{"text": planted.PROMPTS["browser-chat"]}]).encode()).decode("latin-1")
+    body = {"batch": [{"event": "$pageview", "properties": {"$set": {"email": planted.EMAIL}, "snap": inner,
+                                                            "lz": "N4IgrgzgpgTiBcooFsCGBLANgkMD2EqAdANZSaawACUAHqsgA6VEDGeyIAvl0A=="}}]}
+    f = tflow.tflow()
+    f.request.host = "us.i.posthog.com"
+    f.request.headers["content-type"] = "text/plain"
+    f.request.content = gzip.compress(json.dumps(body).encode())  # no Content-Encoding
+    got = _label_one(tmp_path, f)
+    assert ("email", "request.body", '@gzip.batch[0].properties["$set"].email', False) in got
+    assert ("prompt", "request.body", "@gzip.batch[0].properties.snap.@gzip[0].text", False) in got
+    assert ("email", "request.body", "@gzip.batch[0].properties.lz.@lzstring.user.email", False) in got
+    assert ("usage_event", "request.body", "@gzip.batch[0].event", False) in got  # the SDK's own event name, by rule
+
+    recording = zlib.compress(json.dumps([{"data": {"text": planted.FULL_NAME}}]).encode()) + b"\n\n"
+    f = tflow.tflow()
+    f.request.content = b'{"event_id":"x"}\n{"type":"replay_recording"}\n{"segment_id":0}\n' + recording + b'{"type":"event"}\n{"user":{"id":"%s"}}\n' % planted.USER_ID.encode()
+    got = _label_one(tmp_path, f, "browser-sentry")
+    assert ("person_name", "request.body", "[3].@zlib[0].data.text", False) in got
+    newlines = recording.count(b"\n") - 1  # the lines after the stream keep their numbers
+    assert ("account_id", "request.body", f"[{5 + newlines}].user.id", False) in got

@@ -473,7 +473,7 @@ def planted_labels(leaf: Leaf) -> list[tuple[str, str, bool]]:
         return []  # a script or page served to the browser: code, not data sent about anyone
     text = leaf.value.strip()
     for typed in _TYPED:  # half-typed: a judgement call, acceptable either way
-        if len(text) >= (3 if typed in (planted.EMAIL, planted.FULL_NAME) else 6) and typed != text and typed.startswith(text):
+        if len(text) >= 3 and typed != text and typed.startswith(text):
             category = "email" if typed == planted.EMAIL else "person_name" if typed == planted.FULL_NAME else "prompt"
             return [(category, text, True)]
     out: list[tuple[str, str, bool]] = []
