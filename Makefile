@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-offline test test-load bench bench-proxy clean fixtures
+.PHONY: demo demo-offline test test-load bench bench-proxy clean fixtures corpus-real
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 or newer is needed (none of python3.13, python3.12, python3 is)" >&2; exit 1; }
@@ -34,7 +34,7 @@ test-load: $(STAMP)
 	$(PY) -m pytest -q -m load $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_report.py
+	$(PY) benchmarks/bench_report.py $(BENCH_ARGS)
 
 # The audit addon's cost inside mitmproxy against plain mitmdump (about 2 minutes).
 bench-proxy: $(STAMP)
@@ -45,3 +45,8 @@ fixtures: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo build *.egg-info .pytest_cache
+
+# Record the real-SDK corpus again (corpus/real): installs the pinned SDKs from PyPI and npm
+# into corpus/real/.sdk-venv and corpus/real/browser/node_modules, so it needs the registries.
+corpus-real: $(STAMP)
+	$(PY) corpus/real/record.py

@@ -27,6 +27,7 @@ from .known import KnownValue
 from .limits import DEFAULT_LIMITS, Limits
 from .masking import mask, mask_url, sha256
 from .models import CaptureInfo, Exchange, Finding
+from .replay import Memory as ReplayMemory
 from .spool import RecordSpool
 from .tracing import Tracer
 
@@ -55,6 +56,7 @@ class Auditor:
     findings: RecordSpool = field(default_factory=RecordSpool)  # moves to a temp file when large
     tracer: Tracer = field(default_factory=Tracer)
     derived_findings: int = 0  # findings with ``derived`` set by cross-flow tracing
+    replays: ReplayMemory = field(default_factory=ReplayMemory)  # session replay pages, by host
 
     def __post_init__(self) -> None:
         for k in self.options.known:
@@ -65,7 +67,10 @@ class Auditor:
         proxy captures, "http" for cleartext HTTP read from a network capture, "decrypted" for
         HTTP decrypted from a network capture with a key log."""
         limits = self.options.limits
-        fields = walk_exchange(ex, max_depth=limits.max_depth, max_fields=limits.max_fields)
+        fields = walk_exchange(
+            ex, max_depth=limits.max_depth, max_fields=limits.max_fields, max_inflated=limits.max_inflated,
+            replays=self.replays,
+        )
         found = self.tracer.trace(ex, fields, classify(ex, fields))
         dest = self.resolver.add_exchange(ex, via)
         if found:

@@ -290,14 +290,15 @@ def report(
 def evaluate(
     corpus: Annotated[
         Path,
-        typer.Argument(help="Labeled corpus directory (corpus.har and labels.json).", show_default=True),
+        typer.Argument(help="Labeled corpus directory (labels.json, with corpus.har or the captures it lists).", show_default=True),
     ] = Path("corpus"),
     errors: Annotated[bool, typer.Option("--errors", help="Also list every false positive and false negative.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Measure the classifiers on a labeled corpus: precision, recall and F1 per category and overall.
+    """Measure the classifiers on a labeled corpus: precision, recall and F1 per category, overall,
+    and per batch and group (such as the SDK) where the labels name them.
 
-    Example: auditor evaluate corpus
+    Example: auditor evaluate corpus    (or: auditor evaluate corpus/real, recorded from real SDKs)
     """
     from .evaluate import CorpusError, evaluate_corpus, format_report
 

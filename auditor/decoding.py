@@ -15,7 +15,7 @@ from collections.abc import Callable
 import brotli
 import zstandard
 
-__all__ = ["DEFAULT_MAX_INFLATED", "decode_body", "over_limit_message"]
+__all__ = ["DEFAULT_MAX_INFLATED", "decode_body", "decompress_zstd", "over_limit_message"]
 
 DEFAULT_MAX_INFLATED = 64 * 2**20
 
@@ -243,6 +243,11 @@ def _unzstd(data: bytes, limit: int) -> _Decoded:
             return bytes(out), "trailing data after zstd stream"
         return bytes(out), "corrupt zstd data: not a zstd frame"
     return bytes(out), None
+
+
+def decompress_zstd(data: bytes, limit: int) -> _Decoded:
+    """zstd frames inflated into at most ``limit`` bytes: ``(output, error)`` as for a body."""
+    return _unzstd(data, limit)
 
 
 _DECODERS: dict[str, Callable[[bytes, int], _Decoded]] = {

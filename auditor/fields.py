@@ -15,6 +15,16 @@ Path conventions:
   ``authorization.basic.username``/``.password``, ``authorization.<scheme>``.
 * Expansions, added after the field holding the value: JWT claims under ``<path>.@jwt``,
   base64-wrapped JSON under ``<path>.@base64``.
+* Content decoded by sniffing (:mod:`auditor.sniff`), whatever the headers say, in place of the
+  compressed value: ``@gzip``, ``@zlib``, ``@zstd`` (magic bytes), ``@deflate`` (raw deflate,
+  only for binary content that inflates to text) and ``@lzstring`` (lz-string
+  ``compressToBase64`` in form fields), after ``@base64`` when the bytes were base64-wrapped:
+  ``@gzip.batch[0].properties["$email"]``, ``data.@base64.@gzip.user_id``,
+  ``[5].@zlib[0].data`` (the zlib item of a Sentry envelope, line 5). Everything inflated by
+  sniffing in one exchange counts against one budget, ``max_inflated`` bytes.
+* Session replay event streams (rrweb) are reconstructed (:mod:`auditor.replay`): the fields
+  are the page's text and what was typed into its inputs, at the paths of the events carrying
+  them, marked with a ``replay/...`` ``content_type``.
 
 Walking is bounded (``max_depth`` nesting levels, ``max_fields`` fields) and never raises.
 """
@@ -27,7 +37,17 @@ import re
 from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl, unquote
 
+from auditor import replay
+from auditor.decoding import DEFAULT_MAX_INFLATED
 from auditor.models import Exchange, Field, WebSocketMessage
+from auditor.sniff import (
+    base64_compression,
+    compression_of,
+    inflate,
+    inflate_raw,
+    latin1_compression,
+    lzstring_json,
+)
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
@@ -52,6 +72,9 @@ _WS = " \t\r\n"
 _OPEN = ("{", "[")
 # First base64 character of text starting with "{", "[", " ", "\n"/"\t", "\r".
 _B64_FIRST = frozenset("eWICD")
+# First character of a latin-1 string of gzip, zlib or zstd bytes, and of their base64.
+_PACKED_FIRST = frozenset("\x1fx(")
+_B64_PACKED_FIRST = frozenset("HeK")
 _TO_STD_B64 = str.maketrans("-_", "+/")
 _SNIFF = 4096  # bytes looked at when guessing whether a body is text
 
@@ -358,13 +381,22 @@ def _sniff_boundary(data: bytes) -> str | None:
 class _Walker:
     """Collects fields for one walk; ``part`` is set before each part is walked."""
 
-    __slots__ = ("out", "max_depth", "max_fields", "part")
+    __slots__ = ("out", "max_depth", "max_fields", "part", "inflate_left", "page")
 
-    def __init__(self, max_depth: int, max_fields: int, part: str = "") -> None:
+    def __init__(
+        self,
+        max_depth: int,
+        max_fields: int,
+        part: str = "",
+        max_inflated: int = DEFAULT_MAX_INFLATED,
+        page: replay.Page | None = None,
+    ) -> None:
         self.out: list[Field] = []
         self.max_depth = max_depth
         self.max_fields = max_fields
         self.part = part
+        self.inflate_left = max_inflated  # bytes sniffed decompression may still produce
+        self.page = page  # the replayed page known from earlier exchanges to this host
 
     def add(
         self, path: str, value: str, kind: str = "value", content_type: str | None = None
@@ -403,6 +435,19 @@ class _Walker:
             return
         inner = depth + 1
         keyed = isinstance(obj, dict)
+        if not keyed and obj:
+            first = obj[0]
+            if type(first) is dict:
+                if "timestamp" in first and replay.is_event_list(obj):  # type: ignore[arg-type]
+                    self.replay(obj, path, depth)  # type: ignore[arg-type]
+                    return
+            elif type(first) is str and len(first) > 20 and (first[0] == "x" or (first[0] == "{" and '"timestamp"' in first)):
+                unpacked = replay.unpack_events(obj, self.inflate_left)  # type: ignore[arg-type]
+                if unpacked is not None:
+                    events, steps, spent = unpacked
+                    self.inflate_left -= spent
+                    self.replay(events, path, depth, steps)
+                    return
         items = obj.items() if keyed else enumerate(obj)  # type: ignore[union-attr]
         for key, value in items:
             t = type(value)
@@ -438,6 +483,16 @@ class _Walker:
             if obj is not None:
                 self.container(obj, path, depth)
                 return
+        if depth < self.max_depth and len(value) >= 8:
+            if first in _PACKED_FIRST:
+                kind = latin1_compression(value)
+                if kind is not None and self.packed_latin1(value, kind, path, depth):
+                    return
+            elif first in _B64_PACKED_FIRST and base64_compression(value):
+                raw = _b64decode(value)
+                kind = compression_of(raw) if raw is not None else None
+                if kind is not None and self.inflated(raw, kind, _sub(path, "@base64"), depth):  # type: ignore[arg-type]
+                    return
         self.add(path, value)
         if depth >= self.max_depth or len(value) < 16:
             return
@@ -451,6 +506,40 @@ class _Walker:
             if wrapped is not None:
                 self.container(wrapped, _sub(path, "@base64"), depth)
 
+    # -- content decoded by sniffing ----------------------------------------------------------
+
+    def packed_latin1(self, value: str, kind: str, path: str, depth: int) -> bool:
+        """A string holding compressed bytes one per character (``strFromU8(gzipSync(...), true)``)."""
+        try:
+            data = value.encode("latin-1")
+        except UnicodeEncodeError:
+            return False
+        return self.inflated(data, kind, path, depth)
+
+    def inflated(self, data: bytes, kind: str, path: str, depth: int) -> bool:
+        """Inflate ``data`` (compressed with ``kind``) and walk it under ``<path>.@<kind>``;
+        ``False`` (walking nothing) when it does not inflate."""
+        if depth >= self.max_depth:
+            return False
+        got = inflate(data, kind, self.inflate_left)
+        if got is None:
+            return False
+        out = got[0]
+        self.inflate_left -= len(out)
+        self.body(out, None, _sub(path, "@" + kind), depth + 1)
+        return True
+
+    def replay(self, events: list, path: str, depth: int, steps: list[str] | None = None) -> None:
+        """A session replay event stream: its text and typed input, the rest of its events
+        (custom and plugin events) walked as JSON."""
+        inflated, items = replay.reconstruct(events, path, self.inflate_left, self.max_depth - depth, steps, self.page)
+        self.inflate_left -= inflated
+        for item in items:
+            if isinstance(item, replay.Walk):
+                self.json(item.value, item.path, depth + item.depth)
+            else:
+                self.add(item.path, item.text, "value", item.content_type)
+
     # -- bodies -------------------------------------------------------------------------------
 
     def binary(self, path: str, size: int, mime: str) -> None:
@@ -458,15 +547,19 @@ class _Walker:
         value = f"<{size} bytes {mime}>" if mime else f"<{size} bytes>"
         self.add(path, value, "binary", mime or None)
 
-    def body(self, data: bytes, content_type: str | None, prefix: str) -> None:
-        """Walk a body, choosing the format from its content type and its content."""
+    def body(self, data: bytes, content_type: str | None, prefix: str, depth: int = 0) -> None:
+        """Walk a body, choosing the format from its content type and its content (compressed
+        content is inflated whatever the content type says)."""
         if not data:
+            return
+        kind = compression_of(data)
+        if kind is not None and self.inflated(data, kind, prefix, depth):
             return
         mime, params = _parse_content_type(content_type)
         charset = params.get("charset")
         if mime.startswith("multipart/"):
             boundary = params.get("boundary") or _sniff_boundary(data)
-            if boundary and self.multipart(data, boundary, prefix):
+            if boundary and self.multipart(data, boundary, prefix, depth):
                 return
         if _is_binary_mime(mime):
             self.binary(prefix, len(data), mime)
@@ -475,9 +568,17 @@ class _Walker:
         untyped = mime in _UNTYPED
         if untyped:
             boundary = _sniff_boundary(data)
-            if boundary and self.multipart(data, boundary, prefix):
+            if boundary and self.multipart(data, boundary, prefix, depth):
                 return
         if _looks_binary(data, charset, declared_text):
+            if data[:1] == b"{" and b"\n" in data and self.ndjson(data, prefix, depth):
+                return  # an envelope with binary items (a compressed replay recording)
+            if depth < self.max_depth:
+                out = inflate_raw(data, self.inflate_left)
+                if out is not None:
+                    self.inflate_left -= len(out)
+                    self.body(out, None, _sub(prefix, "@deflate"), depth + 1)
+                    return
             self.binary(prefix, len(data), mime)
             return
         text = _decode_text(data, charset)
@@ -485,61 +586,91 @@ class _Walker:
         if not stripped:
             return
         if mime == _SSE or stripped.startswith(("data:", "event:")):
-            self.sse(text, prefix)
+            self.sse(text, prefix, depth)
             return
         if stripped[0] in "{[" or "json" in mime:
             try:
                 obj = json.loads(text)
             except (ValueError, RecursionError):
-                if "\n" in stripped.rstrip() and self.ndjson(data, prefix):
+                if "\n" in stripped.rstrip() and self.ndjson(data, prefix, depth):
                     return
             else:
-                self.json(obj, prefix, 0)
+                self.json(obj, prefix, depth)
                 return
         if mime == _FORM and "=" in text:
-            self.form(text, prefix)
+            self.form(text, prefix, depth)
             return
         if untyped and _FORM_RE.fullmatch(stripped.rstrip()):
-            self.form(stripped.rstrip(), prefix)
+            self.form(stripped.rstrip(), prefix, depth)
             return
-        self.string(prefix, text, 0, inline_json=False)
+        self.string(prefix, text, depth, inline_json=False)
 
-    def ndjson(self, data: bytes, prefix: str) -> bool:
+    def ndjson(self, data: bytes, prefix: str, depth: int = 0) -> bool:
         """Newline-delimited JSON (also Sentry envelopes): line ``i`` under ``[i]``.
 
-        Returns ``False`` (walking nothing) unless the first non-blank line is JSON.
+        Compressed data at the start of a line (the zlib replay recording of a Sentry envelope)
+        is inflated to the end of its stream, newlines and all, under ``[i].@zlib``; the lines
+        after it keep their numbers. Returns ``False`` (walking nothing) unless the first
+        non-blank line is JSON.
         """
-        lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
-        first = next((s for s in (line.strip(b" \t\r\x1e") for line in lines) if s), b"")
+        data = data.removeprefix(b"\xef\xbb\xbf")
+        first = next((s for s in (line.strip(b" \t\r\x1e") for line in data.split(b"\n", 8)[:8]) if s), b"")
         try:
             if _loads_container(first.decode("utf-8")) is None:
                 return False
         except UnicodeDecodeError:
             return False
-        for i, raw in enumerate(lines):
-            raw = raw.strip(b" \t\r\x1e")
-            if not raw:
-                continue
-            path = f"{prefix}[{i}]"
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                line = None
-            if line is None or _CONTROL_RE.search(line):
-                # Envelope items may carry binary payloads (attachments, compressed replays).
-                if _binary_score(raw, None) > 0.05:
-                    self.binary(path, len(raw), "")
+        end = len(data)
+        pos = 0
+        index = 0  # the line number of ``pos``
+        while pos < end:
+            path = f"{prefix}[{index}]"
+            kind = compression_of(data[pos : pos + 8])
+            if kind is not None and depth < self.max_depth:
+                got = inflate(data[pos:], kind, self.inflate_left)
+                if got is not None:
+                    out, used = got
+                    self.inflate_left -= len(out)
+                    self.body(out, None, _sub(path, "@" + kind), depth + 1)
+                    stop = pos + used
+                    index += data.count(b"\n", pos, stop)
+                    pos = stop
+                    if pos < end and data[pos] == 0x0A:
+                        pos += 1
+                        index += 1
                     continue
-                line = raw.decode("utf-8", "replace")
-            if line[0] in "{[":
-                obj = _loads_container(line)
-                if obj is not None:
-                    self.container(obj, path, 0)
-                    continue
-            self.string(path, line, 0, inline_json=False)
+            newline = data.find(b"\n", pos)
+            stop = end if newline < 0 else newline
+            self.ndjson_line(data[pos:stop], path, depth)
+            pos = stop
+            if pos < end and data[pos] == 0x0A:
+                pos += 1
+                index += 1
         return True
 
-    def sse(self, text: str, prefix: str) -> None:
+    def ndjson_line(self, raw: bytes, path: str, depth: int) -> None:
+        """One NDJSON line: JSON walked, text as a field, binary as a ``binary`` field."""
+        raw = raw.strip(b" \t\r\x1e")
+        if not raw:
+            return
+        try:
+            line: str | None = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            line = None
+        if line is None or _CONTROL_RE.search(line):
+            # Envelope items may carry binary payloads (attachments, compressed replays).
+            if _binary_score(raw, None) > 0.05:
+                self.binary(path, len(raw), "")
+                return
+            line = raw.decode("utf-8", "replace")
+        if line[0] in "{[":
+            obj = _loads_container(line)
+            if obj is not None:
+                self.container(obj, path, depth)
+                return
+        self.string(path, line, depth, inline_json=False)
+
+    def sse(self, text: str, prefix: str, depth: int = 0) -> None:
         """Server-sent events: the data of event ``i`` under ``sse[i]``; ``[DONE]`` skipped."""
         base = _sub(prefix, "sse")
         index = 0
@@ -548,7 +679,7 @@ class _Walker:
             line = line.rstrip("\r")
             if not line:
                 if data_lines is not None:
-                    self.sse_event(base, index, "\n".join(data_lines))
+                    self.sse_event(base, index, "\n".join(data_lines), depth)
                     index += 1
                     data_lines = None
                 continue
@@ -563,22 +694,34 @@ class _Walker:
                 else:
                     data_lines.append(value)
         if data_lines is not None:
-            self.sse_event(base, index, "\n".join(data_lines))
+            self.sse_event(base, index, "\n".join(data_lines), depth)
 
-    def sse_event(self, base: str, index: int, data: str) -> None:
+    def sse_event(self, base: str, index: int, data: str, depth: int = 0) -> None:
         """One event's data: JSON walked, text as a field, ``[DONE]`` and empty data skipped."""
         if not data.strip() or data.strip() == "[DONE]":
             return
-        self.string(f"{base}[{index}]", data, 0)
+        self.string(f"{base}[{index}]", data, depth)
 
-    def form(self, text: str, prefix: str) -> None:
-        """``application/x-www-form-urlencoded``: one field per parameter, named as is."""
+    def form(self, text: str, prefix: str, depth: int = 0) -> None:
+        """``application/x-www-form-urlencoded``: one field per parameter, named as is; an
+        lz-string ``compressToBase64`` value holding JSON is walked under ``<name>.@lzstring``."""
         for name, value in parse_qsl(text, keep_blank_values=True):
-            if value:
-                self.string(_sub(prefix, name), value, 0)
+            if not value:
+                continue
+            path = _sub(prefix, name)
+            if len(value) >= 16 and depth < self.max_depth and value[0] not in "{[":
+                unpacked = lzstring_json(value, self.inflate_left)
+                if unpacked is not None:
+                    self.inflate_left -= len(unpacked)
+                    obj = _loads_container(unpacked)
+                    if obj is not None:
+                        self.container(obj, _sub(path, "@lzstring"), depth + 1)
+                        continue
+            self.string(path, value, depth)
 
-    def multipart(self, data: bytes, boundary: str, prefix: str) -> bool:
-        """``multipart/*``: text parts by name, file parts as ``kind="file"`` fields."""
+    def multipart(self, data: bytes, boundary: str, prefix: str, depth: int = 0) -> bool:
+        """``multipart/*``: text parts by name, file parts as ``kind="file"`` fields (compressed
+        parts, such as a replay segment, are inflated and walked)."""
         parts = _multipart_parts(data, boundary)
         if not parts:
             return False
@@ -586,12 +729,15 @@ class _Walker:
             name, filename = _content_disposition(headers.get("content-disposition", ""))
             mime, params = _parse_content_type(headers.get("content-type"))
             path = _sub(prefix, name) if name is not None else f"{prefix}[{index}]"
+            kind = compression_of(content)
+            if kind is not None and self.inflated(content, kind, path, depth):
+                continue
             if filename is not None or (mime and not _is_text_mime(mime)):
                 self.add(path, filename or "", "file", mime or None)
                 continue
             text = _decode_text(content, params.get("charset"))
             if text:
-                self.string(path, text, 0)
+                self.string(path, text, depth)
         return True
 
     # -- HTTP metadata ------------------------------------------------------------------------
@@ -722,11 +868,12 @@ def walk_string(
     inline_json: bool = True,
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_fields: int = DEFAULT_MAX_FIELDS,
+    max_inflated: int = DEFAULT_MAX_INFLATED,
 ) -> list[Field]:
     """Fields of one string value: JSON inside it walked in place (with ``inline_json``),
-    else the value itself plus its JWT claims (``<path>.@jwt``) or base64-wrapped JSON
-    (``<path>.@base64``)."""
-    walker = _Walker(max_depth, max_fields, part)
+    compressed bytes inflated and walked (``<path>.@gzip``...), else the value itself plus its
+    JWT claims (``<path>.@jwt``) or base64-wrapped JSON (``<path>.@base64``)."""
+    walker = _Walker(max_depth, max_fields, part, max_inflated)
     if not value:
         return []
     return _run(walker, walker.string, path, value, 0, inline_json)
@@ -740,9 +887,11 @@ def walk_body(
     *,
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_fields: int = DEFAULT_MAX_FIELDS,
+    max_inflated: int = DEFAULT_MAX_INFLATED,
 ) -> list[Field]:
-    """Fields of a (decoded) body: JSON, NDJSON/envelope, form, multipart, SSE, text, binary."""
-    walker = _Walker(max_depth, max_fields, part)
+    """Fields of a (decoded) body: JSON, NDJSON/envelope, form, multipart, SSE, text, binary;
+    compressed content found by sniffing is inflated (at most ``max_inflated`` bytes in all)."""
+    walker = _Walker(max_depth, max_fields, part, max_inflated)
     return _run(walker, walker.body, body, content_type, prefix)
 
 
@@ -809,14 +958,22 @@ def walk_websocket(
 
 
 def walk_exchange(
-    ex: Exchange, *, max_depth: int = DEFAULT_MAX_DEPTH, max_fields: int = DEFAULT_MAX_FIELDS
+    ex: Exchange,
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_fields: int = DEFAULT_MAX_FIELDS,
+    max_inflated: int = DEFAULT_MAX_INFLATED,
+    replays: replay.Memory | None = None,
 ) -> list[Field]:
     """Every field of an exchange, in pipeline order: URL path, query, request headers,
     cookies, request body, WebSocket client then server messages, response headers, body.
 
-    At most ``max_fields`` fields in all; a part that fails to parse is skipped, never raised.
+    At most ``max_fields`` fields in all, and at most ``max_inflated`` bytes inflated by
+    sniffing; a part that fails to parse is skipped, never raised. ``replays`` keeps the pages
+    of session replays between exchanges (the elements typed into are named in earlier ones).
     """
-    walker = _Walker(max_depth, max_fields)
+    page = replays.page(ex.host) if replays is not None else None
+    walker = _Walker(max_depth, max_fields, max_inflated=max_inflated, page=page)
     query = ex.path.partition("#")[0].partition("?")[2]
     steps: list[tuple[str, Callable[..., None], tuple[object, ...]]] = [
         ("request.url", walker.path_segments, (ex.path,)),

@@ -19,6 +19,10 @@ _INDEX = re.compile(r"\[\d+\]")
 _COMPONENT = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|\[([^\]]*)\]|([^.\[\]]+)')
 _NORMALIZE = str.maketrans("", "", "-_.$ ")
 _MEMO_LIMIT = 200_000
+# Decoding steps that leave the document as it was (compression found by sniffing): not names.
+_TRANSPARENT = frozenset({"@gzip", "@zlib", "@deflate", "@zstd", "@lzstring"})
+# Where a decoded document starts inside a path (``data.@base64.@gzip.messages[0]``).
+_ROOT = re.compile(r"(?:^|\.)@(?:gzip|zlib|deflate|zstd|lzstring|base64)(?=[.\[]|$)")
 
 
 def normalize_key(name: str) -> str:
@@ -68,7 +72,9 @@ def components(path: str) -> tuple[str, ...]:
     """The normalized named components of a path, list indices left out.
 
     ``events[0].user.userID`` -> (``events``, ``user``, ``userid``); form-style brackets count as
-    names (``card[exp_month]`` -> (``card``, ``expmonth``)); quoted keys are unquoted.
+    names (``card[exp_month]`` -> (``card``, ``expmonth``)); quoted keys are unquoted (``$``
+    dropped: ``properties["$email"]`` -> (``properties``, ``email``)); the markers of
+    decompressed content (``@gzip``...) are left out, so ``@gzip.user`` is a top-level ``user``.
     """
     hit = _COMPONENTS.get(path)
     if hit is None:
@@ -83,12 +89,33 @@ def components(path: str) -> tuple[str, ...]:
                     name = json.loads(f'"{quoted}"')
                 except ValueError:
                     pass
-            if name:
+            if name and name not in _TRANSPARENT:
                 out.append(normalize_key(name))
         hit = tuple(out)
         if len(_COMPONENTS) < _MEMO_LIMIT:
             _COMPONENTS[path] = hit
     return hit
+
+
+def document_root(path: str) -> tuple[str, str]:
+    """``(root, rest)``: where the innermost decoded document of a path starts, and the path
+    inside it: ``d.@base64.@gzip.messages[0].content`` -> (``d.@base64.@gzip``,
+    ``messages[0].content``); a path with no decoding step has root ``""``."""
+    if "@" not in path:
+        return "", path
+    last = None
+    for last in _ROOT.finditer(path):
+        pass
+    if last is None:
+        return "", path
+    return path[: last.end()], path[last.end() :].removeprefix(".")
+
+
+def under(root: str, path: str) -> str:
+    """``path`` inside the document at ``root`` (the inverse of :func:`document_root`)."""
+    if not root:
+        return path
+    return root + path if path.startswith("[") or not path else f"{root}.{path}"
 
 
 def key_of(path: str) -> tuple[str, str]:
@@ -255,6 +282,20 @@ def chat_urls() -> tuple[ChatUrl, ...]:
 def conversation_paths() -> tuple[tuple[str, str], ...]:
     """``(host, path template)`` pairs of requests whose URL path names a conversation."""
     return tuple((e["host"].lower(), e["path"]) for e in _data()["conversation_paths"]["entries"])
+
+
+@cache
+def key_paths() -> tuple[tuple[str, str], ...]:
+    """``(host, path template)`` pairs of requests whose URL path names an API key."""
+    return tuple((e["host"].lower(), e["path"]) for e in _data()["key_paths"]["entries"])
+
+
+def path_template(template: str) -> tuple[re.Pattern[str], int]:
+    """A request path template (``/v1/projects/{id}/settings``, ``{*}`` for any segment) as a
+    regular expression capturing the ``{id}`` segment, and that segment's index."""
+    segs = [s for s in template.split("/") if s]
+    parts = ["([^/]+)" if s == "{id}" else "[^/]+" if s == "{*}" else re.escape(s) for s in segs]
+    return re.compile("^/" + "/".join(parts) + "/?$"), segs.index("{id}")
 
 
 @cache

@@ -855,6 +855,29 @@ def find_leftovers(data: bytes, values: Iterable[str]) -> list[str]:
 # Capture formats
 
 
+def _sniffed_body(raw: bytes) -> tuple[str, bytes] | None:
+    """``(kind, content)`` of a body that is one whole gzip, zlib or zstd stream by its magic
+    bytes (as SDKs send without a Content-Encoding), else ``None``."""
+    from .sniff import compression_of, inflate
+
+    kind = compression_of(raw)
+    if kind is None:
+        return None
+    got = inflate(raw, kind, 2**31)
+    return (kind, got[0]) if got is not None and got[1] == len(raw) else None
+
+
+def _compress(body: bytes, kind: str) -> bytes:
+    """``body`` compressed again as ``kind`` (``gzip``, ``zlib`` or ``zstd``)."""
+    if kind == "gzip":
+        return gzip.compress(body)
+    if kind == "zlib":
+        return zlib.compress(body)
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(body)
+
+
 def _encode_body(body: bytes, encoding: str) -> bytes:
     from mitmproxy.net import encoding as mencoding
 
@@ -973,6 +996,11 @@ class _Redactor:
         if not isinstance(raw, bytes) or not raw:
             return raw
         if not encoding or encoding.strip().lower() in ("identity", "none", ""):
+            packed = _sniffed_body(raw)  # compressed with no Content-Encoding: rewritten inside
+            if packed is not None:
+                kind, inner = packed
+                new = self.sub.data(inner)
+                return raw if new == inner else _compress(new, kind)
             return self.sub.data(raw)
         from .decoding import decode_body
 
@@ -1346,6 +1374,7 @@ def check_redacted(path: str | Path, originals: Iterable[str]) -> RedactionCheck
             auditor.add_exchange(ex)
             hosts.add(ex.host)
             chunks = [ex.path.encode("utf-8", "replace"), ex.request_body, ex.response_body]
+            chunks += [p[1] for p in (_sniffed_body(ex.request_body), _sniffed_body(ex.response_body)) if p is not None]
             chunks += [
                 f"{k}: {v}".encode("utf-8", "replace")
                 for k, v in ex.request_headers + ex.response_headers

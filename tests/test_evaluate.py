@@ -27,6 +27,41 @@ def test_score_counts_units_exactly() -> None:
     assert "overall (micro)" in text and "#1 prompt request.body q [prompt.key_name] 'hi'" in text and "#1 phone request.body tel '+1'" in text
 
 
+def test_groups_and_labels_acceptable_either_way() -> None:
+    gold = {(0, "email", "request.body", "email"): "a@b.example", (2, "phone", "request.body", "tel"): "+1"}
+    optional = {(0, "device_info", "request.header", "x-os"): "Linux", (1, "device_id", "request.body", "id"): "x1"}
+    predicted = {
+        (0, "email", "request.body", "email"): ("email.regex", "a@b.example"),
+        (0, "device_info", "request.header", "x-os"): ("device_info.key", "Linux"),  # optional, found: not counted
+        (2, "prompt", "request.body", "q"): ("prompt.key_name", "hi"),  # a false positive of group b
+    }  # the optional device_id of exchange 1 is missed: not counted either
+    ev = score("x", 3, gold, predicted, groups={0: "a", 1: "a", 2: "b"}, optional=optional)
+    assert {g: (s.tp, s.fp, s.fn) for g, s in ev.groups.items()} == {"a": (1, 0, 0), "b": (0, 1, 1)}
+    assert (ev.overall.tp, ev.overall.fp, ev.overall.fn) == (1, 1, 1) and "device_info" not in ev.per_category
+    assert ev.optional == 2 and ev.to_dict()["optional_labels"] == 2
+    assert ev.to_dict()["groups"]["a"]["f1"] == 1.0
+    text = format_report(ev)
+    assert "2 acceptable either way" in text and "group b" in text
+
+
+def test_labels_read_groups_optional_and_captures(tmp_path: Path) -> None:
+    from auditor.evaluate import read_labels
+
+    doc = {"captures": ["a.flows"], "exchanges": [
+        {"index": 0, "group": "sdk", "labels": [
+            {"category": "email", "part": "request.body", "path": "e", "value": "a@b.example"},
+            {"category": "device_info", "part": "request.header", "path": "x-os", "value": "Linux", "optional": True},
+            {"category": "email", "part": "request.body", "path": "e", "value": "a@b.example", "optional": True},
+        ]}]}
+    (tmp_path / "labels.json").write_text(json.dumps(doc), encoding="utf-8")
+    labels = read_labels(tmp_path / "labels.json")
+    assert labels.captures == ["a.flows"] and labels.groups == {0: "sdk"}
+    assert list(labels.units) == [(0, "email", "request.body", "e")]  # labeled both ways: required
+    assert list(labels.optional) == [(0, "device_info", "request.header", "x-os")]
+    with pytest.raises(CorpusError, match="a.flows: no such file"):
+        evaluate_corpus(tmp_path)
+
+
 def test_generator_reproduces_the_checked_in_corpus(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, str(CORPUS / "generate.py"), "--out", str(tmp_path)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr

@@ -698,12 +698,12 @@ def test_body_protobuf_without_type_is_binary() -> None:
     ]
 
 
-def test_body_compressed_bytes_labelled_text_are_binary() -> None:
+def test_body_compressed_bytes_labelled_text_are_inflated_and_binary_inside() -> None:
     import gzip
 
     data = gzip.compress(bytes(range(256)) * 64)
     assert walk_body(data, "text/html", "response.body") == [
-        Field("response.body", "", f"<{len(data)} bytes text/html>", "binary", "text/html")
+        Field("response.body", "@gzip", "<16384 bytes>", "binary", None)
     ]
 
 

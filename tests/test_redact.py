@@ -392,3 +392,28 @@ def test_checked_values_stay_valid(value: str, category: str, key: str, shape: s
     new = ph.build()[value]
     assert new != value and re.fullmatch(shape, new), new
     assert _detected(new, ctx) and ph.undetected == []
+
+
+def test_gzip_body_without_content_encoding_is_redacted_inside(tmp_path: Path) -> None:
+    """SDKs compress bodies without a Content-Encoding; what auditor finds inside is replaced
+    inside, and the copy stays compressed."""
+    from mitmproxy import http
+    from mitmproxy import io as mio
+    from mitmproxy.test import tflow
+
+    email = "rosa.keller@example.org"
+    src = tmp_path / "in.flows"
+    with open(src, "wb") as fh:
+        f = tflow.tflow(resp=True)
+        f.request.host, f.request.path, f.request.method = "us.i.posthog.com", "/batch/?compression=gzip-js", "POST"
+        f.request.headers = http.Headers([(b"host", b"us.i.posthog.com"), (b"content-type", b"text/plain")])
+        f.request.raw_content = gzip.compress(json.dumps({"batch": [{"properties": {"$email": email}}]}).encode())
+        mio.FlowWriter(fh).add(f)
+    out = tmp_path / "out.flows"
+    redact_capture(src, out, key=KEY)
+    with open(out, "rb") as fh:
+        (flow,) = list(mio.FlowReader(fh).stream())
+    body = json.loads(gzip.decompress(flow.request.raw_content))
+    assert body["batch"][0]["properties"]["$email"].endswith(".invalid")
+    assert verify_redacted(out, [email]) == []
+    assert verify_redacted(src, [email]) == [email]  # the check looks inside such bodies too

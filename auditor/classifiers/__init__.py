@@ -56,7 +56,7 @@ class Context:
         for f in self.fields:
             if f.part not in SENT_PARTS:
                 continue
-            if f.kind != "value":
+            if f.kind != "value" or f.content_type is not None:  # files, binaries, replayed text
                 others.append(len(sent))
             plan = plans.get((f.part, f.path))
             if plan is None:
@@ -133,9 +133,9 @@ def _plan(part: str, path: str, interests: dict[str, Interest]) -> tuple[tuple[s
 
 def detectors() -> list[Detector]:
     """The detectors, in the order they run (value patterns last: they skip fields already found)."""
-    from . import activity, content, credential, location, patterns, prompt, rules
+    from . import activity, content, credential, location, patterns, prompt, replay, rules
 
-    return [prompt.detect, rules.detect, credential.detect, location.detect, activity.detect, content.detect, patterns.detect]
+    return [prompt.detect, rules.detect, credential.detect, location.detect, activity.detect, content.detect, replay.detect, patterns.detect]
 
 
 def classify(exchange: Exchange, fields: Sequence[Field]) -> list[Finding]:

@@ -24,14 +24,7 @@ _MEDIA = ("image/", "audio/", "video/", "application/pdf", "application/msword",
 
 @cache
 def _path_templates() -> tuple[tuple[str, re.Pattern[str], int], ...]:
-    out = []
-    for host, template in lexicons.conversation_paths():
-        segs = [s for s in template.split("/") if s]
-        parts = []
-        for s in segs:
-            parts.append("([^/]+)" if s == "{id}" else "[^/]+" if s == "{*}" else re.escape(s))
-        out.append((host, re.compile("^/" + "/".join(parts) + "/?$"), segs.index("{id}")))
-    return tuple(out)
+    return tuple((host, *lexicons.path_template(template)) for host, template in lexicons.conversation_paths())
 
 
 def detect(ctx: Context) -> Iterator[Finding]:

@@ -1,11 +1,15 @@
 """Credentials: Authorization headers, session cookies, and password/token/API-key/OTP fields.
 
-API keys in the issuers' formats and JWTs inside other values are found by :mod:`.patterns`.
+API keys in the issuers' formats and JWTs inside other values are found by :mod:`.patterns`;
+API keys named by a request's path (``cdn.segment.com/v1/projects/<write key>/settings``) from
+the lexicons' ``key_paths``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from functools import cache
 
 from .. import lexicons
 from ..models import Finding
@@ -24,7 +28,25 @@ def interested(part: str, path: str, parent: str, key: str) -> bool:
     return key in lexicons.names("credential_keys") or key.endswith(tuple(lexicons.names("credential_key_suffixes")))
 
 
+@cache
+def _key_paths() -> tuple[tuple[str, re.Pattern[str], int], ...]:
+    return tuple((host, *lexicons.path_template(template)) for host, template in lexicons.key_paths())
+
+
+def _url_key(ctx: Context) -> Iterator[Finding]:
+    """An API key named by the request's own path (an SDK fetching its project's settings)."""
+    ex = ctx.exchange
+    path = ex.path.partition("?")[0]
+    for host, rx, seg in _key_paths():
+        if lexicons.host_matches(ex.host, (host,)):
+            m = rx.match(path)
+            if m and _is_secret_like(m.group(1)) and len(m.group(1)) >= 16:
+                yield Finding("credential", "request.url", f"path[{seg}]", m.group(1), "credential.url_path", 0.85)
+                return
+
+
 def detect(ctx: Context) -> Iterator[Finding]:
+    yield from _url_key(ctx)
     cred_keys = lexicons.names("credential_keys")
     cookie_names = lexicons.names("session_cookie_names")
     suffixes = tuple(lexicons.names("credential_key_suffixes"))

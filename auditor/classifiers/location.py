@@ -16,6 +16,7 @@ from . import Context
 
 _NUM = re.compile(r"^\s*(-?\d{1,3})(?:\.(\d+))?\s*$")
 _PAIR = re.compile(r"^\s*\(?\s*(-?\d{1,3}(?:\.\d+)?)\s*[,;/ ]\s*(-?\d{1,3}(?:\.\d+)?)\s*\)?\s*$")
+_LIST_END = re.compile(r"\[\d+\]$")  # a list member, not a quoted key such as ["$latitude"]
 PRECISE_DECIMALS = 3
 
 
@@ -46,7 +47,7 @@ def detect(ctx: Context) -> Iterator[Finding]:
         if f.kind != "value" or not f.value or len(f.value) > 64:
             continue
         if key in lat_keys or key in lng_keys:
-            if f.path.endswith("]"):
+            if _LIST_END.search(f.path):
                 continue  # a list under a coordinate name is a series, not one place
             places = _coordinate(f.value, 90.0 if key in lat_keys else 180.0)
         elif key in pair_keys:

@@ -36,9 +36,11 @@ API_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("stripe", re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}\b")),
     ("slack", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
     ("huggingface", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
+    ("posthog", re.compile(r"\bph[cx]_[A-Za-z0-9]{32,}\b")),  # project and personal API keys
 )
 JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
-_CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){11,18}\d(?![\w-])")
+# Digit runs, not the digits of a decimal number (``14675.599999999627``).
+_CARD = re.compile(r"(?<![\w-])(?<!\d\.)(?:\d[ -]?){11,18}\d(?![\w-])(?!\.\d)")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,34}")
 _SSN = re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")
 _CN_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
@@ -74,7 +76,7 @@ def _prefilters() -> list[tuple[str, str]]:
         ("cn_id", r"(?:^|[^0-9])[0-9]{6}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"),
         ("fr_nir", r"\b[12] ?\d{2} ?(?:0[1-9]|1[0-2]) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}\b"),
         ("uk_nino", r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"),
-        ("api_key", r"sk-[A-Za-z0-9_-]{8}|AIza[0-9A-Za-z_-]{8}|A[KS]IA[0-9A-Z]{8}|gh[pousr]_[A-Za-z0-9]{8}|github_pat_|[rs]k_(?:live|test)_|xox[abposr]-|hf_[A-Za-z0-9]{8}"),
+        ("api_key", r"sk-[A-Za-z0-9_-]{8}|AIza[0-9A-Za-z_-]{8}|A[KS]IA[0-9A-Z]{8}|gh[pousr]_[A-Za-z0-9]{8}|github_pat_|[rs]k_(?:live|test)_|xox[abposr]-|hf_[A-Za-z0-9]{8}|ph[cx]_[A-Za-z0-9]{8}"),
         ("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ"),
         ("data_uri", r"data:[a-z]+/[A-Za-z0-9.+-]+(?:;[A-Za-z0-9=.-]+)*;base64,"),
         ("b64_media", r"(?:^|[^A-Za-z0-9+/])(?:iVBORw0KGgo|/9j/|R0lGOD|JVBERi0|UklGR|SUQz|T2dnUw|ZkxhQw|AAAA[A-Za-z0-9+/]{2}ZnR5c)"),

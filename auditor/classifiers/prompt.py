@@ -34,6 +34,10 @@ _TEXT_SUFFIXES = frozenset(
 )
 _INDEX_END = re.compile(r"\[\d+\]")
 _TEXT_KEYS = frozenset({"content", "text", "message", "query", "parts"})
+_LIST_END = re.compile(r"\[\d+\]$")
+# Instructions the app wrote, whatever role they carry (google-genai sends systemInstruction
+# with role "user"; Anthropic's system blocks, OpenAI Responses' instructions, Cohere's preamble).
+_SYSTEM_KEYS = frozenset({"system", "systeminstruction", "systemprompt", "systemmessage", "instructions", "preamble"})
 
 
 def is_free_text(value: str) -> bool:
@@ -49,16 +53,22 @@ def is_free_text(value: str) -> bool:
 
 
 def _structure_role(ctx: Context, part: str, path: str) -> bool:
-    """True when ``path`` is the text of a message object whose role is the user."""
+    """True when ``path`` is the text of a message object whose role is the user (the message
+    may be the whole body: ``{"role": "user", "content": ...}``)."""
     splits = [m.end() for m in _INDEX_END.finditer(path)]
     # and every plain object on the way: {"sender": "user", "message": ...}, {"item": {"role": ...}}
     splits += [i for i, c in enumerate(path) if c == "." and i > 0]
+    splits.append(0)  # the root object
     for end in sorted(set(splits), reverse=True):
         obj, rest = path[:end], path[end:]
+        if end == 0:
+            rest = "." + rest
         if lexicons.shape(rest)[0] not in _TEXT_SUFFIXES:
             continue
         for rk in _ROLE_KEYS:
-            role = ctx.value(part, f"{obj}.{rk}")
+            role = ctx.value(part, f"{obj}.{rk}" if obj else rk)
+            if role is None and rk[0].islower():
+                role = ctx.value(part, f"{obj}.{rk.capitalize()}" if obj else rk.capitalize())
             if role is not None:
                 return role.strip().lower() in USER_ROLES
     return False
@@ -68,12 +78,13 @@ def interested(part: str, path: str, parent: str, key: str) -> bool:
     if part not in _PARTS:
         return False
     by_shape, by_path = lexicons.prompt_formats()
+    rest = lexicons.document_root(path)[1]
     return (
-        path in by_path
-        or lexicons.shape(path)[0] in by_shape
+        rest in by_path
+        or lexicons.shape(rest)[0] in by_shape
         or key in lexicons.names("prompt_keys")
         or key in _TEXT_KEYS
-        or path.endswith("]")
+        or _LIST_END.search(path) is not None
     )
 
 
@@ -84,8 +95,9 @@ def detect(ctx: Context) -> Iterator[Finding]:
     for f, (_parent, key) in ctx.select("prompt"):
         if f.kind != "value":
             continue
-        shape, indices = lexicons.shape(f.path)
-        candidates = by_path.get(f.path, ()) + by_shape.get(shape, ())
+        root, rest = lexicons.document_root(f.path)  # a format applies inside a decoded document too
+        shape, indices = lexicons.shape(rest)
+        candidates = by_path.get(rest, ()) + by_shape.get(shape, ())
         matched = False
         for fmt in candidates:
             if fmt.part is not None and fmt.part != f.part:
@@ -95,7 +107,7 @@ def detect(ctx: Context) -> Iterator[Finding]:
             if fmt.hosts is not None and not lexicons.host_matches(host, fmt.hosts):
                 continue
             if fmt.role is not None:
-                role = ctx.value(f.part, lexicons.fill(fmt.role, indices))
+                role = ctx.value(f.part, lexicons.under(root, lexicons.fill(fmt.role, indices)))
                 if fmt.norole:
                     if role is not None:
                         continue
@@ -107,7 +119,12 @@ def detect(ctx: Context) -> Iterator[Finding]:
             break
         if matched:
             continue
-        if (key in _TEXT_KEYS or f.path.endswith("]")) and is_free_text(f.value) and _structure_role(ctx, f.part, f.path):
+        if (
+            (key in _TEXT_KEYS or _LIST_END.search(f.path) is not None)
+            and is_free_text(f.value)
+            and not _SYSTEM_KEYS.intersection(lexicons.components(f.path))
+            and _structure_role(ctx, f.part, f.path)
+        ):
             yield Finding("prompt", f.part, f.path, f.value, "prompt.structure", 0.8)
             continue
         if key in keys and is_free_text(f.value):

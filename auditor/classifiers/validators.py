@@ -31,7 +31,8 @@ _OFFSET = re.compile(r"^(?:UTC|GMT)?[+-]?\d{1,2}(?::?\d{2})?$")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _DIGITS_SEP = re.compile(r"^[\d -]+$")
 _POSTCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$")
-_EVENT = re.compile(r"^[A-Za-z$_@][\w$:.\- /@]{0,99}$")
+# An event name, possibly after a vendor's tag ("[Amplitude] Page Viewed").
+_EVENT = re.compile(r"^(?:\[[A-Za-z][\w .-]{0,30}\] )?[A-Za-z$_@][\w$:.\- /@]{0,99}$")
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -218,6 +219,11 @@ def person_name_strict(value: str) -> bool:
     return person_name(v) and all(not w[0].islower() for w in v.split())
 
 
+def person_name_full(value: str) -> bool:
+    """:func:`person_name_strict` with two words or more (a full name, not a login)."""
+    return person_name_strict(value) and (bool(_CJK.match(value.strip())) or len(value.split()) >= 2)
+
+
 def account_id(value: str) -> bool:
     """An account identifier: no spaces, not an address, not a placeholder."""
     v = value.strip()
@@ -363,6 +369,15 @@ def conversation_id(value: str) -> bool:
     return 6 <= len(v) <= 128 and not is_placeholder(v) and not any(c.isspace() for c in v) and any(c.isalnum() for c in v)
 
 
+_THREAD_NUMBER = re.compile(r"(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d+)?)")
+
+
+def chat_thread_id(value: str) -> bool:
+    """A chat thread id (``thread_abc123``, a UUID), not an OS thread id (a bare integer, decimal
+    or ``0x`` hex, as crash reports and traces give it)."""
+    return conversation_id(value) and not _THREAD_NUMBER.fullmatch(value.strip())
+
+
 def device_attribute(value: str) -> bool:
     """A device attribute value: short, not boolean or a placeholder."""
     v = value.strip()
@@ -444,6 +459,8 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "bank_account": bank_account,
     "government_id": government_id,
     "conversation_id": conversation_id,
+    "chat_thread_id": chat_thread_id,
+    "person_name_full": person_name_full,
     "device_attribute": device_attribute,
     "os_name": os_name,
     "network_type": network_type,
