@@ -35,7 +35,7 @@ from auditor.decoding import decode_body
 from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor.geo import is_ip
 from auditor.models import Exchange
-from auditor.quic import ClientHelloInfo, QuicInitialTracker, parse_client_hello
+from auditor.quic import ClientHelloInfo, QuicInitialTracker, parse_client_hello, version_name
 from auditor.tcpreassembly import MASK, TcpStream
 
 __all__ = [
@@ -999,7 +999,6 @@ class _TcpDns:
 _M_UNDECIDED, _M_HTTP, _M_TLS, _M_DNS, _M_QUIC, _M_OTHER = range(6)
 _SERVER_PORTS = frozenset({53, 80, 443, 853, 1080, 3128, 5228, 5222, 8000, 8008, 8080, 8443, 8888, 9000})
 _SEEN_ORDER = ("dns", "sni", "quic", "http", "ip")
-_QUIC_VERSIONS = (b"\x00\x00\x00\x01", b"\x6b\x33\x43\xcf")
 
 TCP_IDLE = 900.0  # seconds of capture time before an idle open TCP connection is dropped
 TCP_CLOSED_IDLE = 30.0  # ... a closed one (or at the second sweep after it closed)
@@ -1123,6 +1122,7 @@ class _Analyzer:
         self.unsupported_links: dict[int, int] = {}
         self.gapped_flows = 0
         self.malformed = 0
+        self.quic_unread: dict[str, int] = {}  # QUIC versions never decrypted -> connections
 
     # -- main loop --------------------------------------------------------------------------
 
@@ -1439,6 +1439,7 @@ class _Analyzer:
             self._close(flow)
             table = self.tcp
         else:
+            self._quic_unread(flow)
             flow.release()
             table = self.udp
         self._account(flow)
@@ -1517,14 +1518,18 @@ class _Analyzer:
                 if flow.checks <= 0 and msg.response:
                     self._evict(flow)
             return
-        # QUIC: only long-header packets of a known version can be Initials.
-        if payload[0] & 0xC0 != 0xC0 or payload[1:5] not in _QUIC_VERSIONS:
+        # QUIC: Initials have a long header; gQUIC before Q046 a public header with the version.
+        b0 = payload[0]
+        if b0 & 0xC0 != 0xC0 and (b0 & 0x89 != 0x09 or payload[9:11] != b"Q0"):
             flow.checks += 1
             if flow.checks > 8:
+                self._quic_unread(flow)
                 flow.release()
             return
         if flow.client_known and fwd != flow.client_is_a:
             return  # the server's Initials use other keys
+        if payload[1:5] == b"\0\0\0\0":
+            return  # version negotiation: the server lists its versions, the client starts again
         tracker: QuicInitialTracker | None = flow.handler  # type: ignore[assignment]
         if tracker is None:
             tracker = flow.handler = QuicInitialTracker()
@@ -1538,7 +1543,15 @@ class _Analyzer:
                 flow.name_src = "quic"
             flow.release()
         elif tracker.failed or tracker.datagrams > 32:
+            self._quic_unread(flow)
             flow.release()
+
+    def _quic_unread(self, flow: _Flow) -> None:
+        """Count a QUIC connection whose client packets never decrypted, by version."""
+        tracker = flow.handler
+        if isinstance(tracker, QuicInitialTracker) and not tracker.opened and tracker.versions:
+            key = ", ".join(version_name(v) for v in tracker.versions)
+            self.quic_unread[key] = self.quic_unread.get(key, 0) + 1
 
     def _record_dns(self, msg: _DnsMessage) -> None:
         qtype = _DNS_TYPES.get(msg.qtype, f"TYPE{msg.qtype}")
@@ -1616,6 +1629,13 @@ class _Analyzer:
             self.warn(
                 f"{self.name}: {_count(self.gapped_flows, 'TCP connection')} with segments missing from "
                 "the capture; TLS or HTTP data there may be incomplete"
+            )
+        if self.quic_unread:
+            total = sum(self.quic_unread.values())
+            versions = "; ".join(f"{v}: {n:,}" for v, n in sorted(self.quic_unread.items()))
+            self.warn(
+                f"{self.name}: {_count(total, 'QUIC connection')} could not be decrypted (version {versions}); "
+                "their server names are unknown and they are listed by address"
             )
         if self.malformed:
             self.warn(f"{self.name}: {_count(self.malformed, 'packet')} with malformed or cut-off headers skipped")
