@@ -33,6 +33,7 @@ from typing import BinaryIO
 
 from auditor.decoding import decode_body
 from auditor.limits import DEFAULT_LIMITS, Limits
+from auditor.linklayer import network_offset
 from auditor.geo import is_ip
 from auditor.models import Exchange
 from auditor.quic import ClientHelloInfo, QuicInitialTracker, parse_client_hello, version_name
@@ -456,6 +457,7 @@ class _DnsMessage:
     qname: str
     qtype: int
     answers: list[tuple[str, int, str | bytes]]  # owner name, type, value (packed address or name)
+    more: list[tuple[str, int]] = field(default_factory=list)  # further questions (mDNS asks several)
 
 
 def _parse_dns(msg: bytes) -> _DnsMessage | None:
@@ -467,8 +469,10 @@ def _parse_dns(msg: bytes) -> _DnsMessage | None:
         qname, p = _dns_name(msg, 12)
         qtype = struct.unpack_from("!H", msg, p)[0]
         p += 4
+        more: list[tuple[str, int]] = []
         for _ in range(qd - 1):
-            _, p = _dns_name(msg, p)
+            name, p = _dns_name(msg, p)
+            more.append((name.rstrip("."), struct.unpack_from("!H", msg, p)[0]))
             p += 4
         answers: list[tuple[str, int, str | bytes]] = []
         if flags & 0x8000:
@@ -483,7 +487,7 @@ def _parse_dns(msg: bytes) -> _DnsMessage | None:
                 elif rtype == 5:
                     answers.append((owner, rtype, _dns_name(msg, p)[0]))
                 p += rdlen
-        return _DnsMessage(bool(flags & 0x8000), flags & 0x0F, qname.rstrip("."), qtype, answers)
+        return _DnsMessage(bool(flags & 0x8000), flags & 0x0F, qname.rstrip("."), qtype, answers, more)
     except (IndexError, struct.error, ValueError):
         return None
 
@@ -999,6 +1003,7 @@ class _TcpDns:
 _M_UNDECIDED, _M_HTTP, _M_TLS, _M_DNS, _M_QUIC, _M_OTHER = range(6)
 _SERVER_PORTS = frozenset({53, 80, 443, 853, 1080, 3128, 5228, 5222, 8000, 8008, 8080, 8443, 8888, 9000})
 _SEEN_ORDER = ("dns", "sni", "quic", "http", "ip")
+_DNS_PORTS = frozenset({53, 5353, 5355})  # DNS, multicast DNS, LLMNR
 
 TCP_IDLE = 900.0  # seconds of capture time before an idle open TCP connection is dropped
 TCP_CLOSED_IDLE = 30.0  # ... a closed one (or at the second sweep after it closed)
@@ -1177,9 +1182,12 @@ class _Analyzer:
                     et = 0x0800 if fam == 2 else 0x86DD if fam in (10, 23, 24, 28, 30) else 0
                     off = 4
                 else:
-                    self.unsupported_links[link] = self.unsupported_links.get(link, 0) + 1
-                    non_ip += 1
-                    continue
+                    found = network_offset(link, data)
+                    if found is None:
+                        self.unsupported_links[link] = self.unsupported_links.get(link, 0) + 1
+                        non_ip += 1
+                        continue
+                    et, off = found
                 if et == 0x0800:
                     ihl = (data[off] & 0x0F) << 2
                     total, frag = unpack("!H2xH", data, off + 2)
@@ -1276,7 +1284,7 @@ class _Analyzer:
                 flow.handler = _TcpDns()
             table = self.tcp
         else:
-            if sport == 53 or dport == 53:
+            if sport in _DNS_PORTS or dport in _DNS_PORTS:
                 flow.mode = _M_DNS
             else:
                 flow.mode = _M_QUIC
@@ -1511,7 +1519,7 @@ class _Analyzer:
                 if not flow.client_known:
                     flow.client_is_a = fwd != msg.response
                     flow.client_known = True
-                self._record_dns(msg)
+                self._record_dns(msg, multicast=flow.server_port != 53)
                 # flow.checks counts unanswered queries; a conversation whose queries are all
                 # answered is accounted for at once (resolvers use a new port per query).
                 flow.checks += -1 if msg.response else 1
@@ -1553,14 +1561,21 @@ class _Analyzer:
             key = ", ".join(version_name(v) for v in tracker.versions)
             self.quic_unread[key] = self.quic_unread.get(key, 0) + 1
 
-    def _record_dns(self, msg: _DnsMessage) -> None:
-        qtype = _DNS_TYPES.get(msg.qtype, f"TYPE{msg.qtype}")
-        key = (msg.qname, qtype)
+    def _dns_record(self, qname: str, qtype: int) -> DnsRecord:
+        name = _DNS_TYPES.get(qtype, f"TYPE{qtype}")
+        key = (qname, name)
         rec = self.dns.get(key)
         if rec is None:
-            rec = self.dns[key] = DnsRecord(msg.qname, qtype, first_seen=self.ts)
+            rec = self.dns[key] = DnsRecord(qname, name, first_seen=self.ts)
+        return rec
+
+    def _record_dns(self, msg: _DnsMessage, multicast: bool = False) -> None:
+        """Record a DNS message; ``multicast`` (mDNS, LLMNR) answers name local devices, not destinations."""
+        rec = self._dns_record(msg.qname, msg.qtype)
         if not msg.response:
             rec.queries += 1
+            for qname, qtype in msg.more:
+                self._dns_record(qname, qtype).queries += 1
             return
         rec.responses += 1
         rec.rcode = _RCODES.get(msg.rcode, str(msg.rcode))
@@ -1585,7 +1600,7 @@ class _Analyzer:
                 cnames.append(value)  # type: ignore[arg-type]
             else:
                 addresses.append(value)  # type: ignore[arg-type]
-        if addresses:
+        if addresses and not multicast:
             dest = self._dest(msg.qname, self.ts)
             dest.seen.add("dns")
             for a in addresses:

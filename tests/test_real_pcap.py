@@ -63,7 +63,7 @@ def tshark_names(path: Path) -> Names:
         for col, target in ((cols[0], names.sni), (cols[1], names.sni), (cols[2], names.dns)):
             for v in col.split("\x1f"):
                 v = _clean(v)
-                if v and v != "<root>":
+                if v and not v.startswith("<"):  # "<Root>", "<Name too long>": no name
                     target.add(v)
     return names
 
