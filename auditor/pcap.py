@@ -78,7 +78,10 @@ class NetworkDestination:
     QUIC Initial, an HTTP ``Host`` header, or a connection to an address with no known name.
     ``bytes_out`` counts client-to-server TCP/UDP payload bytes as they crossed the wire
     (retransmissions included), ``bytes_in`` the other way; ``packets`` counts both directions.
-    A destination known only from DNS has no ports, transport or traffic.
+    A destination known only from DNS has no ports, transport or traffic. ``dns_lookup`` says
+    whether the name was looked up in DNS (over port 53) and got an answer: "answered",
+    "unanswered" (queried, but no response or none with an address or alias: a blocked or failed
+    lookup; such a name is listed even when no traffic went to it), or None when not looked up.
     """
 
     host: str
@@ -93,6 +96,7 @@ class NetworkDestination:
     cnames: list[str] = field(default_factory=list)
     first_seen: float | None = None
     last_seen: float | None = None
+    dns_lookup: str | None = None
 
 
 @dataclass(slots=True)
@@ -1004,6 +1008,8 @@ _M_UNDECIDED, _M_HTTP, _M_TLS, _M_DNS, _M_QUIC, _M_OTHER = range(6)
 _SERVER_PORTS = frozenset({53, 80, 443, 853, 1080, 3128, 5228, 5222, 8000, 8008, 8080, 8443, 8888, 9000})
 _SEEN_ORDER = ("dns", "sni", "quic", "http", "ip")
 _DNS_PORTS = frozenset({53, 5353, 5355})  # DNS, multicast DNS, LLMNR
+_LOOKUP_TYPES = frozenset({1, 5, 28, 64, 65, 255})  # A, CNAME, AAAA, SVCB, HTTPS, ANY: a name to connect to
+_LOCAL_SUFFIXES = (".arpa", ".local", ".localdomain", ".home.arpa", ".lan", ".internal")
 
 TCP_IDLE = 900.0  # seconds of capture time before an idle open TCP connection is dropped
 TCP_CLOSED_IDLE = 30.0  # ... a closed one (or at the second sweep after it closed)
@@ -1084,7 +1090,7 @@ class _Flow:
 
 class _Dest:
     __slots__ = ("host", "ips", "seen", "ports", "transport", "out", "inb", "packets", "connections",
-                 "cnames", "first", "last")
+                 "cnames", "first", "last", "dns_lookup")
 
     def __init__(self, host: str, ts: float) -> None:
         self.host = host
@@ -1099,6 +1105,7 @@ class _Dest:
         self.cnames: dict[str, None] = {}
         self.first = ts
         self.last = ts
+        self.dns_lookup: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -1128,6 +1135,8 @@ class _Analyzer:
         self.gapped_flows = 0
         self.malformed = 0
         self.quic_unread: dict[str, int] = {}  # QUIC versions never decrypted -> connections
+        self.looked_up: dict[str, float] = {}  # names asked over unicast DNS -> first seen
+        self.answered: set[str] = set()  # ... of which got an address or an alias
 
     # -- main loop --------------------------------------------------------------------------
 
@@ -1572,6 +1581,8 @@ class _Analyzer:
     def _record_dns(self, msg: _DnsMessage, multicast: bool = False) -> None:
         """Record a DNS message; ``multicast`` (mDNS, LLMNR) answers name local devices, not destinations."""
         rec = self._dns_record(msg.qname, msg.qtype)
+        if not multicast and msg.qtype in _LOOKUP_TYPES and msg.qname not in self.looked_up:
+            self.looked_up[msg.qname] = self.ts
         if not msg.response:
             rec.queries += 1
             for qname, qtype in msg.more:
@@ -1600,6 +1611,8 @@ class _Analyzer:
                 cnames.append(value)  # type: ignore[arg-type]
             else:
                 addresses.append(value)  # type: ignore[arg-type]
+        if (addresses or cnames) and not multicast and msg.qtype in _LOOKUP_TYPES:
+            self.answered.add(msg.qname)
         if addresses and not multicast:
             dest = self._dest(msg.qname, self.ts)
             dest.seen.add("dns")
@@ -1611,6 +1624,20 @@ class _Analyzer:
 
     # -- results ----------------------------------------------------------------------------
 
+    def _lookups(self) -> None:
+        """Mark each destination's DNS lookup; list names looked up without an answer."""
+        for name, first in self.looked_up.items():
+            if not name or name.endswith(_LOCAL_SUFFIXES):
+                continue
+            answered = name in self.answered
+            dest = self.dests.get(name)
+            if dest is None:
+                if answered:
+                    continue  # an alias whose addresses are listed under the name it points to
+                dest = self._dest(name, first)
+                dest.seen.add("dns")
+            dest.dns_lookup = "answered" if answered else "unanswered"
+
     def finish(self, result: PcapResult) -> None:
         for table in (self.tcp, self.udp):
             for flow, fwd in list(table.values()):
@@ -1618,6 +1645,7 @@ class _Analyzer:
                     self._evict(flow)
         self.stats.dissected = self.dissected
         result.stats = self.stats
+        self._lookups()
         result.exchanges = self.exchanges
         result.dns = sorted(self.dns.values(), key=lambda r: (r.first_seen or 0.0))
         dests = sorted(self.dests.values(), key=lambda x: (x.first, x.host))
@@ -1635,6 +1663,7 @@ class _Analyzer:
                 cnames=list(x.cnames),
                 first_seen=x.first,
                 last_seen=x.last,
+                dns_lookup=x.dns_lookup,
             )
             for x in dests
         ]

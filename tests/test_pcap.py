@@ -249,7 +249,11 @@ def test_dns_answers_name_destinations(tmp_path: Path) -> None:
     assert [summary(d) for d in r.destinations] == [
         (RESOLVER, ["ip"], [RESOLVER], [53], {"udp"}, dns_out, dns_in, 7, 4),
         ("chat.example.com", ["dns"], ["93.184.216.34", "93.184.216.35", "2606:4700::6810:1"], [443], {"tcp"}, 40, 60, 8, 1),
+        # Looked up, not answered (NXDOMAIN, and no response at all): listed with no traffic.
+        ("nx.example.com", ["dns"], [], [], set(), 0, 0, 0, 0),
+        ("lost.example.com", ["dns"], [], [], set(), 0, 0, 0, 0),
     ]
+    assert [d.dns_lookup for d in r.destinations] == [None, "answered", "unanswered", "unanswered"]
     assert r.destinations[1].cnames == ["chat.edge.example.net"]
     assert r.exchanges == []
 
