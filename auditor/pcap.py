@@ -33,6 +33,8 @@ from typing import BinaryIO
 
 from auditor.decoding import decode_body
 from auditor.limits import DEFAULT_LIMITS, Limits
+from auditor import doh
+from auditor.h2c import H2Connection, H2Stream
 from auditor.linklayer import network_offset
 from auditor.geo import is_ip
 from auditor.models import Exchange
@@ -531,6 +533,10 @@ def _classify(head: bytes) -> str | None:
         return "tls_hello" if b0 == 0x16 and head[5] == 1 else "tls"
     if head.startswith(b"HTTP/1."):
         return "http_response"
+    if head.startswith(b"PRI * HTTP/2.0"):
+        return "h2c"
+    if len(head) < 14 and b"PRI * HTTP/2.0".startswith(head):
+        return None
     if len(head) < 7 and b"HTTP/1.".startswith(head):
         return None
     sp = head.find(b" ", 0, 12)
@@ -889,8 +895,10 @@ class _HttpConn:
         body = _finish_body(ex, side, p.headers, bytes(p.body), limits)
         if p.is_request:
             ex.request_body = body
+            self.an.dns_over_http(doh.query_message(ex.method, ex.path, p.headers, body))
         else:
             ex.response_body = body
+            self.an.dns_over_http(doh.response_message(p.headers, body))
             if self.pending and self.pending[0] is ex:
                 self.pending.popleft()
         p.exchange = None
@@ -1004,7 +1012,7 @@ class _TcpDns:
 # --------------------------------------------------------------------------------------------
 # Flows
 
-_M_UNDECIDED, _M_HTTP, _M_TLS, _M_DNS, _M_QUIC, _M_OTHER = range(6)
+_M_UNDECIDED, _M_HTTP, _M_TLS, _M_DNS, _M_QUIC, _M_OTHER, _M_H2 = range(7)
 _SERVER_PORTS = frozenset({53, 80, 443, 853, 1080, 3128, 5228, 5222, 8000, 8008, 8080, 8443, 8888, 9000})
 _SEEN_ORDER = ("dns", "sni", "quic", "http", "ip")
 _DNS_PORTS = frozenset({53, 5353, 5355})  # DNS, multicast DNS, LLMNR
@@ -1370,6 +1378,8 @@ class _Analyzer:
                         flow.name = hello.info.sni
                         flow.name_src = "sni"
                     flow.release()
+        elif mode == _M_H2:
+            flow.handler.feed(d == flow.client_dir, data)  # type: ignore[attr-defined]
         elif mode == _M_UNDECIDED:
             head = flow.heads[d]
             head += data
@@ -1385,7 +1395,7 @@ class _Analyzer:
                     self._record_dns(msg)
 
     def _decide(self, flow: _Flow, d: int, kind: str) -> None:
-        if kind in ("tls_hello", "http_request"):
+        if kind in ("tls_hello", "http_request", "h2c"):
             if not flow.client_known:
                 flow.client_is_a = d == 0
                 flow.client_known = True
@@ -1412,6 +1422,13 @@ class _Analyzer:
             flow.need[1 - c] = False
             flow.streams[1 - c] = None
             self._on_data(flow, c, bytes(heads[c]))
+        elif kind == "h2c":
+            flow.mode = _M_H2
+            flow.handler = H2Connection(lambda st: self._h2_stream(flow, st), max_body=self.limits.max_body,
+                                        now=lambda: self.ts)
+            for d in (c, 1 - c):
+                if heads[d]:
+                    self._on_data(flow, d, bytes(heads[d]))
         else:
             flow.mode = _M_HTTP
             flow.handler = _HttpConn(self, flow)
@@ -1447,7 +1464,7 @@ class _Analyzer:
             for st in flow.streams:
                 if st is not None:
                     st.finish()
-            if flow.mode == _M_HTTP and flow.handler is not None:
+            if flow.mode in (_M_HTTP, _M_H2) and flow.handler is not None:
                 flow.handler.finish()  # type: ignore[attr-defined]
         flow.release()
 
@@ -1577,6 +1594,61 @@ class _Analyzer:
         if rec is None:
             rec = self.dns[key] = DnsRecord(qname, name, first_seen=self.ts)
         return rec
+
+    def dns_over_http(self, raw: bytes | None) -> None:
+        """Record a DNS message carried over HTTP (DoH), if there is one."""
+        if raw is not None:
+            msg = _parse_dns(raw)
+            if msg is not None:
+                self._record_dns(msg)
+
+    def _h2_stream(self, flow: _Flow, st: H2Stream) -> None:
+        """A finished HTTP/2 stream of a cleartext connection becomes an exchange."""
+        pseudo = {k: v for k, v in st.request_headers if k.startswith(":")}
+        headers = [(k, v) for k, v in st.request_headers if not k.startswith(":")]
+        authority = pseudo.get(":authority") or _header(headers, "host")
+        host = _strip_port(authority) if authority else ""
+        if not host:
+            host = flow.server_ip_str
+        elif flow.name is None and not is_ip(host):
+            flow.name = host.lower()
+            flow.name_src = "http"
+        index = len(self.exchanges)
+        ex = Exchange(
+            capture=self.capture,
+            index=index,
+            id=f"pcap-{self.capture}-{index}",
+            method=pseudo.get(":method", "GET"),
+            scheme="http",
+            host=host,
+            port=flow.server_port,
+            path=pseudo.get(":path", "/"),
+            http_version="HTTP/2.0",
+            request_headers=headers,
+            server_ip=flow.server_ip_str,
+            timestamp=st.timestamp,
+        )
+        limits = self.limits
+        for side, hdrs, body, length in (
+            ("request", headers, st.request_body, st.request_length),
+            ("response", st.response_headers, st.response_body, st.response_length),
+        ):
+            if length > limits.max_body:
+                ex.body_errors.append(f"{side} body: only the first {limits.max_body:,} of {length:,} bytes were kept")
+            decoded = _finish_body(ex, side, [(k, v) for k, v in hdrs if not k.startswith(":")], bytes(body), limits)
+            if side == "request":
+                ex.request_body = decoded
+            else:
+                ex.response_body = decoded
+        if st.response_headers:
+            status = next((v for k, v in st.response_headers if k == ":status"), "")
+            ex.status = int(status) if status.isdigit() else None
+            ex.response_headers = [(k, v) for k, v in st.response_headers if not k.startswith(":")]
+        if not st.complete:
+            ex.error = "the stream was reset" if st.reset else "the stream ended before its response was complete"
+        self.exchanges.append(ex)
+        for raw in doh.dns_messages(ex):
+            self.dns_over_http(raw)
 
     def _record_dns(self, msg: _DnsMessage, multicast: bool = False) -> None:
         """Record a DNS message; ``multicast`` (mDNS, LLMNR) answers name local devices, not destinations."""

@@ -583,15 +583,18 @@ def build_client_initial(
     version: int = QUIC_V1,
     key_dcid: bytes | None = None,
     min_size: int = 1200,
+    salt: bytes | None = None,
 ) -> bytes:
     """Build one protected client Initial packet holding the given CRYPTO frames.
 
     ``key_dcid`` is the connection id the keys come from (the client's first DCID; defaults to
-    ``dcid``). The packet is padded to ``min_size`` bytes, as clients must.
+    ``dcid``). The packet is padded to ``min_size`` bytes, as clients must. ``salt`` protects
+    it with another salt than the version's (as clients do for reserved versions).
     """
-    keys = initial_keys(key_dcid if key_dcid is not None else dcid, version)
+    keys = initial_keys(key_dcid if key_dcid is not None else dcid, version, salt=salt)
     frames = b"".join(
-        b"\x06" + _encode_varint(off) + _encode_varint(len(data)) + data for off, data in crypto
+        bytes([0x08 if version in _GQUIC_CRYPTO_08 else 0x06]) + _encode_varint(off) + _encode_varint(len(data)) + data
+        for off, data in crypto
     )
     pn_len = 2
     ptype = _INITIAL_TYPE.get(version, 0)
