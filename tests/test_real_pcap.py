@@ -27,7 +27,7 @@ from conftest import ROOT, need  # noqa: E402
 from auditor.pcap import read_pcap  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "data" / "real-pcap"
-TSHARK_FIELDS = ("tls.handshake.extensions_server_name", "gquic.tag.sni", "dns.qry.name")
+TSHARK_FIELDS = ("tls.handshake.extensions_server_name", "gquic.tag.sni", "dns.qry.name", "http.host")
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Names:
 
     sni: set[str] = field(default_factory=set)
     dns: set[str] = field(default_factory=set)
+    http: set[str] = field(default_factory=set)
 
 
 def captures() -> list[Path]:
@@ -46,6 +47,13 @@ def captures() -> list[Path]:
 
 def _clean(name: str) -> str:
     return name.strip().rstrip(".").lower()
+
+
+def _host(authority: str) -> str:
+    """``[::1]:8000`` -> ``::1``; ``toni.lan:31337`` -> ``toni.lan``."""
+    if authority.startswith("["):
+        return authority[1:].split("]", 1)[0]
+    return authority.rsplit(":", 1)[0] if authority.count(":") == 1 else authority
 
 
 def tshark_names(path: Path) -> Names:
@@ -59,12 +67,14 @@ def tshark_names(path: Path) -> Names:
     names = Names()
     for line in out.splitlines():
         cols = line.split("\t")
-        cols += [""] * (3 - len(cols))
-        for col, target in ((cols[0], names.sni), (cols[1], names.sni), (cols[2], names.dns)):
+        cols += [""] * (4 - len(cols))
+        for col, target in ((cols[0], names.sni), (cols[1], names.sni), (cols[2], names.dns), (cols[3], names.http)):
             for v in col.split("\x1f"):
                 v = _clean(v)
                 if v and not v.startswith("<"):  # "<Root>", "<Name too long>": no name
                     target.add(v)
+    # The audit names an HTTP destination by host without port; SSDP (HTTP over UDP) is no exchange.
+    names.http = {_host(h) for h in names.http if not h.endswith(":1900")}
     return names
 
 
@@ -76,6 +86,7 @@ def auditor_names(path: Path) -> tuple[Names, list[str]]:
         if "sni" in d.seen or "quic" in d.seen:
             names.sni.add(d.host)
     names.dns.update(_clean(rec.name) for rec in r.dns if _clean(rec.name))
+    names.http.update(_clean(ex.host) for ex in r.exchanges if ex.http_version.startswith("HTTP/1"))
     return names, warnings
 
 
@@ -124,18 +135,26 @@ def test_dns_query_name_recall_against_tshark(real: None) -> None:
     assert found / expected >= 0.98, missed
 
 
-def test_every_quic_connection_is_named_or_warned_about(real: None) -> None:
-    """No QUIC connection silently comes out as a bare address: undecryptable versions are named."""
-    for path, want, got, warnings in comparison():
-        if want.sni - got.sni and any("QUIC" in w for w in warnings):
-            assert any("version" in w for w in warnings), (path.name, warnings)
+def test_http_hosts_against_tshark(real: None) -> None:
+    found, expected, false = _totals("http")
+    assert expected > 20
+    missed = {p.name: sorted(w.http - g.http) for p, w, g, _ in comparison() if w.http - g.http}
+    assert found / expected >= 0.98, missed
+    assert false == 0
+
+
+def test_every_quic_version_and_link_type_is_read(real: None) -> None:
+    """No capture has QUIC connections left undecrypted or packets of a link type not read."""
+    unread = [w for _, _, _, warnings in comparison() for w in warnings
+              if "could not be decrypted" in w or "unsupported link type" in w]
+    assert unread == []
 
 
 if __name__ == "__main__":
-    total = {"sni": [0, 0, 0], "dns": [0, 0, 0]}
+    total = {"sni": [0, 0, 0], "dns": [0, 0, 0], "http": [0, 0, 0]}
     for path, want, got, warnings in comparison():
         row = []
-        for kind in ("sni", "dns"):
+        for kind in ("sni", "dns", "http"):
             w, g = getattr(want, kind), getattr(got, kind)
             t = total[kind]
             t[0] += len(w & g)
