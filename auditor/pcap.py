@@ -3,19 +3,23 @@
 :func:`read_pcap` streams a capture once and returns
 
 * the network destinations, named from DNS answers, TLS ClientHello SNI (reassembled across
-  TCP segments), QUIC Initial SNI (decrypted, CRYPTO frames reassembled across packets) and
-  HTTP ``Host`` headers, with payload bytes each way;
-* the DNS queries and answers;
-* every cleartext HTTP/1.x exchange, as :class:`~auditor.models.Exchange`.
+  TCP segments), QUIC Initial SNI (every version with a known salt, decrypted, CRYPTO frames
+  reassembled across packets; gQUIC CHLOs) and HTTP ``Host`` headers, with payload bytes each
+  way, and the names looked up in DNS without an answer;
+* the DNS queries and answers (also multicast DNS, LLMNR and DNS over HTTPS in cleartext HTTP);
+* every cleartext HTTP/1.x exchange and HTTP/2 (h2c) stream, as :class:`~auditor.models.Exchange`.
 
 Records are read with ``struct`` from a buffered file (pcap in either byte order, micro- or
 nanosecond; pcapng; either of them gzip-compressed) and filtered on raw bytes; only DNS, TLS
 handshakes, QUIC Initials and HTTP are dissected. Memory stays flat whatever the file size: no
 packet is kept, and per-connection state is bounded and dropped when a connection ends or idles.
+Rarer link types are in :mod:`auditor.linklayer`, QUIC in :mod:`auditor.quic` and
+:mod:`auditor.gquic`, HTTP/2 framing in :mod:`auditor.h2c`, DoH in :mod:`auditor.doh`.
 
-Limits: HTTP/2, HTTP/3 and WebSocket frames are not parsed (an HTTP/1.1 upgrade ends parsing of
-that connection); IP fragments after the first are not reassembled; a connection whose handshake
-was not captured starts at the first segment seen, so data before it is not reassembled.
+Limits: HTTP/3 and WebSocket frames are not parsed (an HTTP/1.1 upgrade, also to h2c, ends
+parsing of that connection); IP fragments after the first are not reassembled; a connection
+whose handshake was not captured starts at the first segment seen, so data before it is not
+reassembled; only the first QUIC connection of a UDP port pair is named.
 """
 
 from __future__ import annotations
