@@ -802,38 +802,13 @@ class _HttpConn:
             p.die("not an HTTP/1.x request")
             return
         method, target, version = parts
-        flow = self.flow
-        port = flow.server_port
-        host_header = _header(headers, "host")
         path = target
-        authority = host_header
+        authority = _header(headers, "host")
         if target.startswith(("http://", "https://")):  # absolute form (proxy requests)
             rest = target.split("://", 1)[1]
             authority, slash, tail = rest.partition("/")
             path = slash + tail if slash else "/"
-        host = _strip_port(authority) if authority else ""
-        if not host:
-            host = flow.server_ip_str
-        elif flow.name is None and not is_ip(host):
-            flow.name = host.lower()
-            flow.name_src = "http"
-        an = self.an
-        index = len(an.exchanges)
-        ex = Exchange(
-            capture=an.capture,
-            index=index,
-            id=f"pcap-{an.capture}-{index}",
-            method=method,
-            scheme="http",
-            host=host,
-            port=port,
-            path=path,
-            http_version=version,
-            request_headers=headers,
-            server_ip=flow.server_ip_str,
-            timestamp=p.msg_ts,
-        )
-        an.exchanges.append(ex)
+        ex = self.an.new_exchange(self.flow, authority, method, path, version, headers, p.msg_ts)
         self.pending.append(ex)
         p.exchange = ex
         p.headers = headers
@@ -1606,11 +1581,9 @@ class _Analyzer:
             if msg is not None:
                 self._record_dns(msg)
 
-    def _h2_stream(self, flow: _Flow, st: H2Stream) -> None:
-        """A finished HTTP/2 stream of a cleartext connection becomes an exchange."""
-        pseudo = {k: v for k, v in st.request_headers if k.startswith(":")}
-        headers = [(k, v) for k, v in st.request_headers if not k.startswith(":")]
-        authority = pseudo.get(":authority") or _header(headers, "host")
+    def new_exchange(self, flow: _Flow, authority: str | None, method: str, path: str, version: str,
+                     headers: list[tuple[str, str]], ts: float | None) -> Exchange:
+        """A cleartext HTTP exchange of ``flow``, listed; its authority names the flow if nothing did."""
         host = _strip_port(authority) if authority else ""
         if not host:
             host = flow.server_ip_str
@@ -1622,16 +1595,26 @@ class _Analyzer:
             capture=self.capture,
             index=index,
             id=f"pcap-{self.capture}-{index}",
-            method=pseudo.get(":method", "GET"),
+            method=method,
             scheme="http",
             host=host,
             port=flow.server_port,
-            path=pseudo.get(":path", "/"),
-            http_version="HTTP/2.0",
+            path=path,
+            http_version=version,
             request_headers=headers,
             server_ip=flow.server_ip_str,
-            timestamp=st.timestamp,
+            timestamp=ts,
         )
+        self.exchanges.append(ex)
+        return ex
+
+    def _h2_stream(self, flow: _Flow, st: H2Stream) -> None:
+        """A finished HTTP/2 stream of a cleartext connection becomes an exchange."""
+        pseudo = {k: v for k, v in st.request_headers if k.startswith(":")}
+        headers = [(k, v) for k, v in st.request_headers if not k.startswith(":")]
+        authority = pseudo.get(":authority") or _header(headers, "host")
+        ex = self.new_exchange(flow, authority, pseudo.get(":method", "GET"), pseudo.get(":path", "/"), "HTTP/2.0",
+                               headers, st.timestamp)
         limits = self.limits
         for side, hdrs, body, length in (
             ("request", headers, st.request_body, st.request_length),
@@ -1650,7 +1633,6 @@ class _Analyzer:
             ex.response_headers = [(k, v) for k, v in st.response_headers if not k.startswith(":")]
         if not st.complete:
             ex.error = "the stream was reset" if st.reset else "the stream ended before its response was complete"
-        self.exchanges.append(ex)
         for raw in doh.dns_messages(ex):
             self.dns_over_http(raw)
 
