@@ -198,6 +198,7 @@ def _destination(d: Destination, bypassed_proxy: bool) -> dict[str, Any]:
         "bytes_out": d.bytes_out,
         "bytes_in": d.bytes_in,
         "bypassed_proxy": bypassed_proxy,
+        "dns_lookup": d.dns_lookup,
         "jurisdiction": _jurisdiction_ref(d),
     }
 

@@ -44,6 +44,7 @@ class Destination:
     cleartext_personal: int = 0  # cleartext exchanges that carried personal data
     tls_failures: int = 0  # handshakes in which the client refused the proxy's certificate
     opaque_reason: str | None = None
+    dns_lookup: str | None = None  # from network captures: "answered", "unanswered" or None
 
     @property
     def service(self) -> str | None:
@@ -85,6 +86,7 @@ class Resolver:
 
     def __init__(self) -> None:
         self.by_host: dict[str, Destination] = {}
+        self._kinds: set[str] = set()  # every way any destination was seen (for bypass_check)
 
     def get(self, host: str) -> Destination:
         d = self.by_host.get(host)
@@ -105,6 +107,7 @@ class Resolver:
         d = self.get(ex.host)
         if via not in d.seen:
             d.seen.append(via)
+            self._kinds.add(via)
         d.exchanges += 1
         if ex.cleartext:
             d.cleartext = True
@@ -122,6 +125,7 @@ class Resolver:
         for how in nd.seen:
             if how not in d.seen:
                 d.seen.append(how)
+                self._kinds.add(how)
         for ip in nd.ips:
             if ip not in d.server_ips:
                 d.server_ips.append(ip)
@@ -130,12 +134,15 @@ class Resolver:
                 d.ports.append(port)
         d.bytes_out += nd.bytes_out
         d.bytes_in += nd.bytes_in
+        lookup = getattr(nd, "dns_lookup", None)
+        if lookup is not None and d.dns_lookup != "answered":
+            d.dns_lookup = lookup
         return d
 
     @property
     def bypass_check(self) -> bool:
         """True when both proxy and network captures were audited, so bypass can be judged."""
-        kinds = {how for d in self.by_host.values() for how in d.seen}
+        kinds = self._kinds
         return "proxy" in kinds and bool(kinds & NETWORK_SEEN)
 
     def bypassed_proxy(self, d: Destination) -> bool:

@@ -3,19 +3,23 @@
 :func:`read_pcap` streams a capture once and returns
 
 * the network destinations, named from DNS answers, TLS ClientHello SNI (reassembled across
-  TCP segments), QUIC Initial SNI (decrypted, CRYPTO frames reassembled across packets) and
-  HTTP ``Host`` headers, with payload bytes each way;
-* the DNS queries and answers;
-* every cleartext HTTP/1.x exchange, as :class:`~auditor.models.Exchange`.
+  TCP segments), QUIC Initial SNI (every version with a known salt, decrypted, CRYPTO frames
+  reassembled across packets; gQUIC CHLOs) and HTTP ``Host`` headers, with payload bytes each
+  way, and the names looked up in DNS without an answer;
+* the DNS queries and answers (also multicast DNS, LLMNR and DNS over HTTPS in cleartext HTTP);
+* every cleartext HTTP/1.x exchange and HTTP/2 (h2c) stream, as :class:`~auditor.models.Exchange`.
 
 Records are read with ``struct`` from a buffered file (pcap in either byte order, micro- or
 nanosecond; pcapng; either of them gzip-compressed) and filtered on raw bytes; only DNS, TLS
 handshakes, QUIC Initials and HTTP are dissected. Memory stays flat whatever the file size: no
 packet is kept, and per-connection state is bounded and dropped when a connection ends or idles.
+Rarer link types are in :mod:`auditor.linklayer`, QUIC in :mod:`auditor.quic` and
+:mod:`auditor.gquic`, HTTP/2 framing in :mod:`auditor.h2c`, DoH in :mod:`auditor.doh`.
 
-Limits: HTTP/2, HTTP/3 and WebSocket frames are not parsed (an HTTP/1.1 upgrade ends parsing of
-that connection); IP fragments after the first are not reassembled; a connection whose handshake
-was not captured starts at the first segment seen, so data before it is not reassembled.
+Limits: HTTP/3 and WebSocket frames are not parsed (an HTTP/1.1 upgrade, also to h2c, ends
+parsing of that connection); IP fragments after the first are not reassembled; a connection
+whose handshake was not captured starts at the first segment seen, so data before it is not
+reassembled; only the first QUIC connection of a UDP port pair is named.
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ from typing import BinaryIO
 
 from auditor.decoding import decode_body
 from auditor.limits import DEFAULT_LIMITS, Limits
+from auditor import doh
+from auditor.h2c import H2Connection, H2Stream
+from auditor.linklayer import network_offset
 from auditor.geo import is_ip
 from auditor.models import Exchange
-from auditor.quic import ClientHelloInfo, QuicInitialTracker, parse_client_hello
+from auditor.quic import ClientHelloInfo, QuicInitialTracker, parse_client_hello, version_name
 from auditor.tcpreassembly import MASK, TcpStream
 
 __all__ = [
@@ -77,7 +84,10 @@ class NetworkDestination:
     QUIC Initial, an HTTP ``Host`` header, or a connection to an address with no known name.
     ``bytes_out`` counts client-to-server TCP/UDP payload bytes as they crossed the wire
     (retransmissions included), ``bytes_in`` the other way; ``packets`` counts both directions.
-    A destination known only from DNS has no ports, transport or traffic.
+    A destination known only from DNS has no ports, transport or traffic. ``dns_lookup`` says
+    whether the name was looked up in DNS (over port 53) and got an answer: "answered",
+    "unanswered" (queried, but no response or none with an address or alias: a blocked or failed
+    lookup; such a name is listed even when no traffic went to it), or None when not looked up.
     """
 
     host: str
@@ -92,6 +102,7 @@ class NetworkDestination:
     cnames: list[str] = field(default_factory=list)
     first_seen: float | None = None
     last_seen: float | None = None
+    dns_lookup: str | None = None
 
 
 @dataclass(slots=True)
@@ -464,6 +475,7 @@ class _DnsMessage:
     qname: str
     qtype: int
     answers: list[tuple[str, int, str | bytes]]  # owner name, type, value (packed address or name)
+    more: list[tuple[str, int]] = field(default_factory=list)  # further questions (mDNS asks several)
 
 
 def _parse_dns(msg: bytes) -> _DnsMessage | None:
@@ -475,8 +487,10 @@ def _parse_dns(msg: bytes) -> _DnsMessage | None:
         qname, p = _dns_name(msg, 12)
         qtype = struct.unpack_from("!H", msg, p)[0]
         p += 4
+        more: list[tuple[str, int]] = []
         for _ in range(qd - 1):
-            _, p = _dns_name(msg, p)
+            name, p = _dns_name(msg, p)
+            more.append((name.rstrip("."), struct.unpack_from("!H", msg, p)[0]))
             p += 4
         answers: list[tuple[str, int, str | bytes]] = []
         if flags & 0x8000:
@@ -491,7 +505,7 @@ def _parse_dns(msg: bytes) -> _DnsMessage | None:
                 elif rtype == 5:
                     answers.append((owner, rtype, _dns_name(msg, p)[0]))
                 p += rdlen
-        return _DnsMessage(bool(flags & 0x8000), flags & 0x0F, qname.rstrip("."), qtype, answers)
+        return _DnsMessage(bool(flags & 0x8000), flags & 0x0F, qname.rstrip("."), qtype, answers, more)
     except (IndexError, struct.error, ValueError):
         return None
 
@@ -531,6 +545,10 @@ def _classify(head: bytes) -> str | None:
         return "tls_hello" if b0 == 0x16 and head[5] == 1 else "tls"
     if head.startswith(b"HTTP/1."):
         return "http_response"
+    if head.startswith(b"PRI * HTTP/2.0"):
+        return "h2c"
+    if len(head) < 14 and b"PRI * HTTP/2.0".startswith(head):
+        return None
     if len(head) < 7 and b"HTTP/1.".startswith(head):
         return None
     sp = head.find(b" ", 0, 12)
@@ -792,38 +810,13 @@ class _HttpConn:
             p.die("not an HTTP/1.x request")
             return
         method, target, version = parts
-        flow = self.flow
-        port = flow.server_port
-        host_header = _header(headers, "host")
         path = target
-        authority = host_header
+        authority = _header(headers, "host")
         if target.startswith(("http://", "https://")):  # absolute form (proxy requests)
             rest = target.split("://", 1)[1]
             authority, slash, tail = rest.partition("/")
             path = slash + tail if slash else "/"
-        host = _strip_port(authority) if authority else ""
-        if not host:
-            host = flow.server_ip_str
-        elif flow.name is None and not is_ip(host):
-            flow.name = host.lower()
-            flow.name_src = "http"
-        an = self.an
-        index = len(an.exchanges)
-        ex = Exchange(
-            capture=an.capture,
-            index=index,
-            id=f"pcap-{an.capture}-{index}",
-            method=method,
-            scheme="http",
-            host=host,
-            port=port,
-            path=path,
-            http_version=version,
-            request_headers=headers,
-            server_ip=flow.server_ip_str,
-            timestamp=p.msg_ts,
-        )
-        an.exchanges.append(ex)
+        ex = self.an.new_exchange(self.flow, authority, method, path, version, headers, p.msg_ts)
         self.pending.append(ex)
         p.exchange = ex
         p.headers = headers
@@ -889,8 +882,10 @@ class _HttpConn:
         body = _finish_body(ex, side, p.headers, bytes(p.body), limits)
         if p.is_request:
             ex.request_body = body
+            self.an.dns_over_http(doh.query_message(ex.method, ex.path, p.headers, body))
         else:
             ex.response_body = body
+            self.an.dns_over_http(doh.response_message(p.headers, body))
             if self.pending and self.pending[0] is ex:
                 self.pending.popleft()
         p.exchange = None
@@ -1004,10 +999,12 @@ class _TcpDns:
 # --------------------------------------------------------------------------------------------
 # Flows
 
-_M_UNDECIDED, _M_HTTP, _M_TLS, _M_DNS, _M_QUIC, _M_OTHER = range(6)
+_M_UNDECIDED, _M_HTTP, _M_TLS, _M_DNS, _M_QUIC, _M_OTHER, _M_H2 = range(7)
 _SERVER_PORTS = frozenset({53, 80, 443, 853, 1080, 3128, 5228, 5222, 8000, 8008, 8080, 8443, 8888, 9000})
 _SEEN_ORDER = ("dns", "sni", "quic", "http", "ip")
-_QUIC_VERSIONS = (b"\x00\x00\x00\x01", b"\x6b\x33\x43\xcf")
+_DNS_PORTS = frozenset({53, 5353, 5355})  # DNS, multicast DNS, LLMNR
+_LOOKUP_TYPES = frozenset({1, 5, 28, 64, 65, 255})  # A, CNAME, AAAA, SVCB, HTTPS, ANY: a name to connect to
+_LOCAL_SUFFIXES = (".arpa", ".local", ".localdomain", ".home.arpa", ".lan", ".internal")
 
 TCP_IDLE = 900.0  # seconds of capture time before an idle open TCP connection is dropped
 TCP_CLOSED_IDLE = 30.0  # ... a closed one (or at the second sweep after it closed)
@@ -1088,7 +1085,7 @@ class _Flow:
 
 class _Dest:
     __slots__ = ("host", "ips", "seen", "ports", "transport", "out", "inb", "packets", "connections",
-                 "cnames", "first", "last")
+                 "cnames", "first", "last", "dns_lookup")
 
     def __init__(self, host: str, ts: float) -> None:
         self.host = host
@@ -1103,6 +1100,7 @@ class _Dest:
         self.cnames: dict[str, None] = {}
         self.first = ts
         self.last = ts
+        self.dns_lookup: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -1131,6 +1129,9 @@ class _Analyzer:
         self.unsupported_links: dict[int, int] = {}
         self.gapped_flows = 0
         self.malformed = 0
+        self.quic_unread: dict[str, int] = {}  # QUIC versions never decrypted -> connections
+        self.looked_up: dict[str, float] = {}  # names asked over unicast DNS -> first seen
+        self.answered: set[str] = set()  # ... of which got an address or an alias
 
     # -- main loop --------------------------------------------------------------------------
 
@@ -1185,9 +1186,12 @@ class _Analyzer:
                     et = 0x0800 if fam == 2 else 0x86DD if fam in (10, 23, 24, 28, 30) else 0
                     off = 4
                 else:
-                    self.unsupported_links[link] = self.unsupported_links.get(link, 0) + 1
-                    non_ip += 1
-                    continue
+                    found = network_offset(link, data)
+                    if found is None:
+                        self.unsupported_links[link] = self.unsupported_links.get(link, 0) + 1
+                        non_ip += 1
+                        continue
+                    et, off = found
                 if et == 0x0800:
                     ihl = (data[off] & 0x0F) << 2
                     total, frag = unpack("!H2xH", data, off + 2)
@@ -1284,7 +1288,7 @@ class _Analyzer:
                 flow.handler = _TcpDns()
             table = self.tcp
         else:
-            if sport == 53 or dport == 53:
+            if sport in _DNS_PORTS or dport in _DNS_PORTS:
                 flow.mode = _M_DNS
             else:
                 flow.mode = _M_QUIC
@@ -1361,6 +1365,8 @@ class _Analyzer:
                         flow.name = hello.info.sni
                         flow.name_src = "sni"
                     flow.release()
+        elif mode == _M_H2:
+            flow.handler.feed(d == flow.client_dir, data)  # type: ignore[attr-defined]
         elif mode == _M_UNDECIDED:
             head = flow.heads[d]
             head += data
@@ -1376,7 +1382,7 @@ class _Analyzer:
                     self._record_dns(msg)
 
     def _decide(self, flow: _Flow, d: int, kind: str) -> None:
-        if kind in ("tls_hello", "http_request"):
+        if kind in ("tls_hello", "http_request", "h2c"):
             if not flow.client_known:
                 flow.client_is_a = d == 0
                 flow.client_known = True
@@ -1403,6 +1409,13 @@ class _Analyzer:
             flow.need[1 - c] = False
             flow.streams[1 - c] = None
             self._on_data(flow, c, bytes(heads[c]))
+        elif kind == "h2c":
+            flow.mode = _M_H2
+            flow.handler = H2Connection(lambda st: self._h2_stream(flow, st), max_body=self.limits.max_body,
+                                        now=lambda: self.ts)
+            for d in (c, 1 - c):
+                if heads[d]:
+                    self._on_data(flow, d, bytes(heads[d]))
         else:
             flow.mode = _M_HTTP
             flow.handler = _HttpConn(self, flow)
@@ -1438,7 +1451,7 @@ class _Analyzer:
             for st in flow.streams:
                 if st is not None:
                     st.finish()
-            if flow.mode == _M_HTTP and flow.handler is not None:
+            if flow.mode in (_M_HTTP, _M_H2) and flow.handler is not None:
                 flow.handler.finish()  # type: ignore[attr-defined]
         flow.release()
 
@@ -1447,6 +1460,7 @@ class _Analyzer:
             self._close(flow)
             table = self.tcp
         else:
+            self._quic_unread(flow)
             flow.release()
             table = self.udp
         self._account(flow)
@@ -1518,21 +1532,25 @@ class _Analyzer:
                 if not flow.client_known:
                     flow.client_is_a = fwd != msg.response
                     flow.client_known = True
-                self._record_dns(msg)
+                self._record_dns(msg, multicast=flow.server_port != 53)
                 # flow.checks counts unanswered queries; a conversation whose queries are all
                 # answered is accounted for at once (resolvers use a new port per query).
                 flow.checks += -1 if msg.response else 1
                 if flow.checks <= 0 and msg.response:
                     self._evict(flow)
             return
-        # QUIC: only long-header packets of a known version can be Initials.
-        if payload[0] & 0xC0 != 0xC0 or payload[1:5] not in _QUIC_VERSIONS:
+        # QUIC: Initials have a long header; gQUIC before Q046 a public header with the version.
+        b0 = payload[0]
+        if b0 & 0xC0 != 0xC0 and (b0 & 0x89 != 0x09 or payload[9:11] != b"Q0"):
             flow.checks += 1
             if flow.checks > 8:
+                self._quic_unread(flow)
                 flow.release()
             return
         if flow.client_known and fwd != flow.client_is_a:
             return  # the server's Initials use other keys
+        if payload[1:5] == b"\0\0\0\0":
+            return  # version negotiation: the server lists its versions, the client starts again
         tracker: QuicInitialTracker | None = flow.handler  # type: ignore[assignment]
         if tracker is None:
             tracker = flow.handler = QuicInitialTracker()
@@ -1546,16 +1564,95 @@ class _Analyzer:
                 flow.name_src = "quic"
             flow.release()
         elif tracker.failed or tracker.datagrams > 32:
+            self._quic_unread(flow)
             flow.release()
 
-    def _record_dns(self, msg: _DnsMessage) -> None:
-        qtype = _DNS_TYPES.get(msg.qtype, f"TYPE{msg.qtype}")
-        key = (msg.qname, qtype)
+    def _quic_unread(self, flow: _Flow) -> None:
+        """Count a QUIC connection whose client packets never decrypted, by version."""
+        tracker = flow.handler
+        if isinstance(tracker, QuicInitialTracker) and not tracker.opened and tracker.versions:
+            key = ", ".join(version_name(v) for v in tracker.versions)
+            self.quic_unread[key] = self.quic_unread.get(key, 0) + 1
+
+    def _dns_record(self, qname: str, qtype: int) -> DnsRecord:
+        name = _DNS_TYPES.get(qtype, f"TYPE{qtype}")
+        key = (qname, name)
         rec = self.dns.get(key)
         if rec is None:
-            rec = self.dns[key] = DnsRecord(msg.qname, qtype, first_seen=self.ts)
+            rec = self.dns[key] = DnsRecord(qname, name, first_seen=self.ts)
+        return rec
+
+    def dns_over_http(self, raw: bytes | None) -> None:
+        """Record a DNS message carried over HTTP (DoH), if there is one."""
+        if raw is not None:
+            msg = _parse_dns(raw)
+            if msg is not None:
+                self._record_dns(msg)
+
+    def new_exchange(self, flow: _Flow, authority: str | None, method: str, path: str, version: str,
+                     headers: list[tuple[str, str]], ts: float | None) -> Exchange:
+        """A cleartext HTTP exchange of ``flow``, listed; its authority names the flow if nothing did."""
+        host = _strip_port(authority) if authority else ""
+        if not host:
+            host = flow.server_ip_str
+        elif flow.name is None and not is_ip(host):
+            flow.name = host.lower()
+            flow.name_src = "http"
+        index = len(self.exchanges)
+        ex = Exchange(
+            capture=self.capture,
+            index=index,
+            id=f"pcap-{self.capture}-{index}",
+            method=method,
+            scheme="http",
+            host=host,
+            port=flow.server_port,
+            path=path,
+            http_version=version,
+            request_headers=headers,
+            server_ip=flow.server_ip_str,
+            timestamp=ts,
+        )
+        self.exchanges.append(ex)
+        return ex
+
+    def _h2_stream(self, flow: _Flow, st: H2Stream) -> None:
+        """A finished HTTP/2 stream of a cleartext connection becomes an exchange."""
+        pseudo = {k: v for k, v in st.request_headers if k.startswith(":")}
+        headers = [(k, v) for k, v in st.request_headers if not k.startswith(":")]
+        authority = pseudo.get(":authority") or _header(headers, "host")
+        ex = self.new_exchange(flow, authority, pseudo.get(":method", "GET"), pseudo.get(":path", "/"), "HTTP/2.0",
+                               headers, st.timestamp)
+        limits = self.limits
+        for side, hdrs, body, length in (
+            ("request", headers, st.request_body, st.request_length),
+            ("response", st.response_headers, st.response_body, st.response_length),
+        ):
+            if length > limits.max_body:
+                ex.body_errors.append(f"{side} body: only the first {limits.max_body:,} of {length:,} bytes were kept")
+            decoded = _finish_body(ex, side, [(k, v) for k, v in hdrs if not k.startswith(":")], bytes(body), limits)
+            if side == "request":
+                ex.request_body = decoded
+            else:
+                ex.response_body = decoded
+        if st.response_headers:
+            status = next((v for k, v in st.response_headers if k == ":status"), "")
+            ex.status = int(status) if status.isdigit() else None
+            ex.response_headers = [(k, v) for k, v in st.response_headers if not k.startswith(":")]
+        if not st.complete:
+            ex.error = "the stream was reset" if st.reset else "the stream ended before its response was complete"
+        for raw in doh.dns_messages(ex):
+            self.dns_over_http(raw)
+
+    def _record_dns(self, msg: _DnsMessage, multicast: bool = False) -> None:
+        """Record a DNS message; ``multicast`` (mDNS, LLMNR) answers name local devices, not destinations."""
+        rec = self._dns_record(msg.qname, msg.qtype)
+        if not multicast and msg.qtype in _LOOKUP_TYPES and msg.qname not in self.looked_up:
+            self.looked_up[msg.qname] = self.ts
         if not msg.response:
             rec.queries += 1
+            for qname, qtype in msg.more:
+                self._dns_record(qname, qtype).queries += 1
             return
         rec.responses += 1
         rec.rcode = _RCODES.get(msg.rcode, str(msg.rcode))
@@ -1580,7 +1677,9 @@ class _Analyzer:
                 cnames.append(value)  # type: ignore[arg-type]
             else:
                 addresses.append(value)  # type: ignore[arg-type]
-        if addresses:
+        if (addresses or cnames) and not multicast and msg.qtype in _LOOKUP_TYPES:
+            self.answered.add(msg.qname)
+        if addresses and not multicast:
             dest = self._dest(msg.qname, self.ts)
             dest.seen.add("dns")
             for a in addresses:
@@ -1591,6 +1690,20 @@ class _Analyzer:
 
     # -- results ----------------------------------------------------------------------------
 
+    def _lookups(self) -> None:
+        """Mark each destination's DNS lookup; list names looked up without an answer."""
+        for name, first in self.looked_up.items():
+            if not name or name.endswith(_LOCAL_SUFFIXES):
+                continue
+            answered = name in self.answered
+            dest = self.dests.get(name)
+            if dest is None:
+                if answered:
+                    continue  # an alias whose addresses are listed under the name it points to
+                dest = self._dest(name, first)
+                dest.seen.add("dns")
+            dest.dns_lookup = "answered" if answered else "unanswered"
+
     def finish(self, result: PcapResult) -> None:
         for table in (self.tcp, self.udp):
             for flow, fwd in list(table.values()):
@@ -1598,6 +1711,7 @@ class _Analyzer:
                     self._evict(flow)
         self.stats.dissected = self.dissected
         result.stats = self.stats
+        self._lookups()
         result.exchanges = self.exchanges
         result.dns = sorted(self.dns.values(), key=lambda r: (r.first_seen or 0.0))
         dests = sorted(self.dests.values(), key=lambda x: (x.first, x.host))
@@ -1615,6 +1729,7 @@ class _Analyzer:
                 cnames=list(x.cnames),
                 first_seen=x.first,
                 last_seen=x.last,
+                dns_lookup=x.dns_lookup,
             )
             for x in dests
         ]
@@ -1624,6 +1739,13 @@ class _Analyzer:
             self.warn(
                 f"{self.name}: {_count(self.gapped_flows, 'TCP connection')} with segments missing from "
                 "the capture; TLS or HTTP data there may be incomplete"
+            )
+        if self.quic_unread:
+            total = sum(self.quic_unread.values())
+            versions = "; ".join(f"{v}: {n:,}" for v, n in sorted(self.quic_unread.items()))
+            self.warn(
+                f"{self.name}: {_count(total, 'QUIC connection')} could not be decrypted (version {versions}); "
+                "their server names are unknown and they are listed by address"
             )
         if self.malformed:
             self.warn(f"{self.name}: {_count(self.malformed, 'packet')} with malformed or cut-off headers skipped")

@@ -3,9 +3,13 @@
 QUIC Initial packets are encrypted with keys that anyone can derive from the Destination
 Connection ID of the client's first Initial packet (RFC 9001 section 5.2), so a passive observer
 can read the ClientHello, and with it the server name, of every QUIC connection. This module
-derives those keys (QUIC v1 and v2), removes header protection, decrypts the payload with
-AES-128-GCM, walks the frames, reassembles CRYPTO data by offset across packets and parses the
-ClientHello it carries. :func:`build_client_initial` does the reverse, for tests and benchmarks.
+derives those keys for every version with a published salt (IETF drafts 22 to 34, v1, v2,
+Facebook's mvfst versions and Google's Q050, T050 and T051), removes header protection, decrypts
+the payload with AES-128-GCM, walks the frames, reassembles CRYPTO data by offset across packets
+and parses the ClientHello it carries (or, for Q050, the gQUIC CHLO: :mod:`auditor.gquic`).
+Versions without a known salt are tried with each known salt (the AEAD tag tells which fits) and
+are otherwise reported by :class:`QuicInitialTracker` as not decrypted.
+:func:`build_client_initial` does the reverse, for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -21,14 +25,71 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 QUIC_V1 = 0x00000001
 QUIC_V2 = 0x6B3343CF
+MVFST_DRAFT_22 = 0xFACEB001
+MVFST_DRAFT_27 = 0xFACEB002
+MVFST_EXPERIMENTAL = 0xFACEB00E
+GQUIC_Q050 = 0x51303530
+GQUIC_T050 = 0x54303530
+GQUIC_T051 = 0x54303531
 
-_SALTS = {
-    QUIC_V1: bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a"),
-    QUIC_V2: bytes.fromhex("0dede3def700a6db819381be6e269dcbf9bd2ed9"),
+
+def draft(n: int) -> int:
+    """The version number of IETF QUIC draft ``n`` (0xff0000nn)."""
+    return 0xFF000000 | n
+
+
+# Initial salts: RFC 9001 5.2, RFC 9369 3.3.1, the drafts' section 5.2, and the values that
+# Wireshark's packet-quic.c and nDPI's quic.c use for mvfst and gQUIC.
+_SALT_DRAFT_22 = bytes.fromhex("7fbcdb0e7c66bbe9193a96cd21519ebd7a02644a")  # drafts 22 (and mvfst's)
+_SALT_DRAFT_23 = bytes.fromhex("c3eef712c72ebb5a11a7d2432bb46365bef9f502")  # drafts 23-28
+_SALT_DRAFT_29 = bytes.fromhex("afbfec289993d24c9e9786f19c6111e04390a899")  # drafts 29-32
+_SALT_V1 = bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a")  # v1, drafts 33-34
+_SALT_V2 = bytes.fromhex("0dede3def700a6db819381be6e269dcbf9bd2ed9")
+_SALT_Q050 = bytes.fromhex("504574efd066fe2f9d945cfcdbd3a7f0d3b56b45")
+_SALT_T050 = bytes.fromhex("7ff579e5acd072915580304c43a2367c60488310")
+_SALT_T051 = bytes.fromhex("7a4edef4e7ccee5fa4506c19124fc8ccda6e033d")
+
+_SALTS: dict[int, bytes] = {
+    QUIC_V1: _SALT_V1,
+    QUIC_V2: _SALT_V2,
+    MVFST_DRAFT_22: _SALT_DRAFT_22,
+    MVFST_DRAFT_27: _SALT_DRAFT_23,
+    MVFST_EXPERIMENTAL: _SALT_DRAFT_23,
+    GQUIC_Q050: _SALT_Q050,
+    GQUIC_T050: _SALT_T050,
+    GQUIC_T051: _SALT_T051,
 }
-_LABEL_PREFIX = {QUIC_V1: b"quic", QUIC_V2: b"quicv2"}
-# The long-header packet type bits that mean "Initial".
-_INITIAL_TYPE = {QUIC_V1: 0, QUIC_V2: 1}
+for _n in range(22, 35):
+    _SALTS[draft(_n)] = (
+        _SALT_DRAFT_22 if _n == 22 else _SALT_DRAFT_23 if _n <= 28 else _SALT_DRAFT_29 if _n <= 32 else _SALT_V1
+    )
+# Tried in this order on versions with no known salt (new mvfst or experimental versions).
+_TRIAL_SALTS = (_SALT_V1, _SALT_DRAFT_29, _SALT_DRAFT_23, _SALT_DRAFT_22)
+_LABEL_PREFIX = {QUIC_V2: b"quicv2"}  # every other version: b"quic"
+# The long-header packet type bits that mean "Initial" (0 but in v2).
+_INITIAL_TYPE = {QUIC_V2: 1}
+# Versions whose Initials carry the handshake in frame type 0x08 (Google's own numbering).
+_GQUIC_CRYPTO_08 = frozenset({GQUIC_Q050, GQUIC_T050, GQUIC_T051})
+KNOWN_VERSIONS = frozenset(_SALTS)
+
+
+def version_name(version: int) -> str:
+    """A readable name for a QUIC version number: ``v1``, ``draft-29``, ``mvfst 0xfaceb002``, ``Q046``."""
+    if version == QUIC_V1:
+        return "v1"
+    if version == QUIC_V2:
+        return "v2"
+    if version >> 8 == 0xFF0000:
+        return f"draft-{version & 0xFF}"
+    if version >> 8 == 0xFACEB0:
+        return f"mvfst 0x{version:08x}"
+    if version & 0x0F0F0F0F == 0x0A0A0A0A:
+        return f"0x{version:08x} (reserved)"
+    raw = version.to_bytes(4, "big")
+    if raw[:1] in (b"Q", b"T") and raw[1:].isdigit():
+        return raw.decode("ascii")
+    return f"0x{version:08x}"
+
 
 MAX_CLIENT_HELLO = 1 << 18  # refuse to buffer CRYPTO data beyond this
 _U16 = struct.Struct("!H")
@@ -48,7 +109,7 @@ class ClientHelloInfo:
     ech: bool = False
 
 
-def _clean_name(raw: bytes) -> str | None:
+def clean_name(raw: bytes) -> str | None:
     """A server name as a lowercase string without trailing dot, or None if it is not text."""
     try:
         name = raw.decode("ascii")
@@ -99,7 +160,7 @@ def parse_client_hello(message: bytes) -> ClientHelloInfo:
                     raw = ext[q + 3 : q + 3 + nlen]
                     q += 3 + nlen
                     if ntype == 0 and info.sni is None:
-                        info.sni = _clean_name(raw)
+                        info.sni = clean_name(raw)
             elif etype == 16:  # application_layer_protocol_negotiation
                 q = 2
                 end = min(2 + _U16.unpack_from(ext, 0)[0], len(ext))
@@ -147,13 +208,17 @@ class InitialKeys:
     hp: bytes
 
 
-def initial_keys(dcid: bytes, version: int = QUIC_V1, *, client: bool = True) -> InitialKeys:
-    """Derive the Initial keys for ``dcid`` (the client's first Destination Connection ID)."""
-    if version not in _SALTS:
-        raise ValueError(f"unsupported QUIC version 0x{version:08x}")
-    initial = _hkdf_extract(_SALTS[version], dcid)
+def initial_keys(dcid: bytes, version: int = QUIC_V1, *, client: bool = True, salt: bytes | None = None) -> InitialKeys:
+    """Derive the Initial keys for ``dcid`` (the client's first Destination Connection ID).
+
+    ``salt`` overrides the version's own (for versions whose salt is not known)."""
+    if salt is None:
+        salt = _SALTS.get(version)
+        if salt is None:
+            raise ValueError(f"unsupported QUIC version 0x{version:08x}")
+    initial = _hkdf_extract(salt, dcid)
     secret = _hkdf_expand_label(initial, b"client in" if client else b"server in", 32)
-    prefix = _LABEL_PREFIX[version]
+    prefix = _LABEL_PREFIX.get(version, b"quic")
     return InitialKeys(
         key=_hkdf_expand_label(secret, prefix + b" key", 16),
         iv=_hkdf_expand_label(secret, prefix + b" iv", 12),
@@ -206,13 +271,14 @@ class LongHeader:
 
 
 def parse_long_header(datagram: bytes, start: int = 0) -> LongHeader | None:
-    """Parse the long header at ``start``; None if it is not a QUIC v1/v2 long header."""
+    """Parse the long header at ``start``; None if it is not a QUIC long header (of version 1's
+    layout, which every version since draft 22 shares) or is a Version Negotiation packet."""
     try:
         first = datagram[start]
         if first & 0xC0 != 0xC0:
             return None
         version = int.from_bytes(datagram[start + 1 : start + 5], "big")
-        if version not in _SALTS:
+        if version == 0:
             return None
         p = start + 5
         dlen = datagram[p]
@@ -226,7 +292,7 @@ def parse_long_header(datagram: bytes, start: int = 0) -> LongHeader | None:
         scid = datagram[p + 1 : p + 1 + slen]
         p += 1 + slen
         ptype = (first >> 4) & 0x03
-        is_initial = ptype == _INITIAL_TYPE[version]
+        is_initial = ptype == _INITIAL_TYPE.get(version, 0)
         retry = ptype == (0 if version == QUIC_V2 else 3)
         if retry:
             return LongHeader(start, version, False, dcid, scid, p, len(datagram))
@@ -282,12 +348,14 @@ def _decode_packet_number(truncated: int, bits: int, largest: int) -> int:
     return candidate
 
 
-def crypto_frames(payload: bytes) -> list[tuple[int, bytes]]:
+def crypto_frames(payload: bytes, version: int = QUIC_V1) -> list[tuple[int, bytes]]:
     """The (offset, data) of every CRYPTO frame in a decrypted Initial payload.
 
     PADDING, PING, ACK and CONNECTION_CLOSE frames are skipped; any other frame type is not
-    allowed in an Initial packet and ends the walk.
+    allowed in an Initial packet and ends the walk. Q050, T050 and T051 number their CRYPTO
+    frame 0x08.
     """
+    crypto_type = 0x08 if version in _GQUIC_CRYPTO_08 else 0x06
     out: list[tuple[int, bytes]] = []
     p = 0
     n = len(payload)
@@ -312,7 +380,7 @@ def crypto_frames(payload: bytes) -> list[tuple[int, bytes]]:
                 if ftype == 0x03:
                     for _ in range(3):
                         _, p = _varint(payload, p)
-            elif ftype == 0x06:  # CRYPTO
+            elif ftype == crypto_type:  # CRYPTO
                 offset, p = _varint(payload, p)
                 length, p = _varint(payload, p)
                 if p + length > n:
@@ -364,29 +432,44 @@ class CryptoReassembler:
 
 
 class QuicInitialTracker:
-    """Follows one UDP flow's client Initial packets until their ClientHello is complete."""
+    """Follows one UDP flow's client packets until their ClientHello (or gQUIC CHLO) is read.
 
-    __slots__ = ("original_dcid", "version", "crypto", "largest_pn", "_keys", "hello", "failed", "datagrams")
+    It follows version negotiation and Retry: when the client starts again with another version
+    or connection id, the new Initials are decrypted with their own keys. ``versions`` lists the
+    versions of the client's long-header packets; ``opened`` says whether any of them could be
+    read (decrypted, or a gQUIC CHLO in clear).
+    """
+
+    __slots__ = ("original_dcid", "version", "crypto", "largest_pn", "_keys", "_salts", "hello", "failed",
+                 "datagrams", "versions", "opened")
 
     def __init__(self) -> None:
         self.original_dcid: bytes | None = None
         self.version = QUIC_V1
         self.crypto = CryptoReassembler()
         self.largest_pn = -1
-        self._keys: dict[tuple[bytes, int], InitialKeys] = {}
+        self._keys: dict[tuple[bytes, int], InitialKeys | None] = {}
+        self._salts: dict[int, bytes] = {}  # salts found by trial for versions without a known one
         self.hello: ClientHelloInfo | None = None
         self.failed = False
         self.datagrams = 0
-
-    def _keys_for(self, dcid: bytes, version: int) -> InitialKeys:
-        k = self._keys.get((dcid, version))
-        if k is None:
-            k = self._keys[(dcid, version)] = initial_keys(dcid, version)
-        return k
+        self.versions: list[int] = []
+        self.opened = False
 
     def feed(self, datagram: bytes) -> bool:
-        """Process one datagram; True if it held a client Initial that decrypted."""
+        """Process one datagram; True if it held a client Initial that decrypted (or a CHLO)."""
         self.datagrams += 1
+        version = gquic.public_header_version(datagram)
+        if version is not None:
+            self._saw(version)
+            info = gquic.cleartext_chlo(datagram)
+            if info is None:
+                return False
+            self.opened = True
+            self.version = version
+            if self.hello is None:
+                self.hello = info
+            return True
         decrypted = False
         start = 0
         while start < len(datagram):
@@ -394,31 +477,60 @@ class QuicInitialTracker:
             if header is None:
                 break
             if header.is_initial:
+                self._saw(header.version)
                 payload = self._decrypt(datagram, header)
                 if payload is not None:
                     decrypted = True
-                    for offset, data in crypto_frames(payload):
+                    for offset, data in crypto_frames(payload, header.version):
                         self.crypto.add(offset, data)
             start = header.end
-        if decrypted and self.hello is None:
-            self._try_parse()
+        if decrypted:
+            self.opened = True
+            if self.hello is None:
+                self._try_parse()
         return decrypted
 
+    def _saw(self, version: int) -> None:
+        if version not in self.versions and len(self.versions) < 8:
+            self.versions.append(version)
+
+    def _keys_for(self, dcid: bytes, version: int, salt: bytes | None = None) -> InitialKeys:
+        k = self._keys.get((dcid, version)) if salt is None else None
+        if k is None:
+            k = initial_keys(dcid, version, salt=salt or self._salts.get(version))
+            if salt is None:
+                self._keys[(dcid, version)] = k
+        return k
+
     def _decrypt(self, datagram: bytes, header: LongHeader) -> bytes | None:
+        version = header.version
+        if self.original_dcid is not None and version != self.version and self.hello is None:
+            # Version negotiation: the client starts again with another version.
+            self.original_dcid = None
+            self.crypto = CryptoReassembler()
+            self.largest_pn = -1
         candidates = [header.dcid]
         if self.original_dcid is not None and self.original_dcid != header.dcid:
             candidates.append(self.original_dcid)
+        salts: tuple[bytes | None, ...] = (None,)
+        if version not in _SALTS and version not in self._salts:
+            # Unknown or reserved (0x?a?a?a?a, sent to make the server list its versions):
+            # clients still protect these with the salt of a version they speak.
+            salts = _TRIAL_SALTS
         for dcid in candidates:
-            keys = self._keys_for(dcid, header.version)
-            try:
-                pn, payload = decrypt_packet(datagram, header, keys, self.largest_pn)
-            except ValueError:
-                continue
-            if self.original_dcid is None:
-                self.original_dcid = dcid
-                self.version = header.version
-            self.largest_pn = max(self.largest_pn, pn)
-            return payload
+            for salt in salts:
+                keys = self._keys_for(dcid, version, salt)
+                try:
+                    pn, payload = decrypt_packet(datagram, header, keys, self.largest_pn)
+                except ValueError:
+                    continue
+                if salt is not None:
+                    self._salts[version] = salt
+                if self.original_dcid is None:
+                    self.original_dcid = dcid
+                    self.version = version
+                self.largest_pn = max(self.largest_pn, pn)
+                return payload
         return None
 
     def _try_parse(self) -> None:
@@ -426,6 +538,14 @@ class QuicInitialTracker:
         if have < 4:
             return
         data = self.crypto.data()
+        if data[:4] == gquic.CHLO:  # Q050
+            need = gquic.chlo_length(data)
+            if need is not None and (need < 0 or need > MAX_CLIENT_HELLO):
+                self.failed = True
+            elif need is not None and have >= need:
+                self.hello = gquic.parse_chlo(data[:need])
+                self.failed = self.hello is None
+            return
         if data[0] != 1:
             self.failed = True
             return
@@ -463,18 +583,21 @@ def build_client_initial(
     version: int = QUIC_V1,
     key_dcid: bytes | None = None,
     min_size: int = 1200,
+    salt: bytes | None = None,
 ) -> bytes:
     """Build one protected client Initial packet holding the given CRYPTO frames.
 
     ``key_dcid`` is the connection id the keys come from (the client's first DCID; defaults to
-    ``dcid``). The packet is padded to ``min_size`` bytes, as clients must.
+    ``dcid``). The packet is padded to ``min_size`` bytes, as clients must. ``salt`` protects
+    it with another salt than the version's (as clients do for reserved versions).
     """
-    keys = initial_keys(key_dcid if key_dcid is not None else dcid, version)
+    keys = initial_keys(key_dcid if key_dcid is not None else dcid, version, salt=salt)
     frames = b"".join(
-        b"\x06" + _encode_varint(off) + _encode_varint(len(data)) + data for off, data in crypto
+        bytes([0x08 if version in _GQUIC_CRYPTO_08 else 0x06]) + _encode_varint(off) + _encode_varint(len(data)) + data
+        for off, data in crypto
     )
     pn_len = 2
-    ptype = _INITIAL_TYPE[version]
+    ptype = _INITIAL_TYPE.get(version, 0)
     first = 0xC0 | (ptype << 4) | (pn_len - 1)
     prefix = (
         bytes([first])
@@ -501,3 +624,6 @@ def build_client_initial(
     for i in range(pn_len):
         protected[pn_at + i] ^= mask[1 + i]
     return bytes(protected) + ciphertext
+
+
+from auditor import gquic  # noqa: E402  (gquic uses ClientHelloInfo from this module)

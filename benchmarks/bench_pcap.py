@@ -21,7 +21,15 @@ Then, each in a fresh subprocess so its peak memory is its own:
 Prints packets per second, the ratio against scapy and dpkt, and peak RSS; then peak RSS of
 ``read_pcap`` on a quarter of the file against the whole, to show memory does not grow with it.
 
-    python benchmarks/bench_pcap.py [--packets 1000000] [--repeat 1]
+Then the whole audit against tshark (the reference for what a capture holds):
+``auditor report F --format json`` against ``tshark -r F -o tcp.reassemble_out_of_order:TRUE -T
+fields -e tls.handshake.extensions_server_name -e dns.qry.name -e http.host`` on a capture with many
+destinations (:func:`generate_many`: by default 1,500,000 packets, 17,000 sessions, each to its
+own server), and on its first 100,000 packets, to show that the cost per packet does not grow with
+the number of destinations. Each pair runs interleaved; peak memory is each process's VmHWM.
+
+    python benchmarks/bench_pcap.py [--packets 1000000] [--repeat 1] [--audit-packets 1500000]
+                                    [--destinations 17000] [--only reader|audit]
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import argparse
 import json
 import random
 import resource
+import shutil
 import ssl
 import struct
 import subprocess
@@ -61,11 +70,18 @@ def _udp(src: bytes, dst: bytes, sport: int, dport: int, payload: bytes) -> byte
     return _ETH + ip + _UDP.pack(sport, dport, 8 + len(payload), 0) + payload
 
 
+_CONTEXTS: dict[bool, ssl.SSLContext] = {}
+
+
 def _client_hello(name: str, big: bool) -> bytes:
     """A real TLS ClientHello record from OpenSSL; ``big`` pads it to about 1,900 bytes."""
-    ctx = ssl.create_default_context()
-    if big:
-        ctx.set_alpn_protocols(["h2", "http/1.1"] + [f"x-{i:02d}-" + "p" * 130 for i in range(12)])
+    ctx = _CONTEXTS.get(big)
+    if ctx is None:
+        ctx = _CONTEXTS[big] = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        if big:
+            ctx.set_alpn_protocols(["h2", "http/1.1"] + [f"x-{i:02d}-" + "p" * 130 for i in range(12)])
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(incoming, outgoing, server_hostname=name)
     try:
@@ -85,6 +101,29 @@ def _quic_initials(name: str, big: bool) -> list[bytes]:
     )
     conn.connect(("127.0.0.1", 443), now=0.0)
     return [data for data, _ in conn.datagrams_to_send(now=0.0)]
+
+
+class _Emitter:
+    """Appends timestamped frames to a classic pcap file (0.2 ms apart), counting them by kind."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.out: list[bytes] = []
+        self.t = 1_700_000_000.0
+        self.emitted = 0
+        self.counts = {"tcp_payload": 0, "tcp_control": 0, "dns": 0, "quic": 0, "http": 0, "tls_hello": 0}
+
+    def __call__(self, frame: bytes, kind: str) -> None:
+        self.t += 0.0002
+        sec = int(self.t)
+        self.out.append(_REC.pack(sec, int((self.t - sec) * 1e6), len(frame), len(frame)) + frame)
+        self.counts[kind] += 1
+        self.emitted += 1
+        if len(self.out) >= 20000:
+            self.flush()
+
+    def flush(self) -> None:
+        _flush(self.path, self.out)
 
 
 def generate(path: Path, n: int, seed: int = 7) -> dict[str, int]:
@@ -121,19 +160,8 @@ def generate(path: Path, n: int, seed: int = 7) -> dict[str, int]:
     )
     http_resp = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}"
 
-    out: list[bytes] = []
-    counts = {"tcp_payload": 0, "tcp_control": 0, "dns": 0, "quic": 0, "http": 0, "tls_hello": 0}
-    t = 1_700_000_000.0
-    emitted = 0
+    emit = _Emitter(path)
     port = [20000]
-
-    def emit(frame: bytes, kind: str) -> None:
-        nonlocal t, emitted
-        t += 0.0002
-        sec = int(t)
-        out.append(_REC.pack(sec, int((t - sec) * 1e6), len(frame), len(frame)) + frame)
-        counts[kind] += 1
-        emitted += 1
 
     def next_port() -> int:
         port[0] = 20000 + (port[0] - 19999) % 40000
@@ -172,7 +200,7 @@ def generate(path: Path, n: int, seed: int = 7) -> dict[str, int]:
 
     conns = [open_tls() for _ in range(12)]
     quic_flows: list[tuple[bytes, int]] = []
-    while emitted < n:
+    while emit.emitted < n:
         r = rnd.random()
         if r < 0.012:
             q, a = dns_pairs[rnd.randrange(len(dns_pairs))]
@@ -222,10 +250,122 @@ def generate(path: Path, n: int, seed: int = 7) -> dict[str, int]:
             if c.left <= 0:
                 close(c)
                 conns[i] = open_tls()
-        if len(out) >= 20000:
-            _flush(path, out)
-    _flush(path, out)
-    return counts
+    emit.flush()
+    return emit.counts
+
+
+def _dns(qid: int, name: str, ip: bytes | None, rcode: int = 0, response: bool = False) -> bytes:
+    """A DNS query, or its response (one A record when ``ip`` is given), written with struct."""
+    qname = b"".join(bytes([len(part)]) + part.encode() for part in name.split(".")) + b"\x00"
+    flags = (0x8180 | rcode) if response else 0x0100
+    an = 1 if response and ip else 0
+    msg = struct.pack("!HHHHHH", qid, flags, 1, an, 0, 0) + qname + b"\x00\x01\x00\x01"
+    if an:
+        msg += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + ip
+    return msg
+
+
+def generate_many(path: Path, n: int, destinations: int, seed: int = 11) -> dict[str, int]:
+    """Write ``n`` packets in which about ``destinations`` servers each get their own session.
+
+    Each session looks its server's name up in DNS, then talks to it over TLS (a real OpenSSL
+    ClientHello, 30% of them about 1,900 bytes and split over two segments), QUIC (Initials of
+    v1, v2, draft-29, draft-27 and mvfst 0xfaceb002 built by ``auditor.quic``, and real aioquic
+    Initials) or cleartext HTTP/1.1, with data both ways, then closes. Sixty-four sessions run at
+    once, interleaved; 8% also look up a name that gets NXDOMAIN (a blocked tracker).
+    """
+    from auditor.quic import QUIC_V1, QUIC_V2, MVFST_DRAFT_27, build_client_initial, draft
+
+    rnd = random.Random(seed)
+    resolver = bytes([10, 0, 0, 1])
+    client = bytes([10, 0, 0, 2])
+    bulk = bytes(rnd.getrandbits(8) for _ in range(1448))
+    emit = _Emitter(path)
+    real_quic = {i: _quic_initials(f"h3-{i}.example.net", i % 2 == 1) for i in range(4)}
+    versions = (QUIC_V1, QUIC_V2, draft(29), draft(27), MVFST_DRAFT_27)
+    per_session = max(12, n // max(destinations, 1))
+
+    def session(i: int):  # yields (frame, kind)
+        name = f"api{i}.svc{i % 997}.example{i % 61}.com"
+        ip = struct.pack("!I", (104 << 24 | 16 << 16) + 3 * i + 1)
+        cport = 10000 + i % 50000
+        qid = i & 0xFFFF
+        yield _udp(client, resolver, cport, 53, _dns(qid, name, None)), "dns"
+        yield _udp(resolver, client, 53, cport, _dns(qid, name, ip, response=True)), "dns"
+        if rnd.random() < 0.08:
+            blocked = f"t{i}.tracker{i % 13}.example.org"
+            yield _udp(client, resolver, cport + 1, 53, _dns(qid ^ 1, blocked, None)), "dns"
+            yield _udp(resolver, client, 53, cport + 1, _dns(qid ^ 1, blocked, None, rcode=3, response=True)), "dns"
+        left = rnd.randint(per_session // 3, per_session * 5 // 3)
+        r = rnd.random()
+        if r < 0.2:  # QUIC
+            if i % 50 == 0:
+                initials = real_quic[i // 50 % 4]
+            else:
+                message = _client_hello(name, rnd.random() < 0.3)[5:]
+                version = versions[i % len(versions)]
+                dcid = struct.pack("!Q", i * 7919 + 1)
+                half = len(message) // 2 if len(message) > 1100 else len(message)
+                initials = [build_client_initial(dcid, b"\x01\x02\x03\x04", [(0, message[:half])], version=version)]
+                if half < len(message):
+                    initials.append(build_client_initial(dcid, b"\x01\x02\x03\x04", [(half, message[half:])],
+                                                         packet_number=1, version=version))
+            for d in initials:
+                yield _udp(client, ip, cport, 443, d), "quic"
+            for _ in range(left):
+                if rnd.random() < 0.7:
+                    yield _udp(ip, client, 443, cport, b"\x40" + bulk[:1199]), "quic"
+                else:
+                    yield _udp(client, ip, cport, 443, b"\x40" + bulk[:40]), "quic"
+            return
+        http = r > 0.9
+        sport = 80 if http else 443
+        cs, ss = rnd.getrandbits(32), rnd.getrandbits(32)
+        yield _tcp(client, ip, cport, sport, cs, 0, 0x02), "tcp_control"
+        yield _tcp(ip, client, sport, cport, ss, cs + 1, 0x12), "tcp_control"
+        cs += 1
+        ss += 1
+        yield _tcp(client, ip, cport, sport, cs, ss, 0x10), "tcp_control"
+        if http:
+            body = b'{"device_id":"d%06d","event":"open","ts":1700000000}' % i
+            req = (b"POST /v1/collect HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                   b"Content-Length: %d\r\n\r\n" % (name.encode(), len(body)) + body)
+            yield _tcp(client, ip, cport, sport, cs, ss, 0x18, req[:60]), "http"
+            yield _tcp(client, ip, cport, sport, cs + 60, ss, 0x18, req[60:]), "http"
+            cs += len(req)
+            resp = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}"
+            yield _tcp(ip, client, sport, cport, ss, cs, 0x18, resp), "http"
+            ss += len(resp)
+        else:
+            hello = _client_hello(name, rnd.random() < 0.3)
+            for k in range(0, len(hello), 1448):
+                seg = hello[k : k + 1448]
+                yield _tcp(client, ip, cport, sport, cs, ss, 0x18, seg), "tls_hello"
+                cs += len(seg)
+        for _ in range(left):
+            if rnd.random() < 0.6:
+                yield _tcp(ip, client, sport, cport, ss, cs, 0x18, bulk), "tcp_payload"
+                ss += len(bulk)
+            else:
+                yield _tcp(client, ip, cport, sport, cs, ss, 0x10), "tcp_control"
+        yield _tcp(client, ip, cport, sport, cs, ss, 0x11), "tcp_control"
+        yield _tcp(ip, client, sport, cport, ss, cs + 1, 0x11), "tcp_control"
+        yield _tcp(client, ip, cport, sport, cs + 1, ss + 1, 0x10), "tcp_control"
+
+    started = 0
+    active = []
+    for _ in range(64):
+        active.append(session(started))
+        started += 1
+    while emit.emitted < n:
+        k = rnd.randrange(len(active))
+        try:
+            emit(*next(active[k]))
+        except StopIteration:
+            active[k] = session(started)
+            started += 1
+    emit.flush()
+    return {**emit.counts, "sessions": started}
 
 
 def _flush(path: Path, out: list[bytes]) -> None:
@@ -307,6 +447,62 @@ def _child(mode: str, capture: str) -> None:
                       "base_rss_mb": base_kb / 1024, **extra}))
 
 
+TSHARK_FIELDS = ("tls.handshake.extensions_server_name", "dns.qry.name", "http.host")
+
+
+def _measure(cmd: list[str]) -> dict:
+    """Run ``cmd``; its wall and CPU seconds, and its peak RSS read from its own ``VmHWM``.
+
+    ``/proc/<pid>/status`` is read every 5 ms while the process runs (VmHWM only grows, so the
+    last reading before exit is its peak, give or take the last 5 ms).
+    """
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak_kb = 0
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak_kb = max(peak_kb, int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.005)
+    wall = time.perf_counter() - t0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # cumulative: the caller takes differences
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed: {proc.stderr.read().decode(errors='replace')[-500:]}")
+    return {"seconds": wall, "cpu_total": usage.ru_utime + usage.ru_stime, "peak_rss_mb": peak_kb / 1024}
+
+
+def whole_audit_vs_tshark(capture: Path, packets: int, out_dir: Path, repeat: int) -> dict[str, dict]:
+    """``auditor report F --format json`` against tshark extracting the same names, interleaved."""
+    tshark = ["tshark", "-r", str(capture), "-o", "tcp.reassemble_out_of_order:TRUE", "-T", "fields"]
+    for f in TSHARK_FIELDS:
+        tshark += ["-e", f]
+    auditor = [str(Path(sys.executable).with_name("auditor")), "report", str(capture), "--format", "json",
+               "-o", str(out_dir / capture.stem), "-q"]
+    best: dict[str, dict] = {}
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    last_cpu = cpu.ru_utime + cpu.ru_stime
+    for _ in range(repeat):
+        for name, cmd in (("tshark", tshark), ("auditor", auditor)):
+            r = _measure(cmd)
+            r["cpu"] = r.pop("cpu_total") - last_cpu
+            last_cpu += r["cpu"]
+            r["rate"] = packets / r["seconds"]
+            r["cpu_rate"] = packets / max(r["cpu"], 1e-9)
+            prev = best.get(name)
+            if prev is None or r["seconds"] < prev["seconds"]:
+                r["peak_rss_mb"] = max(r["peak_rss_mb"], prev["peak_rss_mb"] if prev else 0)
+                best[name] = r
+            else:
+                prev["peak_rss_mb"] = max(r["peak_rss_mb"], prev["peak_rss_mb"])
+    doc = json.loads((out_dir / (capture.stem + ".json")).read_text())
+    best["auditor"]["destinations"] = len(doc["destinations"])
+    return best
+
+
 def run(mode: str, capture: Path, repeat: int = 1) -> dict:
     runs = []
     for _ in range(repeat):
@@ -325,9 +521,17 @@ def main() -> None:
     ap.add_argument("--packets", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=1, help="runs of each; the best time counts")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--audit-packets", type=int, default=1_500_000,
+                    help="packets of the many-destinations capture for the whole-audit comparison with tshark")
+    ap.add_argument("--destinations", type=int, default=17_000, help="sessions (servers) in that capture")
+    ap.add_argument("--only", choices=("reader", "audit"), help="run only the reader comparison or only the whole audit")
     args = ap.parse_args()
     if args.child:
         _child(*args.child)
+        return
+    if args.only != "reader":
+        audit_section(args)
+    if args.only == "audit":
         return
     with tempfile.TemporaryDirectory() as tmp:
         full = Path(tmp) / "bench.pcap"
@@ -385,6 +589,36 @@ def main() -> None:
         print("memory flatness of read_pcap (peak RSS; RSS after imports in brackets):")
         print(f"  {q['count']:>11,} packets: {q['peak_rss_mb']:6.0f} MB  [{q['base_rss_mb']:.0f} MB]")
         print(f"  {a['count']:>11,} packets: {a['peak_rss_mb']:6.0f} MB  [{a['base_rss_mb']:.0f} MB]")
+
+
+def audit_section(args: argparse.Namespace) -> None:
+    """The whole audit against tshark on a many-destinations capture, and on its first 100k packets."""
+    if shutil.which("tshark") is None:
+        print("tshark is not installed (Debian package tshark): skipping the whole-audit comparison")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        full = Path(tmp) / "many.pcap"
+        t0 = time.perf_counter()
+        counts = generate_many(full, args.audit_packets, args.destinations)
+        mix = ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        size_mb = full.stat().st_size / 2**20
+        print(f"generated {args.audit_packets:,} packets ({size_mb:,.0f} MiB) in {time.perf_counter() - t0:.1f} s: {mix}")
+        small_n = min(100_000, args.audit_packets)
+        small = Path(tmp) / "many-100k.pcap"
+        slice_pcap(full, small, small_n)
+        print()
+        print("whole audit (auditor report F --format json) against tshark -T fields -e "
+              + " -e ".join(TSHARK_FIELDS) + " (tcp.reassemble_out_of_order:TRUE):")
+        print(f"{'':12}{'packets':>11}{'dests':>8}{'':3}{'tshark pkt/s':>13}{'auditor pkt/s':>14}{'ratio':>7}"
+              f"{'ratio (CPU)':>12}{'tshark peak':>12}{'auditor peak':>13}")
+        for label, path, n in ((f"first {small_n // 1000}k", small, small_n), ("whole file", full, args.audit_packets)):
+            res = whole_audit_vs_tshark(path, n, Path(tmp), args.repeat)
+            ts, au = res["tshark"], res["auditor"]
+            print(f"{label:12}{n:11,}{au['destinations']:8,}{'':3}{ts['rate']:13,.0f}{au['rate']:14,.0f}"
+                  f"{au['rate'] / ts['rate']:6.2f}x{au['cpu_rate'] / ts['cpu_rate']:11.2f}x"
+                  f"{ts['peak_rss_mb']:9.0f} MB{au['peak_rss_mb']:10.0f} MB")
+        print("(ratio: auditor's packets/s over tshark's, wall clock, best of --repeat; CPU: user+system seconds)")
+    print()
 
 
 if __name__ == "__main__":

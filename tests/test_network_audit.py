@@ -93,3 +93,32 @@ def test_gzipped_pcap(session_pcap: Path, tmp_path: Path) -> None:
     gz.write_bytes(gzip.compress(session_pcap.read_bytes()))
     doc = audit_paths([gz])
     assert doc["captures"][0]["format"] == "pcap" and "alog.umeng.com" in _by_host(doc)
+
+
+def test_lookup_without_an_answer_is_listed(session_pcap: Path, tmp_path: Path) -> None:
+    """A blocked lookup (NXDOMAIN) and one that got no response are destinations 'looked up, not
+    answered', in the JSON (valid against the schema) and the HTML."""
+    import jsonschema
+    from scapy.utils import rdpcap
+
+    packets = list(rdpcap(str(session_pcap))) + [
+        udp(CLIENT, "192.0.2.53", 53002, 53, DNS(id=2, rd=1, qd=DNSQR(qname="tracker.blocked.example"))),
+        udp("192.0.2.53", CLIENT, 53, 53002, DNS(id=2, qr=1, rcode=3, qd=DNSQR(qname="tracker.blocked.example"))),
+        udp(CLIENT, "192.0.2.53", 53003, 53, DNS(id=3, rd=1, qd=DNSQR(qname="silent.example", qtype="AAAA"))),
+        udp(CLIENT, "192.0.2.53", 53004, 53, DNS(id=4, rd=1, qd=DNSQR(qname="10.2.0.192.in-addr.arpa", qtype="PTR"))),
+    ]
+    path = write(tmp_path / "blocked.pcap", packets)
+    doc = audit_paths([path])
+    schema = json.loads((Path(__file__).resolve().parent.parent / "auditor" / "schema" / "audit-v1.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    d = _by_host(doc)
+    assert {h: x["dns_lookup"] for h, x in d.items() if x["dns_lookup"]} == {
+        "chat.deepseek.com": "answered",
+        "tracker.blocked.example": "unanswered",
+        "silent.example": "unanswered",
+    }
+    assert d["tracker.blocked.example"]["seen"] == ["dns"] and d["tracker.blocked.example"]["server_ips"] == []
+    p = subprocess.run([sys.executable, "-m", "auditor", "report", str(path), "-o", str(tmp_path / "r"), "-f", "html"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "seen: dns · looked up, not answered" in (tmp_path / "r.html").read_text()

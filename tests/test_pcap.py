@@ -249,7 +249,11 @@ def test_dns_answers_name_destinations(tmp_path: Path) -> None:
     assert [summary(d) for d in r.destinations] == [
         (RESOLVER, ["ip"], [RESOLVER], [53], {"udp"}, dns_out, dns_in, 7, 4),
         ("chat.example.com", ["dns"], ["93.184.216.34", "93.184.216.35", "2606:4700::6810:1"], [443], {"tcp"}, 40, 60, 8, 1),
+        # Looked up, not answered (NXDOMAIN, and no response at all): listed with no traffic.
+        ("nx.example.com", ["dns"], [], [], set(), 0, 0, 0, 0),
+        ("lost.example.com", ["dns"], [], [], set(), 0, 0, 0, 0),
     ]
+    assert [d.dns_lookup for d in r.destinations] == [None, "answered", "unanswered", "unanswered"]
     assert r.destinations[1].cnames == ["chat.edge.example.net"]
     assert r.exchanges == []
 
@@ -413,7 +417,10 @@ def test_damaged_quic_initial_is_listed_by_ip(tmp_path: Path) -> None:
     datagram = bytearray(quic_initials()[0])
     datagram[300] ^= 0xFF  # breaks the AEAD tag check
     r, warnings = read(write(tmp_path / "badquic.pcap", [udp(CLIENT, SERVER, 51003, 443, Raw(bytes(datagram)))]))
-    assert warnings == []
+    assert warnings == [
+        "badquic.pcap: 1 QUIC connection could not be decrypted (version v1: 1); their server names are unknown"
+        " and they are listed by address"
+    ]
     assert [(d.host, d.seen, d.transport) for d in r.destinations] == [(SERVER, ["ip"], {"udp"})]
 
 
