@@ -186,14 +186,15 @@ def _hkdf_extract(salt: bytes, ikm: bytes) -> bytes:
     return hmac.new(salt, ikm, hashlib.sha256).digest()
 
 
-def _hkdf_expand_label(secret: bytes, label: bytes, length: int) -> bytes:
+def hkdf_expand_label(secret: bytes, label: bytes, length: int, hash_name: str = "sha256") -> bytes:
+    """HKDF-Expand-Label with an empty context (RFC 8446 section 7.1), for QUIC and TLS 1.3 keys."""
     full = b"tls13 " + label
     info = struct.pack("!HB", length, len(full)) + full + b"\x00"
     out = b""
     block = b""
     counter = 1
     while len(out) < length:
-        block = hmac.new(secret, block + info + bytes([counter]), hashlib.sha256).digest()
+        block = hmac.new(secret, block + info + bytes([counter]), hash_name).digest()
         out += block
         counter += 1
     return out[:length]
@@ -217,12 +218,12 @@ def initial_keys(dcid: bytes, version: int = QUIC_V1, *, client: bool = True, sa
         if salt is None:
             raise ValueError(f"unsupported QUIC version 0x{version:08x}")
     initial = _hkdf_extract(salt, dcid)
-    secret = _hkdf_expand_label(initial, b"client in" if client else b"server in", 32)
+    secret = hkdf_expand_label(initial, b"client in" if client else b"server in", 32)
     prefix = _LABEL_PREFIX.get(version, b"quic")
     return InitialKeys(
-        key=_hkdf_expand_label(secret, prefix + b" key", 16),
-        iv=_hkdf_expand_label(secret, prefix + b" iv", 12),
-        hp=_hkdf_expand_label(secret, prefix + b" hp", 16),
+        key=hkdf_expand_label(secret, prefix + b" key", 16),
+        iv=hkdf_expand_label(secret, prefix + b" iv", 12),
+        hp=hkdf_expand_label(secret, prefix + b" hp", 16),
     )
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import struct
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+from ..quic import hkdf_expand_label  # one HKDF-Expand-Label for QUIC Initials and TLS 1.3
 
 __all__ = ["Suite", "SUITES", "hkdf_expand_label", "tls12_key_block", "Aead", "header_protection"]
 
@@ -50,21 +51,6 @@ SUITES: dict[int, Suite] = {
 }
 
 _HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384}
-
-
-def hkdf_expand_label(secret: bytes, label: bytes, length: int, hash_name: str = "sha256") -> bytes:
-    """HKDF-Expand-Label with an empty context (RFC 8446 section 7.1)."""
-    h = _HASHES[hash_name]
-    full = b"tls13 " + label
-    info = struct.pack("!HB", length, len(full)) + full + b"\x00"
-    out = b""
-    block = b""
-    counter = 1
-    while len(out) < length:
-        block = hmac.new(secret, block + info + bytes([counter]), h).digest()
-        out += block
-        counter += 1
-    return out[:length]
 
 
 def _p_hash(secret: bytes, seed: bytes, length: int, hash_name: str) -> bytes:

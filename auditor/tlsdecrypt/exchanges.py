@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor.models import Exchange, TlsInfo
-from auditor.pcap import _finish_body, _strip_port
+from auditor.pcap import _Analyzer, _finish_body, _strip_port
 
 __all__ = ["Sink", "ConnInfo", "StreamExchange", "message_exchange"]
 
@@ -19,6 +19,10 @@ class Sink:
         self.limits = limits
         self.exchanges: list[Exchange] = []
         self.ts = 0.0
+
+    # The HTTP/1.x parser lists its exchanges through the analyser's own method (it only uses
+    # ``capture`` and ``exchanges``), so decrypted exchanges are built exactly as cleartext ones.
+    new_exchange = _Analyzer.new_exchange
 
 
 class ConnInfo:
