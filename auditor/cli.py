@@ -10,12 +10,13 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from . import __version__, output
 from .limits import DEFAULT_LIMITS, Limits
+from .progress import Interrupted
 
 app = typer.Typer(
     name="auditor",
@@ -78,23 +79,6 @@ def output_paths(out: str, fmts: list[str]) -> dict[str, Path | None]:
 
 
 write_private = output.write_private
-
-
-def _progress_for(total_hint: int) -> Any:
-    """A progress display on stderr when it is a terminal, else None."""
-    if not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.completed:,} requests"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
 
 
 @app.command()
@@ -161,7 +145,9 @@ def report(
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
     from .output import open_private
+    from .progress import OutputLog, progress_for
     from .renderers import render_to
+    from .renderers.view import count
 
     fmts = parse_formats(format)
     targets = output_paths(output, fmts)
@@ -172,7 +158,6 @@ def report(
         if not quiet:
             _err(f"warning: {msg}")
 
-    progress = None if quiet else _progress_for(0)
     known_values: tuple = ()
     if known is not None:
         from .known import KnownError, load_known
@@ -189,31 +174,33 @@ def report(
         max_headers=max_headers,
     )
     options = AuditOptions(reveal=reveal, first_party=tuple(first_party or ()), known=known_values, limits=limits)
+    log = OutputLog(planned=[str(p) for p in targets.values() if p is not None])
     try:
-        if progress is not None:
-            with progress:
-                task = progress.add_task("auditing", total=None)
-                doc = audit_paths(captures, options, warn, lambda n: progress.advance(task, n), stream=True)
-        else:
-            doc = audit_paths(captures, options, warn, stream=True)
-    except CaptureError as e:
-        raise UsageFailure(str(e)) from None
-    written = []
-    for fmt, path in targets.items():
-        if path is None:
-            render_to(doc, fmt, sys.stdout)
-        else:
+        with progress_for(quiet) as progress:
+            doc = audit_paths(captures, options, warn, progress, stream=True)
+        for fmt, path in targets.items():
+            if path is None:
+                render_to(doc, fmt, sys.stdout)
+                continue
             try:
                 with open_private(path) as fh:
-                    render_to(doc, fmt, fh)
+                    try:
+                        render_to(doc, fmt, fh)
+                    except BaseException:
+                        path.unlink(missing_ok=True)  # no half-written report is left behind
+                        raise
             except OSError as e:
                 raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
-            written.append(str(path))
-    if not quiet and written:
+            log.written.append(str(path))
+    except CaptureError as e:
+        raise UsageFailure(str(e)) from None
+    except KeyboardInterrupt:
+        raise log.interrupted() from None
+    if not quiet and log.written:
         s = doc["summary"]
         _err(
-            f"{s['exchanges']} requests, {s['destinations']} destinations "
-            f"({s['third_party_destinations']} third-party), {s['findings']} findings -> {', '.join(written)}"
+            f"{count(s['exchanges'], 'request')}, {count(s['destinations'], 'destination')} "
+            f"({s['third_party_destinations']:,} third-party), {count(s['findings'], 'finding')} -> {', '.join(log.written)}"
         )
 
 
@@ -277,6 +264,9 @@ def main(argv: list[str] | None = None) -> None:
     except UsageFailure as e:
         _err(f"error: {e}")
         sys.exit(EXIT_BAD_INPUT)
+    except Interrupted as e:
+        _err(str(e))
+        sys.exit(130)
     except KeyboardInterrupt:
         _err("interrupted")
         sys.exit(130)

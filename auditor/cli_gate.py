@@ -10,17 +10,20 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TextIO
 
 import typer
 
-from .cli import UsageFailure, _err, app, write_private
+from .cli import UsageFailure, _err, app
+from .output import open_private
+from .progress import OutputLog, progress_for
 
 EXIT_VIOLATIONS = 1
 
 
 def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool) -> dict[str, Any]:
-    """The masked report document of ``captures``."""
+    """The masked report document of ``captures`` (its findings stay on disk when many)."""
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
 
@@ -29,16 +32,25 @@ def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool) -> 
             _err(f"warning: {msg}")
 
     try:
-        return audit_paths(captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn)
+        with progress_for(quiet) as progress:
+            return audit_paths(
+                captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn, progress, stream=True
+            )
     except CaptureError as e:
         raise UsageFailure(str(e)) from None
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, write: Callable[[TextIO], None], log: OutputLog) -> None:
     try:
-        write_private(path, text)
+        with open_private(path) as fh:
+            try:
+                write(fh)
+            except BaseException:
+                path.unlink(missing_ok=True)  # no half-written output is left behind
+                raise
     except OSError as e:
         raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
+    log.written.append(str(path))
 
 
 @app.command()
@@ -77,6 +89,7 @@ def check(
     """
     from .baseline import ReportError, load_report
     from .policy import PolicyError, load_policy, render_markdown, render_text, run_check
+    from .renderers.json_report import write_json
     from .renderers.junit import render_junit
 
     started = time.monotonic()
@@ -90,15 +103,19 @@ def check(
             base = load_report(baseline)
         except ReportError as e:
             raise UsageFailure(str(e)) from None
-    doc = _audit(captures, first_party, quiet)
-    result = run_check(pol, doc, base, str(baseline) if baseline is not None else None)
-    elapsed = time.monotonic() - started
-    if junit is not None:
-        _write(junit, render_junit(result, elapsed))
-    if markdown is not None:
-        _write(markdown, render_markdown(result))
-    if json_out is not None:
-        _write(json_out, json.dumps({**doc, "check": result.to_json()}, indent=2, ensure_ascii=False) + "\n")
+    log = OutputLog(planned=[str(p) for p in (junit, markdown, json_out) if p is not None])
+    try:
+        doc = _audit(captures, first_party, quiet)
+        result = run_check(pol, doc, base, str(baseline) if baseline is not None else None)
+        elapsed = time.monotonic() - started
+        if junit is not None:
+            _write(junit, lambda fh: fh.write(render_junit(result, elapsed)), log)
+        if markdown is not None:
+            _write(markdown, lambda fh: fh.write(render_markdown(result)), log)
+        if json_out is not None:
+            _write(json_out, lambda fh: write_json({**doc, "check": result.to_json()}, fh), log)
+    except KeyboardInterrupt:
+        raise log.interrupted() from None
     text = render_text(result)
     sys.stdout.write(text.splitlines()[-1] + "\n" if quiet else text)
     sys.stdout.flush()

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import jurisdictions
+from .spool import RecordSpool
 
 if TYPE_CHECKING:
     from .baseline import BaselineViolation
@@ -606,19 +607,37 @@ class Violation:
         }
 
 
+# Violations kept per rule for the text, Markdown and JUnit outputs (each with its finding); the
+# others are counted, and every violation goes to the JSON output through a spool on disk.
+MAX_KEPT_VIOLATIONS = 1000
+
+
 @dataclass
 class RuleResult:
     rule: Rule
-    violations: list[Violation] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)  # the first MAX_KEPT_VIOLATIONS
+    count: int = 0  # every violation, kept or not
+    records: RecordSpool = field(default_factory=RecordSpool)  # every violation's JSON
+
+    def add(self, v: Violation) -> None:
+        self.count += 1
+        self.records.append(v.to_json())
+        if len(self.violations) < MAX_KEPT_VIOLATIONS:
+            self.violations.append(v)
+
+    @property
+    def unlisted(self) -> int:
+        """Violations counted but not kept (they are in the JSON output)."""
+        return self.count - len(self.violations)
 
     @property
     def failed(self) -> bool:
         """True when the rule has violations and its severity fails the build."""
-        return bool(self.violations) and self.rule.severity == "error"
+        return bool(self.count) and self.rule.severity == "error"
 
     @property
     def status(self) -> str:
-        if not self.violations:
+        if not self.count:
             return "passed"
         return "failed" if self.rule.severity == "error" else self.rule.severity
 
@@ -637,7 +656,7 @@ def evaluate(policy: Policy, doc: dict[str, Any]) -> list[RuleResult]:
         capture = captures[ci] if isinstance(ci, int) and 0 <= ci < len(captures) else "capture"
         for r in results:
             if r.rule.denies(facts):
-                r.violations.append(Violation(r.rule.id, r.rule.severity, f, dest, capture))
+                r.add(Violation(r.rule.id, r.rule.severity, f, dest, capture))
     return results
 
 
@@ -679,7 +698,7 @@ class CheckResult:
             "summary": {
                 "rules": len(self.rules),
                 "failed_rules": sum(1 for r in self.rules if r.failed),
-                "violations": sum(len(r.violations) for r in self.rules),
+                "violations": sum(r.count for r in self.rules),
                 "baseline_violations": len(self.baseline or ()),
             },
             "rules": [
@@ -690,7 +709,7 @@ class CheckResult:
                     "deny": r.rule.deny.describe(),
                     "allow": [a.describe() for a in r.rule.allow],
                     "status": r.status,
-                    "violations": [v.to_json() for v in r.violations],
+                    "violations": r.records.value(),
                 }
                 for r in self.rules
             ],
@@ -741,6 +760,11 @@ def request_text(v: Violation) -> str:
 MAX_REFS = 8
 
 
+def unlisted_text(n: int) -> str:
+    """``"1,234 more violations (every one is in the --json output)"``."""
+    return f"{n:,} more violation{'s' if n != 1 else ''} (every one is in the --json output)"
+
+
 def render_text(result: CheckResult) -> str:
     """The console report: every violation with its rule, host, category, place and request."""
     s = result.doc.get("summary") or {}
@@ -749,7 +773,7 @@ def render_text(result: CheckResult) -> str:
         f"{s.get('destinations', 0)} destinations, {s.get('findings', 0)} findings"
     ]
     for r in result.rules:
-        n = len(r.violations)
+        n = r.count
         tag = {"passed": "PASS", "failed": "FAIL", "warning": "WARN", "info": "INFO"}[r.status]
         head = f"{tag} {r.rule.id} [{r.rule.severity}] deny {r.rule.deny.describe()}"
         lines.append(head + (f": {n} violation{'s' if n != 1 else ''}" if n else ""))
@@ -766,6 +790,8 @@ def render_text(result: CheckResult) -> str:
                 f"  - {_oneline(f.get('host'))}: {f.get('category')} at {loc.get('part')} "
                 f"{_oneline(loc.get('path')) or '-'} = {_oneline(f.get('value'))!s} in {request_text(v)}{also}"
             )
+        if r.unlisted:
+            lines.append(f"  - and {unlisted_text(r.unlisted)}")
     if result.baseline is not None:
         n = len(result.baseline)
         status = "PASS" if not n else ("FAIL" if result.baseline_failed else result.policy.baseline.severity.upper()[:4])
@@ -781,7 +807,7 @@ def render_text(result: CheckResult) -> str:
     else:
         bits = []
         if failed:
-            nv = sum(len(r.violations) for r in failed)
+            nv = sum(r.count for r in failed)
             bits.append(f"{len(failed)} rule{'s' if len(failed) != 1 else ''} violated ({nv} finding{'s' if nv != 1 else ''})")
         if result.baseline_failed:
             bits.append(f"{len(result.baseline or ())} new since the baseline")
@@ -810,7 +836,7 @@ def render_markdown(result: CheckResult) -> str:
         for r in result.rules:
             icon = {"passed": "✅ passed", "failed": "❌ failed", "warning": "⚠️ warning", "info": "ℹ️ info"}[r.status]
             out.append(
-                f"| {md_code(r.rule.id)} | {md_escape(r.rule.deny.describe())} | {r.rule.severity} | {icon} | {len(r.violations)} |"
+                f"| {md_code(r.rule.id)} | {md_escape(r.rule.deny.describe())} | {r.rule.severity} | {icon} | {r.count:,} |"
             )
         out.append("")
     for r in result.rules:
@@ -818,7 +844,7 @@ def render_markdown(result: CheckResult) -> str:
             continue
         groups = group_violations(r.violations)
         out += [
-            f"### {md_escape(r.rule.id)}: {len(r.violations)} violation{'s' if len(r.violations) != 1 else ''}",
+            f"### {md_escape(r.rule.id)}: {r.count:,} violation{'s' if r.count != 1 else ''}",
             "",
         ]
         if r.rule.description:
@@ -837,7 +863,9 @@ def render_markdown(result: CheckResult) -> str:
                 f"{md_code(first)}{extra} |"
             )
         if len(groups) > MARKDOWN_ROWS:
-            out.append(f"\n…and {len(groups) - MARKDOWN_ROWS} more (see the JSON output).")
+            out.append(f"\n…and {len(groups) - MARKDOWN_ROWS:,} more (see the JSON output).")
+        if r.unlisted:
+            out.append(f"\n…and {md_escape(unlisted_text(r.unlisted))}.")
         out.append("")
     if result.baseline is not None:
         out += [f"### Baseline {md_code(result.baseline_path)}", ""]
