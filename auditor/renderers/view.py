@@ -210,7 +210,7 @@ def _collect_evidence(findings: Iterable[dict[str, Any]], hosts: dict[str, int])
             continue
         r = rank(f["category"], f.get("derived") is not None)
         if len(groups) >= EVIDENCE_PER_HOST:
-            worst_key = max(groups, key=lambda k: groups[k].rank)  # the last of equal ranks
+            worst_key = max(reversed(groups), key=lambda k: groups[k].rank)  # the last held of equal ranks
             if not r < groups[worst_key].rank:
                 continue
             del groups[worst_key]
