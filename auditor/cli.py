@@ -10,7 +10,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -257,10 +257,39 @@ def explain(
 from . import cli_live  # noqa: E402,F401  (registers capture and run)
 
 
+def _metavar(annotation: Any) -> str:
+    """``PATH``, ``N`` or ``TEXT`` for a parameter's type (a list: its items' type)."""
+    args = getattr(annotation, "__args__", None)
+    if args and getattr(annotation, "__origin__", None) is list:
+        annotation = args[0]
+    if annotation is Path:
+        return "PATH"
+    return "N" if annotation in (int, float) else "TEXT"
+
+
+def command() -> Any:
+    """The click command of the app, its help showing ``PATH``, ``N``, ``TEXT`` and
+    ``CAPTURES...`` rather than the Python types typer shows (``<list[str]>``)."""
+    root = typer.main.get_command(app)
+    todo = [root]
+    while todo:
+        cmd = todo.pop()
+        todo.extend(getattr(cmd, "commands", {}).values())
+        for p in cmd.params:
+            if p.metavar is not None or getattr(p, "is_flag", False) or not hasattr(p, "type_descriptor"):
+                continue
+            if p.param_type_name == "argument":
+                p.metavar = (p.name or "").upper()
+                p.display_type_rich = lambda ctx: None  # the name says it; no "<list[Path]>" beside it
+            else:
+                p.metavar = _metavar(p.type_descriptor.annotation)
+    return root
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the typer app with one-line errors and stable exit codes."""
     try:
-        app(args=argv, prog_name="auditor", standalone_mode=True)
+        command()(args=argv, prog_name="auditor", standalone_mode=True)
     except UsageFailure as e:
         _err(f"error: {e}")
         sys.exit(EXIT_BAD_INPUT)
