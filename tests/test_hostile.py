@@ -464,6 +464,29 @@ def test_streamed_json_report_to_a_file(tmp_path: Path) -> None:
     assert (tmp_path / "r.json").read_text("utf-8") == render(doc, "json")
 
 
+def test_streamed_check_json_matches_the_whole_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check --json``: findings and every rule's violations spooled to disk, written record by
+    record, give exactly what ``json.dumps`` of the whole document gives."""
+    from auditor import policy
+    from auditor.renderers.json_report import write_json
+
+    monkeypatch.setattr(policy, "MAX_KEPT_VIOLATIONS", 2)
+    doc = audit_paths([FIXTURES / "ai-chat-session.flows"])
+    pol = policy.load_policy(ROOT / "examples" / "policy.yaml")
+    whole = {**doc, "check": policy.run_check(pol, doc).to_json()}
+    whole["check"]["rules"] = [dict(r, violations=list(r["violations"])) for r in whole["check"]["rules"]]
+    spooled_doc = dict(doc, findings=RecordSpool(doc["findings"], memory_limit=0))
+    monkeypatch.setattr(RecordSpool, "memory_limit", 0)
+    result = policy.run_check(pol, spooled_doc)
+    assert any(r.count > len(r.violations) == 2 for r in result.rules)  # kept few, counted all
+    out = io.StringIO()
+    write_json({**spooled_doc, "check": result.to_json()}, out)
+    assert out.getvalue() == render(whole, "json")
+    assert json.loads(out.getvalue())["check"]["summary"]["violations"] == sum(r.count for r in result.rules)
+    text = policy.render_text(result)
+    assert "more violations (every one is in the --json output)" in text
+
+
 # --------------------------------------------------------------------------------------------
 # Bounded memory: the benchmark
 
