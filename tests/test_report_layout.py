@@ -22,17 +22,15 @@ copy with a 7 px rule has text under 11 px.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from auditor import cli
-from conftest import FIXTURES, ROOT, need
+from conftest import FIXTURES, ROOT
+from test_report_browser import browser  # noqa: F401  (the module's headless Chromium)
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 DOCS = ROOT / "docs"
 SECTIONS = ["key-findings", "answer", "where", "countries", "companies", "destinations", "evidence"]
 MIN_TEXT_PX = 11.0
@@ -49,17 +47,6 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     except SystemExit as e:
         assert not e.code, e.code
     return out.with_suffix(".html")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need(CHROMIUM.exists(), "Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 # Every visible text: its element's selector-ish name, its rendered box height, and its font size
