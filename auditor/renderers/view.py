@@ -246,10 +246,11 @@ def build(doc: dict[str, Any]) -> View:
 
     # Evidence for the destinations the key findings name first, then the others with
     # personal data, in the report's order (most requests first).
+    by_host = {d["host"]: d for d in dests}
     chosen: dict[str, int] = {}
     for k in keys:
         for item in k.items:
-            if item.host and stats.per_host.get(item.host) and len(chosen) < EVIDENCE_HOSTS:
+            if item.host in by_host and stats.per_host.get(item.host) and len(chosen) < EVIDENCE_HOSTS:
                 chosen.setdefault(item.host, len(chosen))
     with_data = [d["host"] for d in dests if stats.per_host.get(d["host"])]
     for host in with_data:
@@ -257,7 +258,6 @@ def build(doc: dict[str, Any]) -> View:
             break
         chosen.setdefault(host, len(chosen))
     held = _collect_evidence(doc.get("findings", []), chosen)
-    by_host = {d["host"]: d for d in dests}
     evidence = []
     for host in chosen:
         groups = held[host]
