@@ -767,10 +767,12 @@ def unlisted_text(n: int) -> str:
 
 def render_text(result: CheckResult) -> str:
     """The console report: every violation with its rule, host, category, place and request."""
+    from .renderers.view import count
+
     s = result.doc.get("summary") or {}
     lines = [
-        f"auditor check: policy {result.policy.path}: {s.get('exchanges', 0)} requests, "
-        f"{s.get('destinations', 0)} destinations, {s.get('findings', 0)} findings"
+        f"auditor check: policy {result.policy.path}: {count(s.get('exchanges', 0), 'request')}, "
+        f"{count(s.get('destinations', 0), 'destination')}, {count(s.get('findings', 0), 'finding')}"
     ]
     for r in result.rules:
         n = r.count
@@ -822,13 +824,14 @@ MARKDOWN_ROWS = 50
 def render_markdown(result: CheckResult) -> str:
     """A Markdown summary for ``$GITHUB_STEP_SUMMARY`` or a pull-request comment."""
     from .renderers.markdown import md_code, md_escape
+    from .renderers.view import count
 
     s = result.doc.get("summary") or {}
     out = [
         f"## auditor check: {'✅ passed' if result.passed else '❌ failed'}",
         "",
-        f"Policy {md_code(result.policy.path)} · {s.get('exchanges', 0)} requests · "
-        f"{s.get('destinations', 0)} destinations · {s.get('findings', 0)} personal-data findings",
+        f"Policy {md_code(result.policy.path)} · {count(s.get('exchanges', 0), 'request')} · "
+        f"{count(s.get('destinations', 0), 'destination')} · {count(s.get('findings', 0), 'personal-data finding')}",
         "",
     ]
     if result.rules:
