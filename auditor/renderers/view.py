@@ -81,7 +81,9 @@ def plural(n: int, word: str) -> str:
     """The word for ``n`` of it: ``plural(1, "request")`` -> ``"request"``, else ``"requests"``."""
     if n == 1:
         return word
-    return _IRREGULAR.get(word) or word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+    head, _, last = word.rpartition(" ")  # "more company" -> "more companies"
+    last = _IRREGULAR.get(last) or last + ("es" if last.endswith(("s", "x", "ch", "sh")) else "s")
+    return f"{head} {last}" if head else last
 
 
 def count(n: int, word: str) -> str:
