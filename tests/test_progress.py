@@ -43,8 +43,11 @@ def run_in_pty(args: list[str], interrupt_when: str | None = None, timeout: floa
     """Run ``python -m auditor ARGS`` with stderr (and stdout) on a pseudo-terminal; with
     ``interrupt_when``, send SIGINT once that text has appeared. Returns (status, output)."""
     master, slave = pty.openpty()
+    # SIGINT back to its default in the child, as a shell leaves it (pytest-xdist workers ignore
+    # it, and Python installs no KeyboardInterrupt handler when it starts with SIGINT ignored).
     proc = subprocess.Popen([sys.executable, "-m", "auditor", *args], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
-                            env={**os.environ, "COLUMNS": "120"})
+                            env={**os.environ, "COLUMNS": "120"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     os.close(slave)
     out = b""
     sent = False
