@@ -34,7 +34,7 @@ from .tracing import Tracer
 SCHEMA_VERSION = "1"
 
 Warn = Callable[[str], None]
-Progress = Callable[[int], None]
+Progress = Callable[[int, int], None]  # (exchanges, bytes) read; see auditor.progress
 
 
 @dataclass
@@ -114,7 +114,7 @@ class Auditor:
                 first_error = first_error or ex.body_errors[0][:200]
             self.add_exchange(ex, "decrypted" if via == "http" and ex.tls is not None else via)
             if progress is not None:
-                progress(1)
+                progress(1, _size(ex))
         if decode_errors:
             cap.info.warnings.append(
                 f"{Path(cap.info.path).name}: {decode_errors} exchange(s) with a body that could not be fully decoded"
@@ -158,6 +158,11 @@ class Auditor:
             "findings": self.findings.value() if stream else list(self.findings),
             "destinations": [_destination(d, self.resolver.bypassed_proxy(d)) for d in dests],
         }
+
+
+def _size(ex: Exchange) -> int:
+    """Bytes of an exchange's bodies and messages (what progress counts as read)."""
+    return len(ex.request_body) + len(ex.response_body) + sum(len(m.content) for m in ex.websocket)
 
 
 def _country(d: Destination) -> str | None:

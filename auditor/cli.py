@@ -17,6 +17,7 @@ import typer
 
 from . import __version__, output
 from .limits import DEFAULT_LIMITS, Limits
+from .progress import Interrupted
 
 app = typer.Typer(
     name="auditor",
@@ -98,23 +99,6 @@ def output_paths(out: str, fmts: list[str]) -> dict[str, Path | None]:
 
 
 write_private = output.write_private
-
-
-def _progress_for(total_hint: int) -> Any:
-    """A progress display on stderr when it is a terminal, else None."""
-    if not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.completed:,} requests"),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
 
 
 def _load_keylog(path: Path | None, warn: Callable[[str], None]) -> Any:
@@ -210,7 +194,9 @@ def report(
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
     from .output import open_private
+    from .progress import OutputLog, progress_for
     from .renderers import render_to
+    from .renderers.view import count
 
     fmts = parse_formats(format)
     targets = output_paths(output, fmts)
@@ -222,7 +208,6 @@ def report(
         if not quiet:
             _err(f"warning: {msg}")
 
-    progress = None if quiet else _progress_for(0)
     known_values: tuple = ()
     if known is not None:
         from .known import KnownError, load_known
@@ -251,38 +236,37 @@ def report(
         reveal=reveal, first_party=tuple(first_party or ()), known=known_values, limits=limits,
         keylog=_load_keylog(keylog, warn),
     )
+    log = OutputLog(planned=[str(p) for p in targets.values() if p is not None])
     try:
-        if progress is not None:
-            with progress:
-                task = progress.add_task("auditing", total=None)
-                doc = audit_paths(captures, options, warn, lambda n: progress.advance(task, n), stream=True)
-        else:
-            doc = audit_paths(captures, options, warn, stream=True)
-    except CaptureError as e:
-        raise UsageFailure(str(e)) from None
-    if events is not None:
-        from .page.report import add_page_section
+        with progress_for(quiet) as progress:
+            doc = audit_paths(captures, options, warn, progress, stream=True)
+        if events is not None:
+            from .page.report import add_page_section
 
-        try:
             add_page_section(doc, captures, events, reveal, limits)
-        except CaptureError as e:
-            raise UsageFailure(str(e)) from None
-    written = []
-    for fmt, path in targets.items():
-        if path is None:
-            render_to(doc, fmt, sys.stdout)
-        else:
+        for fmt, path in targets.items():
+            if path is None:
+                render_to(doc, fmt, sys.stdout)
+                continue
             try:
                 with open_private(path) as fh:
-                    render_to(doc, fmt, fh)
+                    try:
+                        render_to(doc, fmt, fh)
+                    except BaseException:
+                        path.unlink(missing_ok=True)  # no half-written report is left behind
+                        raise
             except OSError as e:
                 raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
-            written.append(str(path))
-    if not quiet and written:
+            log.written.append(str(path))
+    except CaptureError as e:
+        raise UsageFailure(str(e)) from None
+    except KeyboardInterrupt:
+        raise log.interrupted() from None
+    if not quiet and log.written:
         s = doc["summary"]
         _err(
-            f"{s['exchanges']} requests, {s['destinations']} destinations "
-            f"({s['third_party_destinations']} third-party), {s['findings']} findings -> {', '.join(written)}"
+            f"{count(s['exchanges'], 'request')}, {count(s['destinations'], 'destination')} "
+            f"({s['third_party_destinations']:,} third-party), {count(s['findings'], 'finding')} -> {', '.join(log.written)}"
         )
 
 
@@ -370,13 +354,45 @@ from . import cli_browse  # noqa: E402,F401  (registers browse)
 from . import cli_batch  # noqa: E402,F401  (registers batch, batch-report and query)
 
 
+def _metavar(annotation: Any) -> str:
+    """``PATH``, ``N`` or ``TEXT`` for a parameter's type (a list: its items' type)."""
+    args = getattr(annotation, "__args__", None)
+    if args and getattr(annotation, "__origin__", None) is list:
+        annotation = args[0]
+    if annotation is Path:
+        return "PATH"
+    return "N" if annotation in (int, float) else "TEXT"
+
+
+def command() -> Any:
+    """The click command of the app, its help showing ``PATH``, ``N``, ``TEXT`` and
+    ``CAPTURES...`` rather than the Python types typer shows (``<list[str]>``)."""
+    root = typer.main.get_command(app)
+    todo = [root]
+    while todo:
+        cmd = todo.pop()
+        todo.extend(getattr(cmd, "commands", {}).values())
+        for p in cmd.params:
+            if p.metavar is not None or getattr(p, "is_flag", False) or not hasattr(p, "type_descriptor"):
+                continue
+            if p.param_type_name == "argument":
+                p.metavar = (p.name or "").upper()
+                p.display_type_rich = lambda ctx: None  # the name says it; no "<list[Path]>" beside it
+            else:
+                p.metavar = _metavar(p.type_descriptor.annotation)
+    return root
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the typer app with one-line errors and stable exit codes."""
     try:
-        app(args=argv, prog_name="auditor", standalone_mode=True)
+        command()(args=argv, prog_name="auditor", standalone_mode=True)
     except UsageFailure as e:
         _err(f"error: {e}")
         sys.exit(EXIT_BAD_INPUT)
+    except Interrupted as e:
+        _err(str(e))
+        sys.exit(130)
     except KeyboardInterrupt:
         _err("interrupted")
         sys.exit(130)

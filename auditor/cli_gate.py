@@ -11,20 +11,23 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TextIO
 
 import typer
 
 from .cli import OwnersOption, UsageFailure, _err, _load_keylog, app, output_paths, parse_formats, use_owners, write_private
+from .output import open_private
+from .progress import OutputLog, progress_for
 
 EXIT_VIOLATIONS = 1
 
 
 def _audit(
-    captures: list[Path], first_party: list[str] | None, quiet: bool, page_events: Path | None = None, stream: bool = False,
+    captures: list[Path], first_party: list[str] | None, quiet: bool, page_events: Path | None = None,
     keylog: Path | None = None,
 ) -> dict[str, Any]:
-    """The masked report document of ``captures`` (``stream``: findings may stay on disk), with
+    """The masked report document of ``captures`` (its findings stay on disk when many), with
     what the page did when an auditor browse session's page events are beside the capture."""
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
@@ -43,7 +46,8 @@ def _audit(
         if not first_party and site:
             first_party = [site]  # a browse session's first party is the page's site
         options = AuditOptions(reveal=False, first_party=tuple(first_party or ()), keylog=keys)
-        doc = audit_paths(captures, options, warn, stream=stream)
+        with progress_for(quiet) as progress:
+            doc = audit_paths(captures, options, warn, progress, stream=True)
         if events is not None:
             add_page_section(doc, captures, events)
     except (CaptureError, PageEventsError) as e:
@@ -51,7 +55,21 @@ def _audit(
     return doc
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, write: Callable[[TextIO], None], log: OutputLog) -> None:
+    try:
+        with open_private(path) as fh:
+            try:
+                write(fh)
+            except BaseException:
+                path.unlink(missing_ok=True)  # no half-written output is left behind
+                raise
+    except OSError as e:
+        raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
+    log.written.append(str(path))
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write a small text file (a draft declaration) owner-only; an error is a usage error."""
     try:
         write_private(path, text)
     except OSError as e:
@@ -113,6 +131,7 @@ def check(
     """
     from .baseline import ReportError, load_report
     from .policy import Policy, PolicyError, load_policy, render_markdown, render_text, run_check
+    from .renderers.json_report import write_json
     from .renderers.junit import render_junit
 
     started = time.monotonic()
@@ -141,21 +160,25 @@ def check(
         except ReportError as e:
             raise UsageFailure(str(e)) from None
     use_owners(owners_file)
-    doc = _audit(captures, first_party, quiet, page_events, keylog=keylog)
-    labels = None
-    if decls is not None:
-        from .labels.judge import judge_all
+    log = OutputLog(planned=[str(p) for p in (junit, markdown, json_out) if p is not None])
+    try:
+        doc = _audit(captures, first_party, quiet, page_events, keylog=keylog)
+        labels = None
+        if decls is not None:
+            from .labels.judge import judge_all
 
-        labels = judge_all(decls, doc)
-        doc["labels"] = labels.to_json()
-    result = run_check(pol, doc, base, str(baseline) if baseline is not None else None, labels)
-    elapsed = time.monotonic() - started
-    if junit is not None:
-        _write(junit, render_junit(result, elapsed))
-    if markdown is not None:
-        _write(markdown, render_markdown(result))
-    if json_out is not None:
-        _write(json_out, json.dumps({**doc, "check": result.to_json()}, indent=2, ensure_ascii=False) + "\n")
+            labels = judge_all(decls, doc)
+            doc["labels"] = labels.to_json()
+        result = run_check(pol, doc, base, str(baseline) if baseline is not None else None, labels)
+        elapsed = time.monotonic() - started
+        if junit is not None:
+            _write(junit, lambda fh: fh.write(render_junit(result, elapsed)), log)
+        if markdown is not None:
+            _write(markdown, lambda fh: fh.write(render_markdown(result)), log)
+        if json_out is not None:
+            _write(json_out, lambda fh: write_json({**doc, "check": result.to_json()}, fh), log)
+    except KeyboardInterrupt:
+        raise log.interrupted() from None
     text = render_text(result)
     sys.stdout.write(text.splitlines()[-1] + "\n" if quiet else text)
     sys.stdout.flush()
@@ -286,10 +309,10 @@ def labels(
         decls = load_all(declared)
     except LabelsError as e:
         raise UsageFailure(str(e)) from None
-    doc = _audit(captures, first_party, quiet, stream=True)
+    doc = _audit(captures, first_party, quiet)
     try:
         # With -o -, the report goes to standard output and the verdicts to standard error.
-        result = run(doc, decls, draft, _write, quiet, sys.stderr if None in targets.values() else None)
+        result = run(doc, decls, draft, _write_text, quiet, sys.stderr if None in targets.values() else None)
     except LabelsError as e:
         raise UsageFailure(str(e)) from None
     for fmt, path in targets.items():

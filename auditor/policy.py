@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import jurisdictions
 from .page import BEHAVIOURS
+from .spool import RecordSpool
 
 if TYPE_CHECKING:
     from .baseline import BaselineViolation
@@ -646,19 +647,37 @@ class Violation:
         }
 
 
+# Violations kept per rule for the text, Markdown and JUnit outputs (each with its finding); the
+# others are counted, and every violation goes to the JSON output through a spool on disk.
+MAX_KEPT_VIOLATIONS = 1000
+
+
 @dataclass
 class RuleResult:
     rule: Rule
-    violations: list[Violation] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)  # the first MAX_KEPT_VIOLATIONS
+    count: int = 0  # every violation, kept or not
+    records: RecordSpool = field(default_factory=RecordSpool)  # every violation's JSON
+
+    def add(self, v: Violation) -> None:
+        self.count += 1
+        self.records.append(v.to_json())
+        if len(self.violations) < MAX_KEPT_VIOLATIONS:
+            self.violations.append(v)
+
+    @property
+    def unlisted(self) -> int:
+        """Violations counted but not kept (they are in the JSON output)."""
+        return self.count - len(self.violations)
 
     @property
     def failed(self) -> bool:
         """True when the rule has violations and its severity fails the build."""
-        return bool(self.violations) and self.rule.severity == "error"
+        return bool(self.count) and self.rule.severity == "error"
 
     @property
     def status(self) -> str:
-        if not self.violations:
+        if not self.count:
             return "passed"
         return "failed" if self.rule.severity == "error" else self.rule.severity
 
@@ -678,7 +697,7 @@ def evaluate(policy: Policy, doc: dict[str, Any], undeclared: frozenset[tuple[st
         capture = captures[ci] if isinstance(ci, int) and 0 <= ci < len(captures) else "capture"
         for r in results:
             if r.rule.denies(facts):
-                r.violations.append(Violation(r.rule.id, r.rule.severity, f, dest, capture))
+                r.add(Violation(r.rule.id, r.rule.severity, f, dest, capture))
     for det in (doc.get("page") or {}).get("detections") or ():
         host = str(det.get("host") or "")
         dest = dests.get(host)
@@ -693,7 +712,7 @@ def evaluate(policy: Policy, doc: dict[str, Any], undeclared: frozenset[tuple[st
         )
         for r in results:
             if r.rule.denies(facts):
-                r.violations.append(Violation(r.rule.id, r.rule.severity, page_finding(det), dest, captures[0] if captures else "capture"))
+                r.add(Violation(r.rule.id, r.rule.severity, page_finding(det), dest, captures[0] if captures else "capture"))
     return results
 
 
@@ -753,7 +772,7 @@ class CheckResult:
             "summary": {
                 "rules": len(self.rules),
                 "failed_rules": sum(1 for r in self.rules if r.failed),
-                "violations": sum(len(r.violations) for r in self.rules),
+                "violations": sum(r.count for r in self.rules),
                 "baseline_violations": len(self.baseline or ()),
             },
             "rules": [
@@ -764,7 +783,7 @@ class CheckResult:
                     "deny": r.rule.deny.describe(),
                     "allow": [a.describe() for a in r.rule.allow],
                     "status": r.status,
-                    "violations": [v.to_json() for v in r.violations],
+                    "violations": r.records.value(),
                 }
                 for r in self.rules
             ],
@@ -825,15 +844,22 @@ def request_text(v: Violation) -> str:
 MAX_REFS = 8
 
 
+def unlisted_text(n: int) -> str:
+    """``"1,234 more violations (every one is in the --json output)"``."""
+    return f"{n:,} more violation{'s' if n != 1 else ''} (every one is in the --json output)"
+
+
 def render_text(result: CheckResult) -> str:
     """The console report: every violation with its rule, host, category, place and request."""
+    from .renderers.view import count
+
     s = result.doc.get("summary") or {}
     lines = [
-        f"auditor check: policy {result.policy.path}: {s.get('exchanges', 0)} requests, "
-        f"{s.get('destinations', 0)} destinations, {s.get('findings', 0)} findings"
+        f"auditor check: policy {result.policy.path}: {count(s.get('exchanges', 0), 'request')}, "
+        f"{count(s.get('destinations', 0), 'destination')}, {count(s.get('findings', 0), 'finding')}"
     ]
     for r in result.rules:
-        n = len(r.violations)
+        n = r.count
         tag = {"passed": "PASS", "failed": "FAIL", "warning": "WARN", "info": "INFO"}[r.status]
         head = f"{tag} {r.rule.id} [{r.rule.severity}] deny {r.rule.deny.describe()}"
         lines.append(head + (f": {n} violation{'s' if n != 1 else ''}" if n else ""))
@@ -850,6 +876,8 @@ def render_text(result: CheckResult) -> str:
                 f"  - {_oneline(f.get('host'))}: {f.get('category')} at {loc.get('part')} "
                 f"{_oneline(loc.get('path')) or '-'} = {_oneline(f.get('value'))!s} in {request_text(v)}{also}"
             )
+        if r.unlisted:
+            lines.append(f"  - and {unlisted_text(r.unlisted)}")
     if result.baseline is not None:
         n = len(result.baseline)
         status = "PASS" if not n else ("FAIL" if result.baseline_failed else result.policy.baseline.severity.upper()[:4])
@@ -869,7 +897,7 @@ def render_text(result: CheckResult) -> str:
     else:
         bits = []
         if failed:
-            nv = sum(len(r.violations) for r in failed)
+            nv = sum(r.count for r in failed)
             bits.append(f"{len(failed)} rule{'s' if len(failed) != 1 else ''} violated ({nv} finding{'s' if nv != 1 else ''})")
         if result.baseline_failed:
             bits.append(f"{len(result.baseline or ())} new since the baseline")
@@ -886,13 +914,14 @@ MARKDOWN_ROWS = 50
 def render_markdown(result: CheckResult) -> str:
     """A Markdown summary for ``$GITHUB_STEP_SUMMARY`` or a pull-request comment."""
     from .renderers.markdown import md_code, md_escape
+    from .renderers.view import count
 
     s = result.doc.get("summary") or {}
     out = [
         f"## auditor check: {'✅ passed' if result.passed else '❌ failed'}",
         "",
-        f"Policy {md_code(result.policy.path)} · {s.get('exchanges', 0)} requests · "
-        f"{s.get('destinations', 0)} destinations · {s.get('findings', 0)} personal-data findings",
+        f"Policy {md_code(result.policy.path)} · {count(s.get('exchanges', 0), 'request')} · "
+        f"{count(s.get('destinations', 0), 'destination')} · {count(s.get('findings', 0), 'personal-data finding')}",
         "",
     ]
     if result.rules:
@@ -900,7 +929,7 @@ def render_markdown(result: CheckResult) -> str:
         for r in result.rules:
             icon = {"passed": "✅ passed", "failed": "❌ failed", "warning": "⚠️ warning", "info": "ℹ️ info"}[r.status]
             out.append(
-                f"| {md_code(r.rule.id)} | {md_escape(r.rule.deny.describe())} | {r.rule.severity} | {icon} | {len(r.violations)} |"
+                f"| {md_code(r.rule.id)} | {md_escape(r.rule.deny.describe())} | {r.rule.severity} | {icon} | {r.count:,} |"
             )
         out.append("")
     for r in result.rules:
@@ -908,7 +937,7 @@ def render_markdown(result: CheckResult) -> str:
             continue
         groups = group_violations(r.violations)
         out += [
-            f"### {md_escape(r.rule.id)}: {len(r.violations)} violation{'s' if len(r.violations) != 1 else ''}",
+            f"### {md_escape(r.rule.id)}: {r.count:,} violation{'s' if r.count != 1 else ''}",
             "",
         ]
         if r.rule.description:
@@ -927,7 +956,9 @@ def render_markdown(result: CheckResult) -> str:
                 f"{md_code(first)}{extra} |"
             )
         if len(groups) > MARKDOWN_ROWS:
-            out.append(f"\n…and {len(groups) - MARKDOWN_ROWS} more (see the JSON output).")
+            out.append(f"\n…and {len(groups) - MARKDOWN_ROWS:,} more (see the JSON output).")
+        if r.unlisted:
+            out.append(f"\n…and {md_escape(unlisted_text(r.unlisted))}.")
         out.append("")
     if result.baseline is not None:
         out += [f"### Baseline {md_code(result.baseline_path)}", ""]

@@ -8,7 +8,9 @@ subprocess so peak memory is its own:
 - ``report``: the full ``auditor report`` command (read, decode, walk, classify, resolve,
   aggregate, write HTML and JSON).
 
-Prints exchanges per second, the ratio report/flowreader, and peak RSS of each.
+Prints exchanges per second, the ratio report/flowreader, and the peak RSS of each (the child's
+own ``VmHWM``). The runs alternate (flowreader, report, flowreader, report...), so load on a
+shared machine affects both alike.
 
 With ``--base DIR`` (another checkout of auditor, e.g. a ``git worktree`` of an earlier commit),
 the same ``report`` also runs with that checkout's code, interleaved with this one's, and the
@@ -24,7 +26,6 @@ import gzip
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -121,8 +122,14 @@ def _child(mode: str, capture: str, outdir: str) -> None:
         with open(os.path.join(outdir, "bench.json"), "rb") as fh:
             count = json.load(fh)["summary"]["exchanges"]
     elapsed = time.perf_counter() - t0
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"mode": mode, "count": count, "seconds": elapsed, "peak_rss_mb": rss_kb / 1024}))
+    print(json.dumps({"mode": mode, "count": count, "seconds": elapsed, "peak_rss_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident set size in MiB (``VmHWM``; ``ru_maxrss`` would carry
+    the parent's peak over into a child)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
 
 
 def run(mode: str, capture: Path, outdir: Path, base: str | None = None) -> dict:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -132,3 +133,13 @@ def test_unwritable_output(tmp_path: Path) -> None:
     blocker.write_text("x")
     line = one_line_error(run("report", str(FLOWS), "-o", str(blocker / "sub" / "r")))
     assert "cannot write" in line
+
+
+@pytest.mark.parametrize("command", ["report", "check", "diff", "redact", "explain", "evaluate", "capture", "run"])
+def test_help_names_values_not_python_types(command: str) -> None:
+    """Help shows PATH, N, TEXT and the argument's name, never typer's <list[str]> or <int range>."""
+    out = subprocess.run([sys.executable, "-m", "auditor", command, "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"})
+    assert out.returncode == 0, out.stderr
+    assert not re.search(r"<[a-z]", out.stdout), out.stdout
+    usage = out.stdout.splitlines()[0]
+    assert re.fullmatch(rf"Usage: auditor {command} \[OPTIONS\]( [\[{{][A-Z_]+[\]}}](\.\.\.)?)*", usage), usage

@@ -6,8 +6,9 @@ measure that process's peak resident memory (``wait4``). The small corpus, commi
 ``tests/hostile/files``, and damaged copies of the fixtures run the same command in the test
 process (faster), under an alarm.
 
-The memory benchmark of 10,000 exchanges runs here too; the 10k/50k/100k run needs
-``AUDITOR_BENCH=1`` (or ``python benchmarks/bench_memory.py``).
+The memory benchmark of 20,000 exchanges (``report`` with html, json and md; ``check`` with
+every output) runs here too; the 10k/50k/100k run needs ``AUDITOR_BENCH=1`` (or
+``python benchmarks/bench_memory.py``).
 """
 
 from __future__ import annotations
@@ -433,22 +434,25 @@ def test_spool_moves_to_disk_past_its_limit() -> None:
 
 
 def test_evidence_view_matches_the_whole_list(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The one-pass evidence grouping shows what grouping every finding would."""
+    """The one-pass evidence grouping, holding a few groups per host, shows what grouping every
+    finding and keeping the best-ranked would."""
     doc = audit_paths([FIXTURES / "ai-chat-session.flows"])
-    order = {c: i for i, c in enumerate(view_mod.taxonomy())}
     for per_host in (100, 3, 1):
         monkeypatch.setattr(view_mod, "EVIDENCE_PER_HOST", per_host)
         groups: dict[str, dict[tuple, list[dict]]] = {}
         for f in doc["findings"]:
             key = (f["category"], f["location"]["part"], f["location"]["path"], f["value_sha256"])
             groups.setdefault(f["host"], {}).setdefault(key, []).append(f)
-        expected = []
-        for d in doc["destinations"]:
-            gs = list(groups.get(d["host"], {}).values())
-            if gs:
-                gs.sort(key=lambda g: (-view_mod.severity(g[0]["category"]), order.get(g[0]["category"], 99)))
-                expected.append((d["host"], [(g[0], g[:5], len(g)) for g in gs[:per_host]], max(0, len(gs) - per_host)))
-        got = [(d["host"], [(g.finding, g.requests, g.count) for g in gs], more) for d, gs, more in view_mod.build(doc).evidence]
+        expected = {}
+        for host, by_key in groups.items():
+            gs = sorted(by_key.values(), key=lambda g: view_mod.rank(g[0]["category"], g[0]["derived"] is not None))
+            shown = gs[:per_host]
+            more = sum(len(g) for g in gs) - sum(len(g) for g in shown)
+            expected[host] = ([(g[0]["value"], [r["flow"]["index"] for r in g[:view_mod.REQUESTS_PER_EVIDENCE]], len(g)) for g in shown], more)
+        got = {
+            t.dest["host"]: ([(g.finding["value"], [r["index"] for r in g.requests], g.count) for g in t.groups], t.more)
+            for t in view_mod.build(doc).evidence
+        }
         assert got == expected
 
 
@@ -460,28 +464,62 @@ def test_streamed_json_report_to_a_file(tmp_path: Path) -> None:
     assert (tmp_path / "r.json").read_text("utf-8") == render(doc, "json")
 
 
+def test_streamed_check_json_matches_the_whole_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check --json``: findings and every rule's violations spooled to disk, written record by
+    record, give exactly what ``json.dumps`` of the whole document gives."""
+    from auditor import policy
+    from auditor.renderers.json_report import write_json
+
+    monkeypatch.setattr(policy, "MAX_KEPT_VIOLATIONS", 2)
+    doc = audit_paths([FIXTURES / "ai-chat-session.flows"])
+    pol = policy.load_policy(ROOT / "examples" / "policy.yaml")
+    whole = {**doc, "check": policy.run_check(pol, doc).to_json()}
+    whole["check"]["rules"] = [dict(r, violations=list(r["violations"])) for r in whole["check"]["rules"]]
+    spooled_doc = dict(doc, findings=RecordSpool(doc["findings"], memory_limit=0))
+    monkeypatch.setattr(RecordSpool, "memory_limit", 0)
+    result = policy.run_check(pol, spooled_doc)
+    assert any(r.count > len(r.violations) == 2 for r in result.rules)  # kept few, counted all
+    out = io.StringIO()
+    write_json({**spooled_doc, "check": result.to_json()}, out)
+    assert out.getvalue() == render(whole, "json")
+    assert json.loads(out.getvalue())["check"]["summary"]["violations"] == sum(r.count for r in result.rules)
+    text = policy.render_text(result)
+    assert "more violations (every one is in the --json output)" in text
+
+
 # --------------------------------------------------------------------------------------------
 # Bounded memory: the benchmark
 
 
-def _bench(sizes: str) -> list[tuple[int, float]]:
+def _bench(sizes: str) -> list[tuple[str, int, float, float]]:
+    """(command, exchanges, peak MB, HTML MB) per run of ``bench_memory.py``: ``auditor report``
+    with html, json and md, and ``auditor check`` with JUnit, Markdown and JSON outputs, each in a
+    fresh process reading its own ``VmHWM``."""
     out = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_memory.py"), "--sizes", sizes, "--limit-mb", str(PEAK_LIMIT_MB)],
-        capture_output=True, text=True, timeout=1800,
+        capture_output=True, text=True, timeout=3600,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     rows = [line.split() for line in out.stdout.splitlines()[1:]]
-    return [(int(r[0].replace(",", "")), float(r[5])) for r in rows]
+    return [(r[0], int(r[1].replace(",", "")), float(r[7]), float(r[11]) if r[0] == "report" else 0.0) for r in rows]
 
 
-def test_memory_stays_under_300_mb_for_10k_exchanges() -> None:
-    ((n, peak),) = _bench("10000")
-    assert n == 10_000 and peak < PEAK_LIMIT_MB
+HTML_LIMIT_MB = 2.0
+
+
+def test_memory_stays_under_300_mb_for_20k_exchanges() -> None:
+    rows = _bench("20000")
+    assert [(c, n) for c, n, _, _ in rows] == [("report", 20_000), ("check", 20_000)]
+    for command, _, peak, html in rows:
+        assert peak < PEAK_LIMIT_MB, (command, peak)
+        assert html < HTML_LIMIT_MB, html
 
 
 @pytest.mark.skipif(os.environ.get("AUDITOR_BENCH") != "1", reason="the 10k/50k/100k memory benchmark runs with AUDITOR_BENCH=1")
 def test_memory_does_not_grow_with_the_capture() -> None:
     rows = _bench("10000,50000,100000")
-    peaks = [peak for _, peak in rows]
-    assert max(peaks) < PEAK_LIMIT_MB
-    assert peaks[-1] < peaks[0] * 1.25 + 20, peaks
+    for command in ("report", "check"):
+        peaks = [peak for c, _, peak, _ in rows if c == command]
+        assert max(peaks) < PEAK_LIMIT_MB, (command, peaks)
+        assert peaks[-1] < peaks[0] * 1.25 + 20, (command, peaks)
+    assert all(html < HTML_LIMIT_MB for c, _, _, html in rows if c == "report")

@@ -64,6 +64,8 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "main", "footer", "section", "h1", "h2", "h3", "p",
     "ul", "li", "b", "i", "code", "small", "strong", "span", "br", "div", "table", "thead", "tbody", "tr", "th", "td",
     "svg", "path", "rect", "text",  # the inline flow diagram (presentation attributes only)
+    "details", "summary",  # how a value was found (detector, confidence)
+    "a",  # links to the page's own anchors and to the sources of auditor's data
 }
 
 
@@ -73,7 +75,9 @@ def test_html_escapes_every_captured_value() -> None:
     p.feed(html)
     assert p.tags <= ALLOWED_TAGS, p.tags - ALLOWED_TAGS
     assert not any(a.startswith("on") for a in p.attrs)
-    assert p.urls == []
+    # links: the page's own anchors, or the http(s) sources from auditor's data files
+    assert all(re.fullmatch(r"#(dest|ev|country)-[0-9A-Z]+|#warnings", u) or u.startswith("https://") for u in p.urls), p.urls
+    assert not any(u.startswith("https://") and "example" in u for u in p.urls)  # no captured host
     assert "<script" not in html.lower() and "<img" not in html.lower()
     assert html.lower().count("<svg") == 1 and '<svg class="flow"' in html  # only the report's own diagram
     assert html.count("<style>") == 1
@@ -88,7 +92,10 @@ def test_html_has_a_strict_csp_matching_its_only_style() -> None:
     assert f"style-src 'sha256-{digest}'" in csp
     for directive in ("default-src 'none'", "script-src 'none'", "img-src 'none'", "connect-src 'none'", "base-uri 'none'"):
         assert directive in csp
-    assert not re.search(r"(?:src|href)\s*=", html)
+    assert not re.search(r"src\s*=", html)  # nothing is loaded
+    # links are navigation only (a click), never loaded: to anchors, or sources opened without a referrer
+    for a in re.findall(r"<a [^>]*>", html):
+        assert re.fullmatch(r'<a href="#[a-z0-9A-Z-]+">', a) or re.fullmatch(r'<a href="https://[^"]+" rel="noreferrer noopener">', a), a
     assert "http-equiv" in html and "@import" not in style and "url(" not in style
 
 

@@ -25,10 +25,19 @@ def render(doc: dict[str, Any], fmt: str) -> str:
 
 
 def render_to(doc: dict[str, Any], fmt: str, out: TextIO) -> None:
-    """Write ``doc`` in ``fmt`` to ``out``; the JSON report is streamed, finding by finding."""
+    """Write ``doc`` in ``fmt`` to ``out`` (any text file object), as it is made: the JSON
+    report finding by finding, the HTML and Markdown piece by piece from a bounded view."""
     if fmt == "json":
         from .json_report import write_json
 
         write_json(doc, out)
-        return
-    out.write(render(doc, fmt))
+    elif fmt == "html":
+        from .html import write_html
+
+        write_html(doc, out)
+    elif fmt == "md":
+        from .markdown import write_markdown
+
+        write_markdown(doc, out)
+    else:
+        raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")

@@ -64,23 +64,40 @@ class Chart:
     width: int = WIDTH
     quiet_destinations: int = 0
 
+    def rows(self) -> list[tuple[Node, list[Link], list[Link]]]:
+        """The diagram as a list (for narrow screens and print): each company with the data
+        categories it received and the countries they went to, heaviest first."""
+        out = []
+        for n in self.nodes:
+            if n.column != 1:
+                continue
+            into = sorted((l for l in self.links if l.target is n), key=lambda l: (-l.weight, l.source.label))
+            onto = sorted((l for l in self.links if l.source is n), key=lambda l: (-l.weight, l.target.label))
+            out.append((n, into, onto))
+        return out
 
-def build_chart(doc: dict[str, Any], label: Any, severity: Any, country_name: Any) -> Chart | None:
-    """The diagram for a report document; None when no personal data was found."""
+
+def build_chart(
+    doc: dict[str, Any], label: Any, severity: Any, country_name: Any, counts: dict[tuple[str, str], int]
+) -> Chart | None:
+    """The diagram for a report document; None when no personal data was found.
+
+    ``counts``: findings per (host, category), counted in one pass over the findings.
+    """
     dests = {d["host"]: d for d in doc.get("destinations", [])}
     cat_company: dict[tuple[str, str], int] = defaultdict(int)
     company_country: dict[tuple[str, str], int] = defaultdict(int)
     company_weight: dict[str, int] = defaultdict(int)
-    for f in doc.get("findings", []):
-        d = dests.get(f["host"])
+    for (host, category), n in counts.items():
+        d = dests.get(host)
         if d is None:
             continue
         owner = d.get("owner") or {}
         company = owner.get("name") or f"unknown owner ({d['registrable_domain']})"
         country = (d.get("jurisdiction") or {}).get("country") or "??"
-        cat_company[(f["category"], company)] += 1
-        company_country[(company, country)] += 1
-        company_weight[company] += 1
+        cat_company[(category, company)] += n
+        company_country[(company, country)] += n
+        company_weight[company] += n
     if not company_weight:
         return None
     ranked = sorted(company_weight, key=lambda c: (-company_weight[c], c))

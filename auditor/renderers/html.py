@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+import io
+from typing import Any, TextIO
 
 from . import view
 
@@ -25,7 +26,15 @@ def content_security_policy(css: str) -> str:
     )
 
 
-def render_html(doc: dict[str, Any]) -> str:
+def write_html(doc: dict[str, Any], out: TextIO) -> None:
+    """Write the HTML report of ``doc`` to ``out``, piece by piece as the template makes it."""
     css = view.asset("report.css")
     template = view.environment().get_template("report.html.j2")
-    return template.render(v=view.build(doc), doc=doc, css=css, csp=content_security_policy(css))
+    for piece in template.generate(v=view.build(doc), doc=doc, css=css, csp=content_security_policy(css)):
+        out.write(piece)
+
+
+def render_html(doc: dict[str, Any]) -> str:
+    out = io.StringIO()
+    write_html(doc, out)
+    return out.getvalue()

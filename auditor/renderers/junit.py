@@ -33,7 +33,7 @@ def xml_text(value: object) -> str:
 
 
 def _violation_lines(r: RuleResult) -> str:
-    from ..policy import group_violations, request_text
+    from ..policy import group_violations, request_text, unlisted_text
 
     lines = []
     for group in group_violations(r.violations):
@@ -45,6 +45,8 @@ def _violation_lines(r: RuleResult) -> str:
             f"{f.get('host')}: {f.get('category')} at {loc.get('part')} {loc.get('path') or '-'} "
             f"= {f.get('value')} in {request_text(v)}{also}"
         )
+    if r.unlisted:
+        lines.append(f"and {unlisted_text(r.unlisted)}")
     return "\n".join(lines)
 
 
@@ -102,11 +104,11 @@ def render_junit(result: CheckResult, elapsed: float = 0.0, timestamp: datetime 
         _sub(props, "property", name="baseline", value=result.baseline_path)
     for r in result.rules:
         case = _sub(suite, "testcase", name=r.rule.id, classname="auditor.policy", time=per_case)
-        n = len(r.violations)
+        n = r.count
         if r.failed:
             msg = f"{n} finding{'s' if n != 1 else ''} denied by rule {r.rule.id} ({r.rule.deny.describe()})"
             _sub(case, "failure", _violation_lines(r), message=msg, type="policy.violation")
-        elif r.violations:
+        elif n:
             _sub(case, "system-out", f"{r.rule.severity}: {n} finding(s) match this rule\n{_violation_lines(r)}")
     if result.baseline is not None:
         case = _sub(suite, "testcase", name="baseline", classname="auditor.baseline", time=per_case)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
-from typing import Any
+from typing import Any, TextIO
 
 from . import view
 
@@ -25,9 +26,17 @@ def md_code(value: Any) -> str:
     return f"`{s}`" if s else ""
 
 
-def render_markdown(doc: dict[str, Any]) -> str:
+def write_markdown(doc: dict[str, Any], out: TextIO) -> None:
+    """Write the Markdown report of ``doc`` to ``out``, piece by piece as the template makes it."""
     env = view.environment()
     env.filters["md"] = md_escape
     env.filters["mdcode"] = md_code
     template = env.get_template("report.md.j2")
-    return template.render(v=view.build(doc), doc=doc)
+    for piece in template.generate(v=view.build(doc), doc=doc):
+        out.write(piece)
+
+
+def render_markdown(doc: dict[str, Any]) -> str:
+    out = io.StringIO()
+    write_markdown(doc, out)
+    return out.getvalue()
