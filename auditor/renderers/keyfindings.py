@@ -1,6 +1,7 @@
 """The "Key findings" of a report: what a reader has to act on, in plain language.
 
-Each key finding is one kind of problem (prompts or files sent to third parties, values copied
+Each key finding is one kind of problem (prompts or files sent to third parties, what a web
+page did in an auditor browse session (keylogging, replay, fingerprinting...), values copied
 or hashed into other services, credentials sent to third parties, personal data in cleartext,
 transfers to countries without EU adequacy, an incomplete capture) with one item per company,
 host or country, naming the company and the country; the renderer links each item to its
@@ -86,7 +87,7 @@ class KeyItem:
 
 @dataclass
 class KeyFinding:
-    kind: str  # prompts, derived, credentials, cleartext, adequacy, incomplete
+    kind: str  # prompts, page, derived, credentials, cleartext, adequacy, incomplete
     title: str
     items: list[KeyItem]
     more: int = 0  # items not shown
@@ -134,6 +135,20 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
             items.append(KeyItem(f"{what} went to {_who(d, country_name)} at {d['host']}", d["host"]))
     if items:
         out.append(_cap("prompts", "Prompts or files sent to third parties", items))
+
+    page = doc.get("page") or {}
+    names = {"keylogging": "Keylogging", "session_replay": "Session replay", "fingerprinting": "Fingerprinting",
+             "third_party_cookies": "Third-party cookies", "pixels": "Ad pixel"}
+    items = []
+    for det in page.get("detections") or ():
+        if det.get("party") == "first":
+            continue
+        b = det.get("behaviour")
+        where = f" ({country_name(det['country'])})" if det.get("country") else ""
+        by = f"by {det['owner']}{where} at {det.get('host')}" if det.get("owner") else f"at {det.get('host')} (owner unknown)"
+        items.append(KeyItem(f"{names.get(b, b)} {by}: {det.get('detail')}", anchor=f"page-{b}"))
+    if items:
+        out.append(_cap("page", "What the page does behind the user's back", items))
 
     by_host = {d["host"]: d for d in dests}
     items = []
