@@ -113,3 +113,23 @@ def test_policy_keys_for_page_behaviours() -> None:
     findings_rule = parse_policy("version: 1\nrules:\n  - id: f\n    deny: {party: third}\n")
     (result,) = run_check(findings_rule, doc).rules
     assert [v.finding["category"] for v in result.violations] == ["email"]
+
+
+def test_page_detections_are_key_findings() -> None:
+    from auditor.renderers.keyfindings import FindingStats, key_findings
+    from auditor.renderers.view import label
+
+    doc = {
+        "destinations": [],
+        "captures": [],
+        "page": {"detections": [
+            {"behaviour": "keylogging", "kind": "canary", "host": "t.test", "party": "third", "owner": None, "country": None, "detail": "text typed into the chat box and never submitted was sent"},
+            {"behaviour": "pixels", "kind": "meta_pixel", "host": "www.facebook.com", "party": "third", "owner": "Meta Platforms, Inc.", "country": "US", "detail": "Meta Pixel event PageView"},
+            {"behaviour": "fingerprinting", "kind": "canvas", "host": "chat.test", "party": "first", "detail": "HTMLCanvasElement.toDataURL"},
+        ]},
+    }
+    (page,) = [k for k in key_findings(doc, FindingStats(), label) if k.kind == "page"]
+    assert [(i.text, i.anchor) for i in page.items] == [
+        ("Keylogging at t.test (owner unknown): text typed into the chat box and never submitted was sent", "page-keylogging"),
+        ("Ad pixel by Meta Platforms, Inc. (United States) at www.facebook.com: Meta Pixel event PageView", "page-pixels"),
+    ]  # the site's own fingerprinting is in the page section, not a key finding
