@@ -160,7 +160,7 @@ def report(
     """
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
-    from .output import open_private
+    from .output import Outputs
     from .renderers import render_to
 
     fmts = parse_formats(format)
@@ -198,17 +198,20 @@ def report(
             doc = audit_paths(captures, options, warn, stream=True)
     except CaptureError as e:
         raise UsageFailure(str(e)) from None
-    written = []
-    for fmt, path in targets.items():
-        if path is None:
-            render_to(doc, fmt, sys.stdout)
-        else:
-            try:
-                with open_private(path) as fh:
-                    render_to(doc, fmt, fh)
-            except OSError as e:
-                raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
-            written.append(str(path))
+    written: list[str] = []
+    current = output
+    try:
+        with Outputs() as outs:  # every format complete before any is renamed into place
+            for fmt, path in targets.items():
+                if path is None:
+                    render_to(doc, fmt, sys.stdout)
+                else:
+                    current = str(path)
+                    with outs.open_text(path) as fh:
+                        render_to(doc, fmt, fh)
+                    written.append(current)
+    except OSError as e:
+        raise UsageFailure(f"cannot write {current}: {e.strerror or e}; no report written") from None
     if not quiet and written:
         s = doc["summary"]
         _err(

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from .cli import UsageFailure, _err, app, write_private
+from .limits import DEFAULT_LIMITS
 
 EXIT_VIOLATIONS = 1
 
@@ -142,34 +143,61 @@ def diff(
 
 @app.command()
 def redact(
-    capture: Annotated[Path, typer.Argument(help="A mitmproxy flow file or HAR (also .zhar).", show_default=False)],
+    capture: Annotated[
+        Path, typer.Argument(help="A mitmproxy flow file or HAR (also .zhar); - reads standard input.", show_default=False)
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the redacted copy.", show_default=False)],
+    known: Annotated[
+        Path | None,
+        typer.Option(
+            "--known",
+            help="YAML file of known values (the test account's name, address, email...) to replace wherever they occur.",
+            show_default=False,
+        ),
+    ] = None,
+    max_body_mb: Annotated[
+        int,
+        typer.Option("--max-body-mb", min=0, help="MiB of one body or message kept; longer ones are cut there in the copy."),
+    ] = DEFAULT_LIMITS.max_body >> 20,
+    max_inflated_mb: Annotated[
+        int, typer.Option("--max-inflated-mb", min=0, help="MiB a compressed body is inflated to.")
+    ] = DEFAULT_LIMITS.max_inflated >> 20,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
 ) -> None:
     """Write a copy of a capture with every detected personal value and credential replaced.
 
     Placeholders keep each value's shape (an email stays an address, a JWT three segments...), so
-    the copy audits the same; it is checked for leftovers before being kept, and written owner-only.
+    the copy audits the same. Values are replaced in requests and responses, and wherever they
+    occur in free text (an answer that echoes a name). The copy is checked before it is kept:
+    exit 1, and nothing written, when a found or known value is still in it. Written owner-only.
 
-    Example: auditor redact session.flows -o fixtures/session.redacted.flows
+    Example: auditor redact session.flows -o fixtures/session.redacted.flows --known known.yaml
     """
     from .capture import CaptureError
-    from .redact import RedactError, check_redacted, redact_capture
+    from .limits import Limits
+    from .redact import RedactError, redact_capture
 
     def warn(msg: str) -> None:
         if not quiet:
             _err(f"warning: {msg}")
 
+    known_values: list[Any] = []
+    if known is not None:
+        from .known import KnownError, load_known
+
+        try:
+            known_values = load_known(known)
+        except KnownError as e:
+            raise UsageFailure(str(e)) from None
+    limits = Limits(max_body=max_body_mb << 20, max_inflated=max_inflated_mb << 20)
     try:
-        summary = redact_capture(capture, output, warn=warn)
+        summary = redact_capture(capture, output, warn=warn, known=known_values, limits=limits)
     except (RedactError, CaptureError) as e:
         raise UsageFailure(str(e)) from None
-    result = check_redacted(output, summary.originals)
-    if result.leftovers:
-        output.unlink(missing_ok=True)
-        _err(f"error: redaction incomplete: {len(result.leftovers)} value(s) still found in the copy; nothing written")
+    if summary.leftovers:
+        _err(f"error: redaction incomplete: {summary.leftovers} value(s) still found in the copy; nothing written")
         raise typer.Exit(EXIT_VIOLATIONS)
-    after = {d["host"]: d["data_categories"] for d in result.document["destinations"]}
+    after = summary.after or {}
     if after != summary.categories:
         changed = sorted(h for h in after.keys() | summary.categories.keys() if after.get(h) != summary.categories.get(h))
         warn(f"the redacted copy audits differently for {', '.join(changed)}")
