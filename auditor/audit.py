@@ -108,6 +108,8 @@ class Auditor:
             self.add_exchange(ex, via)
             if progress is not None:
                 progress(1)
+        for host, reason in cap.opaque:  # connections a live audit could not see into
+            self.resolver.add_opaque(host, reason)
         if decode_errors:
             cap.info.warnings.append(
                 f"{Path(cap.info.path).name}: {decode_errors} exchange(s) with a body that could not be fully decoded"

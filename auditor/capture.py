@@ -37,6 +37,9 @@ class Capture:
     info: CaptureInfo
     exchanges: Iterator[Exchange]
     network: list[Any] = field(default_factory=list)
+    #: ``(host, reason)`` of each connection the proxy could not see into (filled while the
+    #: exchanges are read: a live audit saves them in ``capture.flows``)
+    opaque: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _is_pcap(head: bytes) -> bool:
@@ -87,13 +90,15 @@ def _exchanges(
     warn: Warn,
     limits: Limits = DEFAULT_LIMITS,
     opened: Opened | None = None,
+    opaque: list[tuple[str, str]] | None = None,
 ) -> Iterator[Exchange]:
     name = Path(info.path).name
     if fmt == "har":
         attached = opened.attachment if opened is not None and opened.archive is not None else None
         it = read_har(buf, name, capture, warn, limits, attached)
     else:
-        it = read_flowfile(buf, name, capture, warn, limits)
+        found = (lambda host, reason: opaque.append((host, reason))) if opaque is not None else None
+        it = read_flowfile(buf, name, capture, warn, limits, found)
     for ex in it:
         info.exchanges += 1
         yield ex
@@ -148,14 +153,17 @@ def _open(opened: Opened, name: str, capture: int, warn: Warn, warnings: list[st
         finally:
             opened.close()
 
+    cap = Capture(info=info, exchanges=iter(()))
+
     def _from_file() -> Iterator[Exchange]:
         try:
             with _mapped(opened.file) as buf:
-                yield from _checked(buf, fmt, info, capture, warn, name, limits, opened)
+                yield from _checked(buf, fmt, info, capture, warn, name, limits, opened, cap.opaque)
         finally:
             opened.close()
 
-    return Capture(info=info, exchanges=_from_file())
+    cap.exchanges = _from_file()
+    return cap
 
 
 def _open_pcap(
@@ -183,8 +191,9 @@ def _checked(
     name: str,
     limits: Limits = DEFAULT_LIMITS,
     opened: Opened | None = None,
+    opaque: list[tuple[str, str]] | None = None,
 ) -> Iterator[Exchange]:
     try:
-        yield from _exchanges(buf, fmt, info, capture, warn, limits, opened)
+        yield from _exchanges(buf, fmt, info, capture, warn, limits, opened, opaque)
     except (HarError, FlowFileError) as e:
         raise CaptureError(f"{name}: {e}") from None

@@ -358,8 +358,8 @@ class ThreadEngine:
             self.acked += 1
             self.acked_bytes += size
 
-    def opaque(self, host: str, reason: str) -> None:
-        self._executor.submit(lambda: self.on_result([], self.analysis.opaque(host, reason)))
+    def opaque(self, host: str, reason: str, state: dict[str, Any] | None = None) -> None:
+        self._executor.submit(lambda: self.on_result([], self.analysis.opaque(host, reason, state)))
 
     def configure(self, reveal: bool, first_party: tuple[str, ...]) -> None:
         self._executor.submit(self.analysis.configure, reveal, first_party)
@@ -543,12 +543,23 @@ class LiveAuditor:
         return self._backpressure()
 
     def tls_failed_client(self, data: Any) -> None:
-        """The client refused the proxy's certificate (pinning, or the CA is not trusted)."""
-        sni = data.context.client.sni
-        if not sni or self._finished:
+        """The client refused the proxy's certificate (pinning, or the CA is not trusted).
+
+        The connection is saved in the capture as a TCP flow with the client's SNI, the
+        server's address and the error (see :func:`opaque_flow_state`), so that auditing
+        ``capture.flows`` later finds the same opaque destination as the live report."""
+        if self._finished:
             return
-        reason = str(data.conn.error or "TLS handshake with the client failed")
-        self._engine().opaque(sni, reason)
+        try:
+            state = opaque_flow_state(data.context.client, data.context.server, str(data.conn.error or ""))
+        except Exception:  # never break the app's traffic
+            log.debug("auditor: cannot record a failed TLS handshake", exc_info=True)
+            return
+        from .flowfile import opaque_connection
+
+        found = opaque_connection(state)
+        if found is not None:
+            self._engine().opaque(found[0], found[1], state)
 
     def _submit(self, flow: http.HTTPFlow) -> None:
         if flow in self._submitted or self._finished:
@@ -752,6 +763,19 @@ def _write_atomic(path: Path, text: str | bytes) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def opaque_flow_state(client: Any, server: Any, error: str) -> dict[str, Any]:
+    """A connection the proxy could not see into, as a flow state mitmproxy's ``FlowReader``
+    reads: a TCP flow without messages, with the client's SNI, the server's address, the
+    error, and ``metadata["auditor"] = "opaque"``."""
+    from mitmproxy import flow as mflow
+    from mitmproxy import tcp
+
+    f = tcp.TCPFlow(client, server)
+    f.error = mflow.Error(error or "TLS handshake with the client failed")
+    f.metadata["auditor"] = "opaque"
+    return f.get_state()
 
 
 def _flow_size(flow: http.HTTPFlow) -> int:

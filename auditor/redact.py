@@ -255,6 +255,8 @@ class Placeholders:
             p = self._generate(self.entries[value])
             self.mapping[value] = p
             self._used.add(p)
+        self._inner = None
+        self._used = set()
         return self.mapping
 
     def _inner_spans(self, value: str) -> list[tuple[int, int, str]]:
@@ -756,16 +758,37 @@ class Substituter:
     """Replaces registered values (in every searched form) in text and bytes, also inside base64."""
 
     def __init__(self, mapping: dict[str, str]) -> None:
-        pairs = form_pairs(mapping)
-        self.text_matcher = _Matcher(pairs, str)
-        self.bytes_matcher = _Matcher(
-            {k.encode("utf-8", "surrogatepass"): v.encode("utf-8", "surrogatepass") for k, v in pairs.items()}, bytes
-        )
-        self.enabled = bool(pairs)
+        self._pairs: dict[str, str] | None = form_pairs(mapping)
+        self._text: _Matcher | None = None
+        self._bytes: _Matcher | None = None
+        self.enabled = bool(self._pairs)
+
+    # Each matcher is built on first use: a flow file is mostly bytes, a HAR mostly text, and
+    # every matcher holds every form of every value.
+    @property
+    def text_matcher(self) -> _Matcher:
+        if self._text is None:
+            self._text = _Matcher(self._pairs or {}, str)
+            self._release()
+        return self._text
+
+    @property
+    def bytes_matcher(self) -> _Matcher:
+        if self._bytes is None:
+            pairs = self._pairs or {}
+            self._bytes = _Matcher(
+                {k.encode("utf-8", "surrogatepass"): v.encode("utf-8", "surrogatepass") for k, v in pairs.items()}, bytes
+            )
+            self._release()
+        return self._bytes
+
+    def _release(self) -> None:
+        if self._text is not None and self._bytes is not None:
+            self._pairs = None
 
     @property
     def replacements(self) -> int:
-        return self.text_matcher.count + self.bytes_matcher.count
+        return (self._text.count if self._text else 0) + (self._bytes.count if self._bytes else 0)
 
     def text(self, s: str, depth: int = 0) -> str:
         if not self.enabled or not s:
@@ -1404,9 +1427,8 @@ def _redact_har(r: _Redactor, buf: bytes, name: str, out: IO[bytes]) -> None:
 
 
 def _redact_flows(r: _Redactor, buf: bytes, name: str, warn: Warn, out: IO[bytes]) -> None:
-    from mitmproxy.io import tnetstring
-
     from .flowfile import FlowFileError, iter_flow_states, state_to_exchange
+    from .live import tnetstring_dumps
 
     limits = r.limits
     index = 0
@@ -1429,19 +1451,22 @@ def _redact_flows(r: _Redactor, buf: bytes, name: str, warn: Warn, out: IO[bytes
     r.finish_collection()
     for state in iter_flow_states(buf, name, warn, limits):
         r.cut += _count_cut(state)
-        out.write(tnetstring.dumps(r.flow_state(state)))
+        out.write(tnetstring_dumps(r.flow_state(state)))
 
 
-def _count_cut(value: Any) -> int:
+def _count_cut(state: dict[str, Any]) -> int:
+    """Bodies and messages of a flow state cut at the body limit by the reader."""
     from .flowfile import CutBytes
 
-    if isinstance(value, CutBytes):
-        return 1
-    if isinstance(value, dict):
-        return sum(_count_cut(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_count_cut(v) for v in value)
-    return 0
+    n = 0
+    for side in ("request", "response"):
+        msg = state.get(side)
+        if isinstance(msg, dict) and isinstance(msg.get("content"), CutBytes):
+            n += 1
+    ws = state.get("websocket")
+    if isinstance(ws, dict):
+        n += sum(1 for m in ws.get("messages") or () if isinstance(m, (list, tuple)) and len(m) > 2 and isinstance(m[2], CutBytes))
+    return n
 
 
 @dataclass

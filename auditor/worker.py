@@ -119,8 +119,16 @@ class Analysis:
             size += nbytes
         return marks, updates, size
 
-    def opaque(self, host: str, reason: str) -> list[dict[str, Any]]:
-        """A connection the proxy could not see into (the client refused its certificate)."""
+    def opaque(self, host: str, reason: str, state: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """A connection the proxy could not see into (the client refused its certificate);
+        ``state``, its flow state, is written to the capture so an offline audit finds it too."""
+        if self.capture is not None and state is not None:
+            from .live import tnetstring_dumps
+
+            try:
+                self.capture.write(tnetstring_dumps(state))
+            except Exception as e:  # noqa: BLE001 - counted, like any flow that cannot be written
+                self.capture.lose(f"not serialisable: {e}")
         new = host not in self.auditor.resolver.by_host
         self.auditor.resolver.add_opaque(host, reason)
         return self._summary(host) if new else []
@@ -341,8 +349,8 @@ class ProcessEngine:
         self.submitted_bytes += size
         self._queue.append(("flow", (index, state, size)))  # (the sender looks every batch_interval)
 
-    def opaque(self, host: str, reason: str) -> None:
-        self._post("opaque", (host, reason))
+    def opaque(self, host: str, reason: str, state: dict[str, Any] | None = None) -> None:
+        self._post("opaque", (host, reason, state))
 
     def configure(self, reveal: bool, first_party: tuple[str, ...]) -> None:
         self._config = {"reveal": reveal, "first_party": list(first_party)}

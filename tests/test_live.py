@@ -52,14 +52,13 @@ def dests(doc: dict) -> dict[str, dict]:
 
 
 def same_as_offline(doc: dict, capture: Path) -> None:
-    """The live findings equal those of auditing the saved capture afterwards."""
+    """The live findings and destinations equal those of auditing the saved capture afterwards,
+    opaque ones (TLS refused by the client) included: the capture keeps them."""
     offline = audit_paths([capture])
     key = lambda d: [(f["flow"]["index"], f["host"], f["category"], f["location"], f["value_sha256"]) for f in d["findings"]]
     assert key(doc) == key(offline)
-    # Opaque destinations (TLS refused by the client) exist only live: nothing of them is in the capture.
-    assert [(d["host"], d["data_categories"]) for d in doc["destinations"] if not d["opaque"]] == [
-        (d["host"], d["data_categories"]) for d in offline["destinations"]
-    ]
+    dest = lambda d: [(x["host"], x["data_categories"], x["opaque"], x["tls_failures"], x["exchanges"]) for x in d["destinations"]]
+    assert dest(doc) == dest(offline)
 
 
 def test_curl_login_through_auditor_run(tmp_path: Path, confdir: Path, backend: object) -> None:
@@ -149,6 +148,40 @@ def test_pinned_client_is_an_opaque_destination(tmp_path: Path, confdir: Path, b
     statsig = dests(doc)["events.statsigapi.net"]
     assert statsig["opaque"] is True and statsig["exchanges"] == 0
     assert "certificate" in statsig["opaque_reason"] or "trust" in statsig["opaque_reason"]
+    # the capture keeps the connection: the offline audit gives the same destinations, and
+    # mitmproxy's own reader still reads the file
+    same_as_offline(doc, tmp_path / "capture.flows")
+    offline = dests(audit_paths([tmp_path / "capture.flows"]))["events.statsigapi.net"]
+    assert offline["opaque_reason"] == statsig["opaque_reason"]
+    from mitmproxy.io import FlowReader
+
+    with open(tmp_path / "capture.flows", "rb") as fh:
+        flows = list(FlowReader(fh).stream())
+    assert [(f.type, f.client_conn.sni, f.error is not None) for f in flows] == [("tcp", "events.statsigapi.net", True)]
+
+
+def test_python_default_trust_client_matches_offline(tmp_path: Path, confdir: Path, backend: object) -> None:
+    """A Python client with the system's default trust store (not the proxy's CA), next to one
+    that trusts the proxy: the live report and the saved capture agree on every destination."""
+    script = (
+        "import ssl, urllib.request, urllib.error, os\n"
+        "ctx = ssl.create_default_context(cafile='/etc/ssl/certs/ca-certificates.crt' if os.path.exists('/etc/ssl/certs/ca-certificates.crt') else None)\n"
+        "try:\n"
+        "    urllib.request.urlopen(urllib.request.Request('https://ab.chatgpt.com/v1/initialize', data=b'{}'), context=ctx, timeout=10)\n"
+        "except Exception as e:\n"
+        "    print('refused:', type(e).__name__)\n"
+        "ok = ssl.create_default_context(cafile=os.environ['SSL_CERT_FILE'])\n"
+        "try:\n"
+        "    urllib.request.urlopen(urllib.request.Request('https://chat.deepseek.com/api/v0/users/login', data=b'{\"email\": \"jane.doe@example.org\"}', headers={'content-type': 'application/json'}), context=ok, timeout=10).read()\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print('answered', e.code)\n"
+    )
+    p, doc = run(tmp_path, confdir, backend, sys.executable, "-c", script)
+    assert p.returncode == 0, p.stderr
+    assert "refused:" in p.stdout
+    assert dests(doc)["ab.chatgpt.com"]["opaque"] is True
+    assert dests(doc)["chat.deepseek.com"]["opaque"] is False
+    same_as_offline(doc, tmp_path / "capture.flows")
 
 
 def test_live_demo_finds_what_the_bundled_capture_holds(tmp_path: Path) -> None:
