@@ -21,12 +21,9 @@ DEFAULT_CONFDIR = "~/.mitmproxy"
 
 
 def _summary_line(s: dict[str, Any]) -> str:
-    owner = s["owner"] or "unknown owner"
-    country = s["country"] or "??"
-    if s.get("opaque"):
-        return f"  ! {s['host']}  {owner} ({country})  not inspected: the client refused the proxy's certificate"
-    cats = ", ".join(s["categories"]) or "no personal data yet"
-    return f"  > {s['host']}  {owner} ({country})  {cats}"
+    from .live import destination_line
+
+    return destination_line(s)
 
 
 def _is_loopback(host: str) -> bool:

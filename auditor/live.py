@@ -42,7 +42,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from mitmproxy import ctx, http
+from mitmproxy import command, ctx, http
 from mitmproxy.io import tnetstring
 from mitmproxy.version import FLOW_FORMAT_VERSION
 
@@ -392,7 +392,9 @@ class LiveAuditor:
     max_backlog_wait = 10.0
 
     def __init__(self, on_update: Update | None = None) -> None:
-        self.on_update = on_update
+        # Without a callback (mitmdump -s, mitmweb -s) each new destination is logged.
+        self._standalone = on_update is None
+        self.on_update = on_update if on_update is not None else _log_destination
         self.engine: Any = None  # ProcessEngine or ThreadEngine, made once the options are known
         self.maps: dict[str, tuple[str, int]] = {}
         # server connection -> its address before --map (weak: a connection that never
@@ -452,6 +454,29 @@ class LiveAuditor:
 
         with suppress(Exception):
             protect_ca_key(Path(ctx.options.confdir).expanduser())
+        if self._standalone and not ctx.options.audit_dir:
+            log.warning(
+                "auditor: audit_dir is not set: flows are audited, but no capture and no report will be written "
+                "(add --set audit_dir=DIR)"
+            )
+
+    @command.command("audit.report")
+    def audit_report(self) -> None:
+        """Write the reports of the audit so far beside the capture (audit_dir), now."""
+        if self._capture_path is None:
+            log.warning("auditor: audit_dir is not set: there is nowhere to write the reports (set audit_dir=DIR)")
+            return
+        if self._doc is not None:
+            doc = self._doc
+        else:
+            self.drain()
+            doc = self._complete(self._engine().document())
+        capture = self.capture_path or self._capture_path
+        paths, errors = self._write_reports(doc, capture.parent)
+        for p in paths:
+            log.info("auditor: wrote %s", p)
+        for e in errors:
+            log.warning("auditor: report not written: %s", e)
 
     def _apply_options(self) -> None:
         opts = ctx.options
@@ -709,13 +734,19 @@ class LiveAuditor:
             self._doc = doc
             capture = self.capture_path  # (where the capture ended up: the reports go beside it)
             if capture is not None:
-                self._write_reports(doc, capture.parent)
+                paths, errors = self._write_reports(doc, capture.parent)
+                self.report_paths.extend(paths)
+                self.report_errors.extend(errors)
             return doc
 
-    def _write_reports(self, doc: dict[str, Any], directory: Path) -> None:
+    def _write_reports(self, doc: dict[str, Any], directory: Path) -> tuple[list[Path], list[str]]:
+        """Write every format (each in full or not at all); the paths written and the errors."""
+        from .io import write_private
         from .output import parse_formats
         from .renderers import FORMATS, render
 
+        paths: list[Path] = []
+        errors: list[str] = []
         fallback: Path | None = None
         for fmt in parse_formats(self._formats):
             name = f"report{FORMATS[fmt]}"
@@ -723,46 +754,67 @@ class LiveAuditor:
                 text = render(doc, fmt)
             except Exception as e:
                 log.exception("auditor: rendering %s failed", name)
-                self.report_errors.append(f"{name}: rendering failed ({e})")
+                errors.append(f"{name}: rendering failed ({e})")
                 continue
             try:
-                self.report_paths.append(_write_atomic(directory / name, text))
+                paths.append(write_private(directory / name, text))
                 continue
             except OSError as e:
                 first = e
             try:
                 fallback = fallback or fallback_dir(directory)
-                self.report_paths.append(_write_atomic(fallback / name, text))
-                log.warning("auditor: cannot write %s (%s); wrote %s instead", directory / name, first.strerror, fallback / name)
+                paths.append(write_private(fallback / name, text))
+                log.warning("auditor: cannot write %s (%s); wrote %s instead", directory / name, first.strerror or first, fallback / name)
             except OSError as e:
-                self.report_errors.append(f"{directory / name}: {first.strerror or first}; fallback: {e.strerror or e}")
+                errors.append(f"{directory / name}: {first.strerror or first}; fallback: {e.strerror or e}")
                 log.error("auditor: the report %s could not be written (%s)", directory / name, first.strerror or first)
+        return paths, errors
 
     def done(self) -> None:
         try:
-            self.finish()
+            doc = self.finish()
         except Exception:
             log.exception("auditor: writing the reports failed")
+            return
+        if self._standalone:
+            s = doc["summary"]
+            log.info(
+                "auditor: %s, %s (%d third-party), %s",
+                _count(s["exchanges"], "request"), _count(s["destinations"], "destination"),
+                s["third_party_destinations"], _count(s["findings"], "finding"),
+            )
+            for p in (self.capture_path, *self.report_paths):
+                if p is not None:
+                    log.info("auditor: wrote %s", p)
+            for capture in doc.get("captures", ()):
+                for warning in capture.get("warnings", ()):
+                    log.warning("auditor: %s", warning)
 
 
-def _write_atomic(path: Path, text: str | bytes) -> Path:
-    """Write an owner-only file in full or not at all (a failed write leaves no truncated report)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        try:
-            os.fchmod(fd, 0o600)
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+def destination_line(s: dict[str, Any]) -> str:
+    """One line for a destination summary (a new destination, or new categories for it)."""
+    where = owner_text(s["owner"], s["country"])
+    if s.get("opaque"):
+        return f"  ! {s['host']}  {where}  not inspected: the client refused the proxy's certificate"
+    cats = ", ".join(s["categories"]) or "no personal data yet"
+    return f"  > {s['host']}  {where}  {cats}"
+
+
+def owner_text(owner: str | None, country: str | None) -> str:
+    """``"DeepSeek (CN)"``, or what is missing said in words instead of ``(??)``."""
+    if owner and country:
+        return f"{owner} ({country})"
+    if owner:
+        return f"{owner} (country not in auditor's data)"
+    return "(owner not in auditor's data; auditor explain HOST shows what is known)"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _log_destination(s: dict[str, Any]) -> None:
+    log.info("auditor: %s", destination_line(s).strip())
 
 
 def opaque_flow_state(client: Any, server: Any, error: str) -> dict[str, Any]:

@@ -97,10 +97,9 @@ class Analysis:
             if not found:
                 return None, updates
             dest = self.auditor.resolver.by_host.get(host)
-            country = dest.owner.country if dest and dest.owner and dest.owner.country else "??"
             names = sorted(cats)
             marked = ":warning:" if {"prompt", "credential"} & cats else ":large_orange_diamond:"
-            return (index, marked, f"auditor: {', '.join(names)} -> {host} ({country})"), updates
+            return (index, marked, f"auditor: {', '.join(names)} -> {host} {_where(dest)}"), updates
         except Exception:
             self.errors += 1
             log.exception("auditor: analysis of flow %s failed; the flow is unaffected", state.get("id"))
@@ -165,6 +164,17 @@ class Analysis:
     def close(self) -> None:
         if self.capture is not None:
             self.capture.close()
+
+
+def _where(dest: Any) -> str:
+    """``"(CN)"`` for a destination whose owner's country is known; otherwise what is missing,
+    in words (mitmweb shows this in the flow's comment)."""
+    owner = dest.owner if dest is not None else None
+    if owner is not None and owner.country:
+        return f"({owner.country})"
+    if owner is not None:
+        return f"({owner.name}: country not in auditor's data)"
+    return "(owner unknown: not in auditor's data; run auditor explain on the host)"
 
 
 def _options(reveal: bool, first_party: list[str] | tuple[str, ...]) -> Any:
