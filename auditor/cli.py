@@ -249,7 +249,7 @@ def evaluate(
 
 @app.command()
 def explain(
-    host: Annotated[str, typer.Argument(help="A host name or an IP address.", show_default=False)],
+    host: Annotated[str, typer.Argument(help="A host name, an IP address or a URL (its host is used).", show_default=False)],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Print what auditor knows of a host: owner, parent, countries, category, legal notes, and sources.

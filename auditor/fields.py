@@ -361,7 +361,7 @@ class _Walker:
     __slots__ = ("out", "max_depth", "max_fields", "part")
 
     def __init__(self, max_depth: int, max_fields: int, part: str = "") -> None:
-        self.out: list[Field] = []
+        self.out: Fields = Fields()
         self.max_depth = max_depth
         self.max_fields = max_fields
         self.part = part
@@ -400,6 +400,8 @@ class _Walker:
     def container(self, obj: dict | list | tuple, path: str, depth: int) -> None:
         """Walk an object/array's members (the hot loop: type checks, no regexes)."""
         if depth >= self.max_depth:
+            if obj:
+                self.out.depth_cut = True
             return
         inner = depth + 1
         keyed = isinstance(obj, dict)
@@ -808,9 +810,15 @@ def walk_websocket(
     return walker.out
 
 
+class Fields(list[Field]):
+    """The fields of one walk; ``depth_cut`` is true when ``max_depth`` left deeper levels out."""
+
+    depth_cut: bool = False
+
+
 def walk_exchange(
     ex: Exchange, *, max_depth: int = DEFAULT_MAX_DEPTH, max_fields: int = DEFAULT_MAX_FIELDS
-) -> list[Field]:
+) -> Fields:
     """Every field of an exchange, in pipeline order: URL path, query, request headers,
     cookies, request body, WebSocket client then server messages, response headers, body.
 

@@ -46,6 +46,7 @@ from mitmproxy import command, ctx, http
 from mitmproxy.io import tnetstring
 from mitmproxy.version import FLOW_FORMAT_VERSION
 
+from .io.outputs import private_dir
 from .worker import Analysis, Mark, ProcessEngine, Results
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ class CaptureFile:
         old, gone = self._fd, self.path.parent
         target = self.path
         try:
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(target.parent)
             new = os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError:
             target = fallback_dir(gone) / CAPTURE_NAME
@@ -222,7 +223,7 @@ class CaptureFile:
 
 
 def _open_private(path: Path, truncate: bool = True) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)  # (every folder it makes owner-only)
     # read-write: if the folder is removed, the content is read back from this descriptor
     fd = os.open(path, os.O_RDWR | os.O_CREAT | (os.O_TRUNC if truncate else 0), 0o600)
     os.fchmod(fd, 0o600)  # O_CREAT keeps the mode of a file that already existed
@@ -422,6 +423,7 @@ class LiveAuditor:
         self._reveal = False
         self._first_party: tuple[str, ...] = ()
         self._throttled = 0
+        self.upstream_failures: dict[str, str] = {}  # host -> why its TLS handshake failed
         self.unrecorded = 0
         self.report_paths: list[Path] = []
         self.report_errors: list[str] = []
@@ -585,6 +587,17 @@ class LiveAuditor:
         found = opaque_connection(state)
         if found is not None:
             self._engine().opaque(found[0], found[1], state)
+
+    def tls_failed_server(self, data: Any) -> None:
+        """The upstream server's certificate was refused: say how to accept a test backend's
+        (logged under mitmdump; ``auditor capture``/``run`` print ``upstream_failures``)."""
+        if self._finished:
+            return
+        host = str(data.context.server.sni or (data.context.server.address or ("?",))[0])
+        first = not self.upstream_failures
+        self.upstream_failures.setdefault(host, str(data.conn.error or "no reason given"))
+        if first and self._standalone:
+            log.warning("auditor: %s", upstream_hint(self.upstream_failures, "--set ssl_insecure=true"))
 
     def _submit(self, flow: http.HTTPFlow) -> None:
         if flow in self._submitted or self._finished:
@@ -798,6 +811,16 @@ def destination_line(s: dict[str, Any]) -> str:
         return f"  ! {s['host']}  {where}  not inspected: the client refused the proxy's certificate"
     cats = ", ".join(s["categories"]) or "no personal data yet"
     return f"  > {s['host']}  {where}  {cats}"
+
+
+def upstream_hint(failures: dict[str, str], option: str) -> str:
+    """What to say when upstream TLS handshakes failed (``option``: how to accept any certificate)."""
+    host, error = next(iter(failures.items()))
+    more = f" and {len(failures) - 1} more host(s)" if len(failures) > 1 else ""
+    return (
+        f"the TLS handshake with the upstream server {host}{more} failed ({error}); "
+        f"if it is a test backend with a self-signed or private certificate, add {option}"
+    )
 
 
 def owner_text(owner: str | None, country: str | None) -> str:

@@ -132,3 +132,16 @@ def test_unwritable_output(tmp_path: Path) -> None:
     blocker.write_text("x")
     line = one_line_error(run("report", str(FLOWS), "-o", str(blocker / "sub" / "r")))
     assert "cannot write" in line
+
+
+def test_explain_takes_a_url() -> None:
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "auditor", "explain", "https://chat.deepseek.com/api/v0/chat?x=1", "--json"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    import json
+
+    info = json.loads(p.stdout)
+    assert (info["host"], info["registrable_domain"]) == ("chat.deepseek.com", "deepseek.com")

@@ -217,3 +217,26 @@ def test_policy_verdict_when_the_command_passed(tmp_path: Path, confdir: Path, b
     bad.write_text("version: 1\nrules:\n  - id: x\n    deny: {countrys: [CN]}\n")
     p, _ = run(tmp_path / "d", confdir, backend, *cmd, extra=("--policy", str(bad)))
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "bad.yaml:4" in p.stderr
+
+
+def test_upstream_tls_failure_hints_and_the_command_line_stays_private(tmp_path: Path, confdir: Path, backend: object) -> None:
+    """Without --upstream-insecure the test backend's self-signed certificate is refused: auditor
+    says how to accept it. The command's arguments (here an email) are not echoed."""
+    need(shutil.which("curl") is not None, "curl is not installed")
+    maps = [a for m in backend.maps() for a in ("--map", m)]
+    p = subprocess.run(
+        [sys.executable, "-m", "auditor", "run", "-o", str(tmp_path), "--confdir", str(confdir), "--block-unmapped", *maps,
+         "--", "curl", "-sS", "--data", "email=jane.doe@example.org", "https://chat.deepseek.com/api/v0/users/login"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert "--upstream-insecure" in p.stderr and "chat.deepseek.com" in p.stderr
+    assert "auditor: running curl (4 argument(s)) through http://127.0.0.1:" in p.stderr
+    assert "jane.doe@example.org" not in p.stderr.replace("curl:", "")
+
+
+def test_output_under_a_file_is_one_clear_line(tmp_path: Path, confdir: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    p = subprocess.run([sys.executable, "-m", "auditor", "run", "-o", str(tmp_path / "f" / "out"), "--confdir", str(confdir),
+                        "--", "true"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert p.stderr == f"auditor: error: cannot write under {tmp_path / 'f'}: it is a file, not a folder (-o {tmp_path / 'f' / 'out'})\n"
