@@ -768,23 +768,26 @@ class Substituter:
     @property
     def text_matcher(self) -> _Matcher:
         if self._text is None:
-            self._text = _Matcher(self._pairs or {}, str)
-            self._release()
+            if self._pairs is not None:
+                pairs, self._pairs = self._pairs, None
+            else:  # (from the other matcher's pairs: one copy of the forms is kept meanwhile)
+                assert self._bytes is not None
+                pairs = {k.decode("utf-8", "surrogatepass"): v.decode("utf-8", "surrogatepass") for k, v in self._bytes.pairs.items()}
+            self._text = _Matcher(pairs, str)
         return self._text
 
     @property
     def bytes_matcher(self) -> _Matcher:
         if self._bytes is None:
-            pairs = self._pairs or {}
+            if self._pairs is not None:
+                source, self._pairs = self._pairs, None
+            else:
+                assert self._text is not None
+                source = self._text.pairs
             self._bytes = _Matcher(
-                {k.encode("utf-8", "surrogatepass"): v.encode("utf-8", "surrogatepass") for k, v in pairs.items()}, bytes
+                {k.encode("utf-8", "surrogatepass"): v.encode("utf-8", "surrogatepass") for k, v in source.items()}, bytes
             )
-            self._release()
         return self._bytes
-
-    def _release(self) -> None:
-        if self._text is not None and self._bytes is not None:
-            self._pairs = None
 
     @property
     def replacements(self) -> int:
@@ -964,6 +967,12 @@ class _Redactor:
         self.exchanges = 0
         self.partial_bodies = 0
         self.cut = 0  # values cut at the body limit in the copy
+
+    def release(self) -> None:
+        """Drop what the rewriting needed (the audit, the placeholders, the matchers)."""
+        self.auditor = Auditor(AuditOptions(reveal=False))
+        self.sub = None
+        self.placeholders = Placeholders(b"\0" * 32)
 
     # ---- collection
 
@@ -1310,6 +1319,7 @@ def redact_capture(
                 else:
                     _redact_flows(r, buf, name, _warn, fh)
         summary = _summary(r, name, dst, fmt, warnings)
+        r.release()  # (the check below audits the copy: the first audit's memory goes first)
         if verify:
             check = check_redacted(outs.temporary(dst), summary.originals, limits)
             summary.leftovers = len(check.leftovers)
