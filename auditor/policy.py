@@ -266,24 +266,13 @@ def _countries_match(items: tuple[str, ...], countries: frozenset[str], every: b
 
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file. Raises :class:`PolicyError`."""
+    from .io import InputError, read_text
+
     name = str(path)
-    p = Path(path)
     try:
-        if p.is_dir():
-            raise PolicyError(f"{name}: is a directory, not a policy file")
-        data = p.read_bytes()
-    except PolicyError:
-        raise
-    except FileNotFoundError:
-        raise PolicyError(f"{name}: no such file") from None
-    except PermissionError:
-        raise PolicyError(f"{name}: permission denied") from None
-    except OSError as e:
-        raise PolicyError(f"{name}: cannot read ({e.strerror or e})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise PolicyError(f"{name}: not UTF-8 text (byte {e.start})") from None
+        text = read_text(path, "policy file")
+    except InputError as e:
+        raise PolicyError(str(e)) from None
     return parse_policy(text, name)
 
 
