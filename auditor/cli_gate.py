@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import UsageFailure, _err, app, write_private
+from .cli import UsageFailure, _err, app
 from .limits import DEFAULT_LIMITS
 
 EXIT_VIOLATIONS = 1
@@ -33,13 +33,6 @@ def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool) -> 
         return audit_paths(captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn)
     except CaptureError as e:
         raise UsageFailure(str(e)) from None
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        write_private(path, text)
-    except OSError as e:
-        raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
 
 
 @app.command()
@@ -94,12 +87,20 @@ def check(
     doc = _audit(captures, first_party, quiet)
     result = run_check(pol, doc, base, str(baseline) if baseline is not None else None)
     elapsed = time.monotonic() - started
-    if junit is not None:
-        _write(junit, render_junit(result, elapsed))
-    if markdown is not None:
-        _write(markdown, render_markdown(result))
-    if json_out is not None:
-        _write(json_out, json.dumps({**doc, "check": result.to_json()}, indent=2, ensure_ascii=False) + "\n")
+    from .io import Outputs
+
+    current: Path | None = None
+    try:
+        with Outputs() as outs:  # all of them, or none (an older file stays as it was)
+            for current, render in (
+                (junit, lambda: render_junit(result, elapsed)),
+                (markdown, lambda: render_markdown(result)),
+                (json_out, lambda: json.dumps({**doc, "check": result.to_json()}, indent=2, ensure_ascii=False) + "\n"),
+            ):
+                if current is not None:
+                    outs.write(current, render())
+    except OSError as e:
+        raise UsageFailure(f"cannot write {current}: {e.strerror or e}; no output written") from None
     text = render_text(result)
     sys.stdout.write(text.splitlines()[-1] + "\n" if quiet else text)
     sys.stdout.flush()

@@ -221,3 +221,13 @@ def test_nothing_is_left_in_temporary_names(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     assert sorted(x.name for x in (tmp_path / "o").iterdir()) == ["r.html", "r.json", "r.md"]
     assert ROOT.exists()
+
+
+def test_check_writes_all_its_outputs_or_none(tmp_path: Path) -> None:
+    (tmp_path / "j.xml").write_text("old")
+    (tmp_path / "s.md").mkdir()  # the Markdown summary cannot be written there
+    p = auditor("check", str(FIXTURES / "ai-chat-session.flows"), "--policy", str(ROOT / "examples" / "policy.yaml"),
+                "--junit", str(tmp_path / "j.xml"), "--markdown", str(tmp_path / "s.md"), "-q")
+    assert p.returncode == 2 and b"no output written" in p.stderr
+    assert (tmp_path / "j.xml").read_text() == "old"
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["j.xml", "s.md"]
