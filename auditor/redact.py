@@ -640,9 +640,12 @@ def form_pairs(mapping: dict[str, str]) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for value, repl in sorted(mapping.items(), key=lambda kv: -len(kv[0])):
         for form in TEXT_FORMS:
-            a = form(value)
-            if a and a not in pairs and len(a) >= MIN_LENGTH:
-                pairs[a] = form(repl)
+            try:
+                a = form(value)
+                if a and a not in pairs and len(a) >= MIN_LENGTH:
+                    pairs[a] = form(repl)
+            except UnicodeEncodeError:  # (a lone surrogate has no URL-encoded form)
+                continue
         if len(value) >= 4:
             vb, rb = value.encode("utf-8", "surrogatepass"), repl.encode("utf-8", "surrogatepass")
             for bform in B64_FORMS:
@@ -846,9 +849,13 @@ def encoded_forms(value: str) -> list[bytes]:
     not a coincidence).
     """
     raw = value.encode("utf-8", "surrogatepass")
-    forms = {raw, quote(value, safe="").encode(), quote_plus(value).encode(), quote(value).encode()}
+    forms = {raw}
+    try:
+        forms |= {quote(value, safe="").encode(), quote_plus(value).encode(), quote(value).encode()}
+    except UnicodeEncodeError:  # (a lone surrogate has no URL-encoded form)
+        pass
     forms.add(json.dumps(value)[1:-1].encode())
-    forms.add(json.dumps(value, ensure_ascii=False)[1:-1].encode())
+    forms.add(json.dumps(value, ensure_ascii=False)[1:-1].encode("utf-8", "surrogatepass"))
     if len(raw) >= 4:
         forms.add(base64.b64encode(raw).rstrip(b"="))
         forms.add(base64.urlsafe_b64encode(raw).rstrip(b"="))
