@@ -11,6 +11,7 @@ in the stream, or given as known values, are looked up in it; a match is a findi
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,13 @@ class Auditor:
     tracer: Tracer = field(default_factory=Tracer)
     derived_findings: int = 0  # findings with ``derived`` set by cross-flow tracing
     replays: ReplayMemory = field(default_factory=ReplayMemory)  # session replay pages, by host
+    depth_cut: int = 0  # exchanges nested deeper than ``limits.max_depth`` (the rest not walked)
+    _sessions: list[tuple[str, int, int]] = field(default_factory=list)  # (capture, exchanges, fingerprint)
+    notes: list[str] = field(default_factory=list)  # the warnings add_capture added to the captures
+
+    def _note(self, cap: Capture, msg: str) -> None:
+        cap.info.warnings.append(msg)
+        self.notes.append(msg)
 
     def __post_init__(self) -> None:
         for k in self.options.known:
@@ -71,6 +79,8 @@ class Auditor:
             ex, max_depth=limits.max_depth, max_fields=limits.max_fields, max_inflated=limits.max_inflated,
             replays=self.replays,
         )
+        if fields.depth_cut:
+            self.depth_cut += 1
         found = self.tracer.trace(ex, fields, classify(ex, fields))
         dest = self.resolver.add_exchange(ex, via)
         if found:
@@ -108,7 +118,11 @@ class Auditor:
             self.resolver.add_network(nd)
         decode_errors = 0
         first_error = ""
+        depth_cut = self.depth_cut
+        count, fingerprint = 0, 0
         for ex in cap.exchanges:
+            count += 1
+            fingerprint = (fingerprint + _exchange_digest(ex)) & _MASK64
             if ex.body_errors:
                 decode_errors += 1
                 first_error = first_error or ex.body_errors[0][:200]
@@ -116,10 +130,34 @@ class Auditor:
             if progress is not None:
                 progress(1, _size(ex))
         if decode_errors:
-            cap.info.warnings.append(
+            self._note(
+                cap,
                 f"{Path(cap.info.path).name}: {decode_errors} exchange(s) with a body that could not be fully decoded"
                 f" or read (first: {first_error})"
             )
+        for host, reason in cap.opaque:  # connections a live audit could not see into
+            self.resolver.add_opaque(host, reason)
+        if self.depth_cut > depth_cut:
+            self._note(
+                cap,
+                f"{Path(cap.info.path).name}: {self.depth_cut - depth_cut} exchange(s) nested deeper than the depth limit "
+                f"({self.options.limits.max_depth} levels); the deeper levels were not analysed (raise --max-depth)"
+            )
+        self._check_duplicate(cap, count, fingerprint)
+
+    def _check_duplicate(self, cap: Capture, count: int, fingerprint: int) -> None:
+        """Warn when a capture holds exactly the exchanges of one read before (the same session
+        as ``.flows`` and ``.har``): they would be counted twice."""
+        if count:
+            for name, n, fp in self._sessions:
+                if (n, fp) == (count, fingerprint):
+                    self._note(
+                        cap,
+                        f"{Path(cap.info.path).name} holds the same {count:,} exchange(s) as {name} (the same session "
+                        "in two formats?): they are counted twice in this report; give only one of them"
+                    )
+                    break
+        self._sessions.append((Path(cap.info.path).name, count, fingerprint))
 
     def document(self, stream: bool = False) -> dict[str, Any]:
         """The report document (schema version 1). With ``stream``, its findings may be a
@@ -163,6 +201,18 @@ class Auditor:
 def _size(ex: Exchange) -> int:
     """Bytes of an exchange's bodies and messages (what progress counts as read)."""
     return len(ex.request_body) + len(ex.response_body) + sum(len(m.content) for m in ex.websocket)
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def _exchange_digest(ex: Exchange) -> int:
+    """A 64-bit digest of what makes an exchange the same in any capture format: method, URL
+    and the second it started (bodies are not compared: HAR keeps binary ones differently).
+    Summed over a capture, it does not depend on order."""
+    second = int(ex.timestamp) if ex.timestamp is not None else -1
+    key = f"{ex.method}\0{ex.host}\0{ex.path}\0{second}"
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
 
 
 def _country(d: Destination) -> str | None:
@@ -257,5 +307,9 @@ def audit_paths(
     auditor = Auditor(options or AuditOptions())
     for i, path in enumerate(paths):
         cap = open_capture(path, capture=i, warn=warn, limits=auditor.options.limits, keylog=auditor.options.keylog)
+        seen = len(auditor.notes)
         auditor.add_capture(cap, progress)
+        if warn is not None:  # what the audit itself noticed (decoding, depth, the same session twice)
+            for msg in auditor.notes[seen:]:
+                warn(msg)
     return auditor.document(stream)

@@ -23,20 +23,13 @@ class ReportError(ValueError):
 
 def load_report(path: str | Path) -> dict[str, Any]:
     """Read a JSON report document (schema version 1). Raises :class:`ReportError`."""
+    from .io import InputError, read_small
+
     name = str(path)
-    p = Path(path)
     try:
-        if p.is_dir():
-            raise ReportError(f"{name}: is a directory, not a JSON report")
-        data = p.read_bytes()
-    except ReportError:
-        raise
-    except FileNotFoundError:
-        raise ReportError(f"{name}: no such file") from None
-    except PermissionError:
-        raise ReportError(f"{name}: permission denied") from None
-    except OSError as e:
-        raise ReportError(f"{name}: cannot read ({e.strerror or e})") from None
+        data = read_small(path, "JSON report", 1 << 30)  # (a report of a big capture is big)
+    except InputError as e:
+        raise ReportError(str(e)) from None
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as e:

@@ -6,20 +6,17 @@ such as mitmproxy's ``.zhar``) and, where the pcap reader is present, pcap and p
 
 from __future__ import annotations
 
-import gzip
 import mmap
 import os
-import tempfile
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .decoding import _size_text
 from .flowfile import FlowFileError, looks_like_flowfile, read_flowfile
 from .har import HarError, read_har
+from .io.inputs import InputError, Opened, compression, open_bounded
 from .limits import DEFAULT_LIMITS, Limits
 from .models import CaptureInfo, Exchange
 
@@ -29,7 +26,7 @@ FORMATS = ("mitmproxy", "har", "pcap")
 MAX_DECOMPRESSED = 4 * 2**30
 
 
-class CaptureError(Exception):
+class CaptureError(InputError):
     """A capture cannot be read at all. ``str()`` is one line meant for the user."""
 
 
@@ -40,6 +37,9 @@ class Capture:
     info: CaptureInfo
     exchanges: Iterator[Exchange]
     network: list[Any] = field(default_factory=list)
+    #: ``(host, reason)`` of each connection the proxy could not see into (filled while the
+    #: exchanges are read: a live audit saves them in ``capture.flows``)
+    opaque: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _is_pcap(head: bytes) -> bool:
@@ -53,13 +53,12 @@ def _is_pcap(head: bytes) -> bool:
 
 
 def detect_format(head: bytes) -> str | None:
-    """``"mitmproxy"``, ``"har"``, ``"pcap"``, ``"zlib"``, ``"gzip"`` or None, from the first bytes."""
+    """``"mitmproxy"``, ``"har"``, ``"pcap"``, ``"zlib"``, ``"gzip"``, ``"zip"`` or None, from the first bytes."""
     if _is_pcap(head):
         return "pcap"
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
-        return "zlib"
+    wrapped = compression(head)
+    if wrapped is not None:
+        return wrapped
     stripped = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
     stripped = stripped.lstrip()
     if stripped.startswith(b"{"):
@@ -67,48 +66,6 @@ def detect_format(head: bytes) -> str | None:
     if looks_like_flowfile(head):
         return "mitmproxy"
     return None
-
-
-_INFLATE_CHUNK = 1 << 20
-
-
-def _inflate_to_file(path: Path, kind: str, name: str, limit: int) -> IO[bytes]:
-    """Inflate a gzip or zlib capture into an unlinked temporary file, at most ``limit`` bytes.
-
-    Streams in pieces, so memory stays small whatever the inflated size.
-    """
-    out = tempfile.TemporaryFile(prefix="auditor-")
-    total = 0
-    try:
-        with open(path, "rb") as raw:
-            if kind == "gzip":
-                with gzip.GzipFile(fileobj=raw) as g:
-                    while chunk := g.read(min(_INFLATE_CHUNK, limit + 1 - total) or 1):
-                        total += len(chunk)
-                        if total > limit:
-                            break
-                        out.write(chunk)
-            else:
-                d = zlib.decompressobj()
-                while (data := raw.read(_INFLATE_CHUNK)) or d.unconsumed_tail:
-                    chunk = d.decompress(d.unconsumed_tail + data, _INFLATE_CHUNK)
-                    total += len(chunk)
-                    if total > limit:
-                        break
-                    out.write(chunk)
-                    if d.eof:
-                        break
-                    if not data and not chunk:
-                        break
-        if total > limit:
-            out.close()
-            raise CaptureError(f"{name}: compressed capture inflates beyond {_size_text(limit)}")
-    except (OSError, zlib.error, EOFError) as e:
-        out.close()
-        raise CaptureError(f"{name}: compressed capture is damaged ({e})") from None
-    out.flush()
-    out.seek(0)
-    return out
 
 
 @contextmanager
@@ -126,13 +83,22 @@ def _mapped(path: Path | IO[bytes]) -> Iterator[bytes]:
 
 
 def _exchanges(
-    buf: bytes, fmt: str, info: CaptureInfo, capture: int, warn: Warn, limits: Limits = DEFAULT_LIMITS
+    buf: bytes,
+    fmt: str,
+    info: CaptureInfo,
+    capture: int,
+    warn: Warn,
+    limits: Limits = DEFAULT_LIMITS,
+    opened: Opened | None = None,
+    opaque: list[tuple[str, str]] | None = None,
 ) -> Iterator[Exchange]:
     name = Path(info.path).name
     if fmt == "har":
-        it = read_har(buf, name, capture, warn, limits)
+        attached = opened.attachment if opened is not None and opened.archive is not None else None
+        it = read_har(buf, name, capture, warn, limits, attached)
     else:
-        it = read_flowfile(buf, name, capture, warn, limits)
+        found = (lambda host, reason: opaque.append((host, reason))) if opaque is not None else None
+        it = read_flowfile(buf, name, capture, warn, limits, found)
     for ex in it:
         info.exchanges += 1
         yield ex
@@ -141,14 +107,16 @@ def _exchanges(
 def open_capture(
     path: str | Path, capture: int = 0, warn: Warn | None = None, limits: Limits | None = None, keylog: Any = None
 ) -> Capture:
-    """Open ``path`` and detect its format. Raises :class:`CaptureError` with a one-line message.
+    """Open ``path`` (``-``: standard input) and detect its format. Raises :class:`CaptureError`
+    with a one-line message.
 
     ``limits`` bounds what is read (see :class:`auditor.limits.Limits`; default: its defaults).
     ``keylog`` (an :class:`auditor.tlsdecrypt.KeyLog`) decrypts a pcap's TLS and QUIC.
+    The file is opened through :func:`auditor.io.open_bounded`: gzip, zlib and zip (Playwright's
+    ``.zip`` HAR) are inflated to at most ``limits.max_capture_inflated``.
     """
-    path = Path(path)
     limits = limits or DEFAULT_LIMITS
-    name = str(path)
+    name = "standard input" if str(path) == "-" else str(path)
     warnings: list[str] = []
 
     def _warn(msg: str) -> None:
@@ -157,52 +125,48 @@ def open_capture(
             warn(msg)
 
     try:
-        if path.is_dir():
-            raise CaptureError(f"{name}: is a directory, not a capture file")
-        with open(path, "rb") as fh:
-            head = fh.read(64)
-    except CaptureError:
+        opened = open_bounded(
+            path, max_inflated=limits.max_capture_inflated, keep_gzip=lambda inner: detect_format(inner) == "pcap"
+        )
+    except InputError as e:
+        raise CaptureError(str(e)) from None
+    try:
+        return _open(opened, name, capture, _warn, warnings, limits, keylog)
+    except BaseException:
+        opened.close()
         raise
-    except FileNotFoundError:
-        raise CaptureError(f"{name}: no such file") from None
-    except PermissionError:
-        raise CaptureError(f"{name}: permission denied") from None
-    except OSError as e:
-        raise CaptureError(f"{name}: cannot read ({e.strerror or e})") from None
+
+
+def _open(
+    opened: Opened, name: str, capture: int, warn: Warn, warnings: list[str], limits: Limits, keylog: Any = None
+) -> Capture:
+    head = opened.head
     if not head:
         raise CaptureError(f"{name}: empty file, not a capture")
     fmt = detect_format(head)
+    if opened.wrapper is not None and fmt not in ("har", "mitmproxy"):
+        what = "zip archive" if opened.wrapper == "zip" else "compressed file"
+        raise CaptureError(f"{name}: {what} does not hold a HAR or mitmproxy capture")
     if fmt is None:
         raise CaptureError(f"{name}: unrecognized format (expected a mitmproxy flow file, HAR or pcap)")
     info = CaptureInfo(path=name, format=fmt, warnings=warnings)
-
     if fmt == "pcap":
-        return _open_pcap(path, name, info, capture, _warn, limits, keylog)
+        try:
+            return _open_pcap(opened.path, name, info, capture, warn, limits, keylog)
+        finally:
+            opened.close()
 
-    if fmt == "gzip":
-        with gzip.open(path, "rb") as g:
-            try:
-                inner_head = g.read(64)
-            except (OSError, EOFError, zlib.error) as e:
-                raise CaptureError(f"{name}: compressed capture is damaged ({e})") from None
-        if detect_format(inner_head) == "pcap":
-            return _open_pcap(path, name, info, capture, _warn, limits, keylog)
-    source: Path | IO[bytes] = path
-    if fmt in ("gzip", "zlib"):
-        inflated = _inflate_to_file(path, fmt, name, limits.max_capture_inflated)
-        inner = detect_format(inflated.read(64))
-        inflated.seek(0)
-        if inner not in ("har", "mitmproxy"):
-            inflated.close()
-            raise CaptureError(f"{name}: compressed file does not hold a HAR or mitmproxy capture")
-        info.format = fmt = inner
-        source = inflated
+    cap = Capture(info=info, exchanges=iter(()))
 
     def _from_file() -> Iterator[Exchange]:
-        with _mapped(source) as buf:
-            yield from _checked(buf, fmt, info, capture, _warn, name, limits)
+        try:
+            with _mapped(opened.file) as buf:
+                yield from _checked(buf, fmt, info, capture, warn, name, limits, opened, cap.opaque)
+        finally:
+            opened.close()
 
-    return Capture(info=info, exchanges=_from_file())
+    cap.exchanges = _from_file()
+    return cap
 
 
 def _open_pcap(
@@ -232,9 +196,17 @@ def _open_pcap(
 
 
 def _checked(
-    buf: bytes, fmt: str, info: CaptureInfo, capture: int, warn: Warn, name: str, limits: Limits = DEFAULT_LIMITS
+    buf: bytes,
+    fmt: str,
+    info: CaptureInfo,
+    capture: int,
+    warn: Warn,
+    name: str,
+    limits: Limits = DEFAULT_LIMITS,
+    opened: Opened | None = None,
+    opaque: list[tuple[str, str]] | None = None,
 ) -> Iterator[Exchange]:
     try:
-        yield from _exchanges(buf, fmt, info, capture, warn, limits)
+        yield from _exchanges(buf, fmt, info, capture, warn, limits, opened, opaque)
     except (HarError, FlowFileError) as e:
         raise CaptureError(f"{name}: {e}") from None

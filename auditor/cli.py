@@ -193,7 +193,7 @@ def report(
     """
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
-    from .output import open_private
+    from .output import Outputs
     from .progress import OutputLog, progress_for
     from .renderers import render_to
     from .renderers.view import count
@@ -244,20 +244,19 @@ def report(
             from .page.report import add_page_section
 
             add_page_section(doc, captures, events, reveal, limits)
-        for fmt, path in targets.items():
-            if path is None:
-                render_to(doc, fmt, sys.stdout)
-                continue
-            try:
-                with open_private(path) as fh:
-                    try:
+        current = output
+        try:
+            with Outputs() as outs:  # every format complete before any is renamed into place
+                for fmt, path in targets.items():
+                    if path is None:
+                        render_to(doc, fmt, sys.stdout)
+                        continue
+                    current = str(path)
+                    with outs.open_text(path) as fh:
                         render_to(doc, fmt, fh)
-                    except BaseException:
-                        path.unlink(missing_ok=True)  # no half-written report is left behind
-                        raise
-            except OSError as e:
-                raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
-            log.written.append(str(path))
+        except OSError as e:
+            raise UsageFailure(f"cannot write {current}: {e.strerror or e}; no report written") from None
+        log.written.extend(str(p) for p in targets.values() if p is not None)
     except CaptureError as e:
         raise UsageFailure(str(e)) from None
     except KeyboardInterrupt:
@@ -300,7 +299,7 @@ def evaluate(
 
 @app.command()
 def explain(
-    host: Annotated[str, typer.Argument(help="A host name or an IP address.", show_default=False)],
+    host: Annotated[str, typer.Argument(help="A host name, an IP address or a URL (its host is used).", show_default=False)],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
     owners_file: OwnersOption = None,
 ) -> None:

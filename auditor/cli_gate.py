@@ -11,13 +11,12 @@ import json
 import sys
 import time
 from pathlib import Path
-from collections.abc import Callable
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any
 
 import typer
 
 from .cli import OwnersOption, UsageFailure, _err, _load_keylog, app, output_paths, parse_formats, use_owners, write_private
-from .output import open_private
+from .limits import DEFAULT_LIMITS
 from .progress import OutputLog, progress_for
 
 EXIT_VIOLATIONS = 1
@@ -53,19 +52,6 @@ def _audit(
     except (CaptureError, PageEventsError) as e:
         raise UsageFailure(str(e)) from None
     return doc
-
-
-def _write(path: Path, write: Callable[[TextIO], None], log: OutputLog) -> None:
-    try:
-        with open_private(path) as fh:
-            try:
-                write(fh)
-            except BaseException:
-                path.unlink(missing_ok=True)  # no half-written output is left behind
-                raise
-    except OSError as e:
-        raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
-    log.written.append(str(path))
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -171,12 +157,24 @@ def check(
             doc["labels"] = labels.to_json()
         result = run_check(pol, doc, base, str(baseline) if baseline is not None else None, labels)
         elapsed = time.monotonic() - started
-        if junit is not None:
-            _write(junit, lambda fh: fh.write(render_junit(result, elapsed)), log)
-        if markdown is not None:
-            _write(markdown, lambda fh: fh.write(render_markdown(result)), log)
-        if json_out is not None:
-            _write(json_out, lambda fh: write_json({**doc, "check": result.to_json()}, fh), log)
+        from .io import Outputs
+
+        current: Path | None = None
+        try:
+            with Outputs() as outs:  # all of them, or none (an older file stays as it was)
+                if junit is not None:
+                    current = junit
+                    outs.write(junit, render_junit(result, elapsed))
+                if markdown is not None:
+                    current = markdown
+                    outs.write(markdown, render_markdown(result))
+                if json_out is not None:
+                    current = json_out
+                    with outs.open_text(json_out) as fh:  # streamed: the findings may be on disk
+                        write_json({**doc, "check": result.to_json()}, fh)
+        except OSError as e:
+            raise UsageFailure(f"cannot write {current}: {e.strerror or e}; no output written") from None
+        log.written.extend(str(p) for p in (junit, markdown, json_out) if p is not None)
     except KeyboardInterrupt:
         raise log.interrupted() from None
     text = render_text(result)
@@ -222,34 +220,61 @@ def diff(
 
 @app.command()
 def redact(
-    capture: Annotated[Path, typer.Argument(help="A mitmproxy flow file or HAR (also .zhar).", show_default=False)],
+    capture: Annotated[
+        Path, typer.Argument(help="A mitmproxy flow file or HAR (also .zhar); - reads standard input.", show_default=False)
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the redacted copy.", show_default=False)],
+    known: Annotated[
+        Path | None,
+        typer.Option(
+            "--known",
+            help="YAML file of known values (the test account's name, address, email...) to replace wherever they occur.",
+            show_default=False,
+        ),
+    ] = None,
+    max_body_mb: Annotated[
+        int,
+        typer.Option("--max-body-mb", min=0, help="MiB of one body or message kept; longer ones are cut there in the copy."),
+    ] = DEFAULT_LIMITS.max_body >> 20,
+    max_inflated_mb: Annotated[
+        int, typer.Option("--max-inflated-mb", min=0, help="MiB a compressed body is inflated to.")
+    ] = DEFAULT_LIMITS.max_inflated >> 20,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
 ) -> None:
     """Write a copy of a capture with every detected personal value and credential replaced.
 
     Placeholders keep each value's shape (an email stays an address, a JWT three segments...), so
-    the copy audits the same; it is checked for leftovers before being kept, and written owner-only.
+    the copy audits the same. Values are replaced in requests and responses, and wherever they
+    occur in free text (an answer that echoes a name). The copy is checked before it is kept:
+    exit 1, and nothing written, when a found or known value is still in it. Written owner-only.
 
-    Example: auditor redact session.flows -o fixtures/session.redacted.flows
+    Example: auditor redact session.flows -o fixtures/session.redacted.flows --known known.yaml
     """
     from .capture import CaptureError
-    from .redact import RedactError, check_redacted, redact_capture
+    from .limits import Limits
+    from .redact import RedactError, redact_capture
 
     def warn(msg: str) -> None:
         if not quiet:
             _err(f"warning: {msg}")
 
+    known_values: list[Any] = []
+    if known is not None:
+        from .known import KnownError, load_known
+
+        try:
+            known_values = load_known(known)
+        except KnownError as e:
+            raise UsageFailure(str(e)) from None
+    limits = Limits(max_body=max_body_mb << 20, max_inflated=max_inflated_mb << 20)
     try:
-        summary = redact_capture(capture, output, warn=warn)
+        summary = redact_capture(capture, output, warn=warn, known=known_values, limits=limits)
     except (RedactError, CaptureError) as e:
         raise UsageFailure(str(e)) from None
-    result = check_redacted(output, summary.originals)
-    if result.leftovers:
-        output.unlink(missing_ok=True)
-        _err(f"error: redaction incomplete: {len(result.leftovers)} value(s) still found in the copy; nothing written")
+    if summary.leftovers:
+        _err(f"error: redaction incomplete: {summary.leftovers} value(s) still found in the copy; nothing written")
         raise typer.Exit(EXIT_VIOLATIONS)
-    after = {d["host"]: d["data_categories"] for d in result.document["destinations"]}
+    after = summary.after or {}
     if after != summary.categories:
         changed = sorted(h for h in after.keys() | summary.categories.keys() if after.get(h) != summary.categories.get(h))
         warn(f"the redacted copy audits differently for {', '.join(changed)}")
@@ -300,8 +325,8 @@ def labels(
     Example: auditor labels fixtures/ai-chat-session.flows --declared data_safety.csv --draft corrected.csv
     """
     from .labels import LabelsError
+    from .io import Outputs
     from .labels.command import load_all, run
-    from .output import open_private
     from .renderers import render_to
 
     targets = output_paths(output, parse_formats(format)) if output is not None else {}
@@ -315,14 +340,17 @@ def labels(
         result = run(doc, decls, draft, _write_text, quiet, sys.stderr if None in targets.values() else None)
     except LabelsError as e:
         raise UsageFailure(str(e)) from None
-    for fmt, path in targets.items():
-        if path is None:
-            render_to(doc, fmt, sys.stdout)
-            continue
-        try:
-            with open_private(path) as fh:
-                render_to(doc, fmt, fh)
-        except OSError as e:
-            raise UsageFailure(f"cannot write {path}: {e.strerror or e}") from None
+    current: Path | None = None
+    try:
+        with Outputs() as outs:  # every format complete before any is renamed into place
+            for fmt, path in targets.items():
+                if path is None:
+                    render_to(doc, fmt, sys.stdout)
+                    continue
+                current = path
+                with outs.open_text(path) as fh:
+                    render_to(doc, fmt, fh)
+    except OSError as e:
+        raise UsageFailure(f"cannot write {current}: {e.strerror or e}; no report written") from None
     if result.failed:
         raise typer.Exit(EXIT_VIOLATIONS)

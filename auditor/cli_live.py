@@ -21,12 +21,9 @@ DEFAULT_CONFDIR = "~/.mitmproxy"
 
 
 def _summary_line(s: dict[str, Any]) -> str:
-    owner = s["owner"] or "unknown owner"
-    country = s["country"] or "??"
-    if s.get("opaque"):
-        return f"  ! {s['host']}  {owner} ({country})  not inspected: the client refused the proxy's certificate"
-    cats = ", ".join(s["categories"]) or "no personal data yet"
-    return f"  > {s['host']}  {owner} ({country})  {cats}"
+    from .live import destination_line
+
+    return destination_line(s)
 
 
 def _is_loopback(host: str) -> bool:
@@ -56,6 +53,9 @@ def _proxy_options(
         parse_formats(formats)
     except ValueError as e:
         raise UsageFailure(str(e)) from None
+    for parent in (out, *out.parents):
+        if parent.exists() and not parent.is_dir():
+            raise UsageFailure(f"cannot write under {parent}: it is a file, not a folder (-o {out})")
     return {
         "audit_dir": str(out),
         "audit_formats": formats,
@@ -79,6 +79,10 @@ def _print_outputs(addon: Any, doc: dict[str, Any]) -> None:
             _err(f"warning: {warning}")
     for error in addon.report_errors:
         _err(f"error: report not written: {error}")
+    if addon.upstream_failures:
+        from .live import upstream_hint
+
+        _err(f"warning: {upstream_hint(addon.upstream_failures, '--upstream-insecure')}")
 
 
 @app.command()
@@ -208,8 +212,9 @@ def run(
         raise UsageFailure(str(e)) from None
     env = dict(os.environ)
     env.update(client_env(proxy.url, proxy.ca_file))
-    if not quiet:
-        _err(f"running {' '.join(command)} through {proxy.url}")
+    if not quiet:  # (not its arguments: they may hold personal data or secrets)
+        args = len(command) - 1
+        _err(f"running {Path(command[0]).name}{f' ({args} argument(s))' if args else ''} through {proxy.url}")
     try:
         status = subprocess.call([exe, *command[1:]], env=env)
     except KeyboardInterrupt:

@@ -7,11 +7,28 @@ from typing import Any
 from . import geo, jurisdictions, owners
 
 
+def host_of(text: str) -> str:
+    """The host a user means: ``https://chat.deepseek.com/api?x=1`` -> ``chat.deepseek.com``;
+    also ``host:port``, ``host/path`` and ``[v6]``."""
+    from urllib.parse import urlsplit
+
+    t = text.strip()
+    if "://" not in t and ("/" in t or t.count(":") == 1):
+        t = "//" + t
+    if "://" in t or t.startswith("//"):
+        try:
+            h = urlsplit(t).hostname or ""
+        except ValueError:
+            h = ""
+        if h:
+            return h.lower().rstrip(".")
+    h = t.lower().rstrip(".")
+    return h[1:-1] if h.startswith("[") and h.endswith("]") else h
+
+
 def explain(host: str) -> dict[str, Any]:
     """Owner, parent, countries, service category, legal notes and sources for ``host``."""
-    h = host.strip().lower().rstrip(".")
-    if h.startswith("[") and h.endswith("]"):
-        h = h[1:-1]
+    h = host_of(host)
     out: dict[str, Any] = {"host": h, "registrable_domain": owners.registrable_domain(h), "facts": []}
     facts: list[dict[str, Any]] = out["facts"]
     if geo.is_ip(h):

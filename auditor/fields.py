@@ -391,7 +391,7 @@ class _Walker:
         max_inflated: int = DEFAULT_MAX_INFLATED,
         page: replay.Page | None = None,
     ) -> None:
-        self.out: list[Field] = []
+        self.out: Fields = Fields()
         self.max_depth = max_depth
         self.max_fields = max_fields
         self.part = part
@@ -432,6 +432,8 @@ class _Walker:
     def container(self, obj: dict | list | tuple, path: str, depth: int) -> None:
         """Walk an object/array's members (the hot loop: type checks, no regexes)."""
         if depth >= self.max_depth:
+            if obj:
+                self.out.depth_cut = True
             return
         inner = depth + 1
         keyed = isinstance(obj, dict)
@@ -957,6 +959,12 @@ def walk_websocket(
     return walker.out
 
 
+class Fields(list[Field]):
+    """The fields of one walk; ``depth_cut`` is true when ``max_depth`` left deeper levels out."""
+
+    depth_cut: bool = False
+
+
 def walk_exchange(
     ex: Exchange,
     *,
@@ -964,7 +972,7 @@ def walk_exchange(
     max_fields: int = DEFAULT_MAX_FIELDS,
     max_inflated: int = DEFAULT_MAX_INFLATED,
     replays: replay.Memory | None = None,
-) -> list[Field]:
+) -> Fields:
     """Every field of an exchange, in pipeline order: URL path, query, request headers,
     cookies, request body, WebSocket client then server messages, response headers, body.
 

@@ -321,10 +321,51 @@ def state_to_exchange(
     return ex
 
 
+_TLS_WORDS = ("tls", "ssl", "certificate", "handshake")
+
+
+def opaque_connection(state: dict[str, Any]) -> tuple[str, str] | None:
+    """``(host, reason)`` of a connection the proxy could not see into, else None.
+
+    That is a TCP or UDP flow without messages whose client refused the proxy's TLS (as the
+    live audit saves them: ``metadata["auditor"] == "opaque"``, or an error about TLS); the
+    host is the client's SNI, else the server's address.
+    """
+    if state.get("type") not in ("tcp", "udp") or state.get("messages"):
+        return None
+    err = state.get("error")
+    reason = _s(err.get("msg")) if isinstance(err, dict) else ""
+    meta = state.get("metadata")
+    marked = isinstance(meta, dict) and _s(meta.get("auditor")) == "opaque"
+    if not marked and not any(w in reason.lower() for w in _TLS_WORDS):
+        return None
+    host = ""
+    for conn in ("client_conn", "server_conn"):
+        c = state.get(conn)
+        if isinstance(c, dict) and c.get("sni"):
+            host = _s(c.get("sni"))
+            break
+    if not host:
+        server = state.get("server_conn")
+        addr = server.get("address") if isinstance(server, dict) else None
+        if isinstance(addr, (list, tuple)) and addr:
+            host = _s(addr[0])
+    host = host.lower().rstrip(".")
+    if not host:
+        return None
+    return host, reason or "TLS handshake with the client failed"
+
+
 def read_flowfile(
-    buf: bytes, name: str, capture: int, warn: Warn, limits: Limits = DEFAULT_LIMITS
+    buf: bytes,
+    name: str,
+    capture: int,
+    warn: Warn,
+    limits: Limits = DEFAULT_LIMITS,
+    opaque: Callable[[str, str], None] | None = None,
 ) -> Iterator[Exchange]:
-    """Yield the HTTP exchanges of a flow file held in ``buf`` (bytes or mmap)."""
+    """Yield the HTTP exchanges of a flow file held in ``buf`` (bytes or mmap); connections the
+    proxy could not see into (:func:`opaque_connection`) go to ``opaque(host, reason)``."""
     index = 0
     other: dict[str, int] = {}
     skipped = 0
@@ -338,6 +379,10 @@ def read_flowfile(
             skipped += 1
             continue
         if ex is None:
+            seen = opaque_connection(state) if opaque is not None else None
+            if seen is not None and opaque is not None:
+                opaque(*seen)
+                continue
             kind = _s(state.get("type")) or "unknown"
             other[kind] = other.get(kind, 0) + 1
             continue

@@ -29,6 +29,8 @@ from .limits import DEFAULT_LIMITS, Limits, cut_message
 from .models import Exchange, WebSocketMessage, header_value
 
 Warn = Callable[[str], None]
+#: Reads a body stored beside the HAR (zip member name, byte limit) -> (first bytes, full size) or None.
+Attached = Callable[[str, int], "tuple[bytes, int] | None"]
 
 
 class HarError(ValueError):
@@ -346,9 +348,31 @@ def _raw_content(
     return body
 
 
-def _post_data(pd: Any, headers: list[tuple[str, str]], errors: list[str], limits: Limits = DEFAULT_LIMITS) -> bytes:
+def _attached(
+    content: dict[str, Any], attached: Attached | None, errors: list[str], what: str, limits: Limits
+) -> bytes | None:
+    """A body stored beside the HAR (Playwright's ``.zip`` HAR names it in ``_file``)."""
+    member = content.get("_file")
+    if attached is None or not isinstance(member, str) or content.get("text"):
+        return None
+    got = attached(member, limits.max_body)
+    if got is None:
+        errors.append(f"{what}: {member} is not in the archive")
+        return b""
+    body, size = got
+    if size > len(body):
+        errors.append(cut_message(what, len(body), size))
+    return body
+
+
+def _post_data(
+    pd: Any, headers: list[tuple[str, str]], errors: list[str], limits: Limits = DEFAULT_LIMITS, attached: Attached | None = None
+) -> bytes:
     if not isinstance(pd, dict):
         return b""
+    body = _attached(pd, attached, errors, "request body", limits)
+    if body is not None:
+        return body
     text = pd.get("text")
     if isinstance(text, str) and text:
         return _content(text, pd.get("encoding"), headers, errors, "request body", limits)
@@ -377,10 +401,13 @@ def _timestamp(v: Any) -> float | None:
         return None
 
 
-def entry_to_exchange(entry: dict[str, Any], capture: int, index: int, limits: Limits = DEFAULT_LIMITS) -> Exchange:
+def entry_to_exchange(
+    entry: dict[str, Any], capture: int, index: int, limits: Limits = DEFAULT_LIMITS, attached: Attached | None = None
+) -> Exchange:
     """Build an :class:`Exchange` from one HAR entry (raises ValueError if it has no usable URL).
 
     Bodies and header lists over ``limits`` are cut, with a note in ``body_errors``.
+    ``attached`` reads bodies stored beside the HAR in a zip archive (``content._file``).
     """
     req = entry.get("request")
     if not isinstance(req, dict):
@@ -422,7 +449,7 @@ def entry_to_exchange(entry: dict[str, Any], capture: int, index: int, limits: L
         timestamp=_timestamp(entry.get("startedDateTime")),
         body_errors=errors,
     )
-    ex.request_body = _post_data(req.get("postData"), headers, errors, limits)
+    ex.request_body = _post_data(req.get("postData"), headers, errors, limits, attached)
     resp = entry.get("response")
     if isinstance(resp, dict):
         status = resp.get("status")
@@ -430,7 +457,8 @@ def entry_to_exchange(entry: dict[str, Any], capture: int, index: int, limits: L
         ex.response_headers = _headers(resp.get("headers"), errors, "response headers", limits.max_headers)
         content = resp.get("content")
         if isinstance(content, dict):
-            ex.response_body = _content(
+            body = _attached(content, attached, errors, "response body", limits)
+            ex.response_body = body if body is not None else _content(
                 content.get("text"), content.get("encoding"), ex.response_headers, errors, "response body", limits
             )
         if _str(resp.get("_error")):
@@ -469,7 +497,7 @@ def entry_to_exchange(entry: dict[str, Any], capture: int, index: int, limits: L
 
 
 def read_har(
-    data: bytes, name: str, capture: int, warn: Warn, limits: Limits = DEFAULT_LIMITS
+    data: bytes, name: str, capture: int, warn: Warn, limits: Limits = DEFAULT_LIMITS, attached: Attached | None = None
 ) -> Iterator[Exchange]:
     """Yield the exchanges of a HAR file (bytes or mmap); malformed entries are skipped with one
     warning, damage after the first entry stops reading with a warning."""
@@ -495,7 +523,7 @@ def read_har(
                 first = first or reason[:200]
                 skipped += 1
                 continue
-            ex = _exchange_or_reason(entry, capture, index, limits)
+            ex = _exchange_or_reason(entry, capture, index, limits, attached)
             if isinstance(ex, str):
                 first = first or ex
                 skipped += 1
@@ -512,17 +540,19 @@ def read_har(
         else:
             damage = str(e) or "damaged"
     if entries <= 0:  # nothing streamed: the whole-file parser says what is wrong, if anything
-        yield from _read_whole(bytes(data), name, capture, warn, limits)
+        yield from _read_whole(bytes(data), name, capture, warn, limits, attached)
         return
     _warn_skipped(warn, name, skipped, first)
     if damage:
         warn(f"{name}: damaged: {damage} after {entries:,} entr{'y' if entries == 1 else 'ies'}; the rest was not read")
 
 
-def _exchange_or_reason(entry: dict[str, Any], capture: int, index: int, limits: Limits) -> Exchange | str:
+def _exchange_or_reason(
+    entry: dict[str, Any], capture: int, index: int, limits: Limits, attached: Attached | None = None
+) -> Exchange | str:
     """The entry's exchange, or why it was skipped (one line)."""
     try:
-        return entry_to_exchange(entry, capture, index, limits)
+        return entry_to_exchange(entry, capture, index, limits, attached)
     except RecursionError:
         return "nested too deep"
     except (ValueError, TypeError, AttributeError) as e:
@@ -534,7 +564,9 @@ def _warn_skipped(warn: Warn, name: str, skipped: int, first: str) -> None:
         warn(f"{name}: {skipped} malformed HAR entr{'y' if skipped == 1 else 'ies'} skipped ({first})")
 
 
-def _read_whole(data: bytes, name: str, capture: int, warn: Warn, limits: Limits) -> Iterator[Exchange]:
+def _read_whole(
+    data: bytes, name: str, capture: int, warn: Warn, limits: Limits, attached: Attached | None = None
+) -> Iterator[Exchange]:
     """:func:`read_har` for a file parsed whole."""
     doc = load_har(data)
     skipped = 0
@@ -545,7 +577,7 @@ def _read_whole(data: bytes, name: str, capture: int, warn: Warn, limits: Limits
             first = first or "not an object"
             skipped += 1
             continue
-        ex = _exchange_or_reason(entry, capture, index, limits)
+        ex = _exchange_or_reason(entry, capture, index, limits, attached)
         if isinstance(ex, str):
             first = first or ex
             skipped += 1

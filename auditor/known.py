@@ -107,13 +107,13 @@ def parse_known(doc: object, source: str = "known values") -> list[KnownValue]:
 
 def load_known(path: str | Path) -> list[KnownValue]:
     """Read a known-values YAML file. Raises :class:`KnownError` with a one-line message."""
+    from .io import InputError, read_text
+
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise KnownError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise KnownError(f"{p}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+        text = read_text(path, "known-values file")
+    except InputError as e:
+        raise KnownError(str(e)) from None
     try:
         doc = YAML(typ="safe", pure=True).load(text)
     except YAMLError as e:

@@ -42,10 +42,11 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from mitmproxy import ctx, http
+from mitmproxy import command, ctx, http
 from mitmproxy.io import tnetstring
 from mitmproxy.version import FLOW_FORMAT_VERSION
 
+from .io.outputs import private_dir
 from .worker import Analysis, Mark, ProcessEngine, Results
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ class CaptureFile:
         old, gone = self._fd, self.path.parent
         target = self.path
         try:
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(target.parent)
             new = os.open(target, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError:
             target = fallback_dir(gone) / CAPTURE_NAME
@@ -222,7 +223,7 @@ class CaptureFile:
 
 
 def _open_private(path: Path, truncate: bool = True) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)  # (every folder it makes owner-only)
     # read-write: if the folder is removed, the content is read back from this descriptor
     fd = os.open(path, os.O_RDWR | os.O_CREAT | (os.O_TRUNC if truncate else 0), 0o600)
     os.fchmod(fd, 0o600)  # O_CREAT keeps the mode of a file that already existed
@@ -358,8 +359,8 @@ class ThreadEngine:
             self.acked += 1
             self.acked_bytes += size
 
-    def opaque(self, host: str, reason: str) -> None:
-        self._executor.submit(lambda: self.on_result([], self.analysis.opaque(host, reason)))
+    def opaque(self, host: str, reason: str, state: dict[str, Any] | None = None) -> None:
+        self._executor.submit(lambda: self.on_result([], self.analysis.opaque(host, reason, state)))
 
     def configure(self, reveal: bool, first_party: tuple[str, ...]) -> None:
         self._executor.submit(self.analysis.configure, reveal, first_party)
@@ -392,7 +393,9 @@ class LiveAuditor:
     max_backlog_wait = 10.0
 
     def __init__(self, on_update: Update | None = None) -> None:
-        self.on_update = on_update
+        # Without a callback (mitmdump -s, mitmweb -s) each new destination is logged.
+        self._standalone = on_update is None
+        self.on_update = on_update if on_update is not None else _log_destination
         self.engine: Any = None  # ProcessEngine or ThreadEngine, made once the options are known
         self.maps: dict[str, tuple[str, int]] = {}
         # server connection -> its address before --map (weak: a connection that never
@@ -420,6 +423,7 @@ class LiveAuditor:
         self._reveal = False
         self._first_party: tuple[str, ...] = ()
         self._throttled = 0
+        self.upstream_failures: dict[str, str] = {}  # host -> why its TLS handshake failed
         self.unrecorded = 0
         self.report_paths: list[Path] = []
         self.report_errors: list[str] = []
@@ -452,6 +456,29 @@ class LiveAuditor:
 
         with suppress(Exception):
             protect_ca_key(Path(ctx.options.confdir).expanduser())
+        if self._standalone and not ctx.options.audit_dir:
+            log.warning(
+                "auditor: audit_dir is not set: flows are audited, but no capture and no report will be written "
+                "(add --set audit_dir=DIR)"
+            )
+
+    @command.command("audit.report")
+    def audit_report(self) -> None:
+        """Write the reports of the audit so far beside the capture (audit_dir), now."""
+        if self._capture_path is None:
+            log.warning("auditor: audit_dir is not set: there is nowhere to write the reports (set audit_dir=DIR)")
+            return
+        if self._doc is not None:
+            doc = self._doc
+        else:
+            self.drain()
+            doc = self._complete(self._engine().document())
+        capture = self.capture_path or self._capture_path
+        paths, errors = self._write_reports(doc, capture.parent)
+        for p in paths:
+            log.info("auditor: wrote %s", p)
+        for e in errors:
+            log.warning("auditor: report not written: %s", e)
 
     def _apply_options(self) -> None:
         opts = ctx.options
@@ -543,12 +570,34 @@ class LiveAuditor:
         return self._backpressure()
 
     def tls_failed_client(self, data: Any) -> None:
-        """The client refused the proxy's certificate (pinning, or the CA is not trusted)."""
-        sni = data.context.client.sni
-        if not sni or self._finished:
+        """The client refused the proxy's certificate (pinning, or the CA is not trusted).
+
+        The connection is saved in the capture as a TCP flow with the client's SNI, the
+        server's address and the error (see :func:`opaque_flow_state`), so that auditing
+        ``capture.flows`` later finds the same opaque destination as the live report."""
+        if self._finished:
             return
-        reason = str(data.conn.error or "TLS handshake with the client failed")
-        self._engine().opaque(sni, reason)
+        try:
+            state = opaque_flow_state(data.context.client, data.context.server, str(data.conn.error or ""))
+        except Exception:  # never break the app's traffic
+            log.debug("auditor: cannot record a failed TLS handshake", exc_info=True)
+            return
+        from .flowfile import opaque_connection
+
+        found = opaque_connection(state)
+        if found is not None:
+            self._engine().opaque(found[0], found[1], state)
+
+    def tls_failed_server(self, data: Any) -> None:
+        """The upstream server's certificate was refused: say how to accept a test backend's
+        (logged under mitmdump; ``auditor capture``/``run`` print ``upstream_failures``)."""
+        if self._finished:
+            return
+        host = str(data.context.server.sni or (data.context.server.address or ("?",))[0])
+        first = not self.upstream_failures
+        self.upstream_failures.setdefault(host, str(data.conn.error or "no reason given"))
+        if first and self._standalone:
+            log.warning("auditor: %s", upstream_hint(self.upstream_failures, "--set ssl_insecure=true"))
 
     def _submit(self, flow: http.HTTPFlow) -> None:
         if flow in self._submitted or self._finished:
@@ -698,13 +747,19 @@ class LiveAuditor:
             self._doc = doc
             capture = self.capture_path  # (where the capture ended up: the reports go beside it)
             if capture is not None:
-                self._write_reports(doc, capture.parent)
+                paths, errors = self._write_reports(doc, capture.parent)
+                self.report_paths.extend(paths)
+                self.report_errors.extend(errors)
             return doc
 
-    def _write_reports(self, doc: dict[str, Any], directory: Path) -> None:
+    def _write_reports(self, doc: dict[str, Any], directory: Path) -> tuple[list[Path], list[str]]:
+        """Write every format (each in full or not at all); the paths written and the errors."""
+        from .io import write_private
         from .output import parse_formats
         from .renderers import FORMATS, render
 
+        paths: list[Path] = []
+        errors: list[str] = []
         fallback: Path | None = None
         for fmt in parse_formats(self._formats):
             name = f"report{FORMATS[fmt]}"
@@ -712,46 +767,90 @@ class LiveAuditor:
                 text = render(doc, fmt)
             except Exception as e:
                 log.exception("auditor: rendering %s failed", name)
-                self.report_errors.append(f"{name}: rendering failed ({e})")
+                errors.append(f"{name}: rendering failed ({e})")
                 continue
             try:
-                self.report_paths.append(_write_atomic(directory / name, text))
+                paths.append(write_private(directory / name, text))
                 continue
             except OSError as e:
                 first = e
             try:
                 fallback = fallback or fallback_dir(directory)
-                self.report_paths.append(_write_atomic(fallback / name, text))
-                log.warning("auditor: cannot write %s (%s); wrote %s instead", directory / name, first.strerror, fallback / name)
+                paths.append(write_private(fallback / name, text))
+                log.warning("auditor: cannot write %s (%s); wrote %s instead", directory / name, first.strerror or first, fallback / name)
             except OSError as e:
-                self.report_errors.append(f"{directory / name}: {first.strerror or first}; fallback: {e.strerror or e}")
+                errors.append(f"{directory / name}: {first.strerror or first}; fallback: {e.strerror or e}")
                 log.error("auditor: the report %s could not be written (%s)", directory / name, first.strerror or first)
+        return paths, errors
 
     def done(self) -> None:
         try:
-            self.finish()
+            doc = self.finish()
         except Exception:
             log.exception("auditor: writing the reports failed")
+            return
+        if self._standalone:
+            s = doc["summary"]
+            log.info(
+                "auditor: %s, %s (%d third-party), %s",
+                _count(s["exchanges"], "request"), _count(s["destinations"], "destination"),
+                s["third_party_destinations"], _count(s["findings"], "finding"),
+            )
+            for p in (self.capture_path, *self.report_paths):
+                if p is not None:
+                    log.info("auditor: wrote %s", p)
+            for capture in doc.get("captures", ()):
+                for warning in capture.get("warnings", ()):
+                    log.warning("auditor: %s", warning)
 
 
-def _write_atomic(path: Path, text: str | bytes) -> Path:
-    """Write an owner-only file in full or not at all (a failed write leaves no truncated report)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        try:
-            os.fchmod(fd, 0o600)
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except OSError:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+def destination_line(s: dict[str, Any]) -> str:
+    """One line for a destination summary (a new destination, or new categories for it)."""
+    where = owner_text(s["owner"], s["country"])
+    if s.get("opaque"):
+        return f"  ! {s['host']}  {where}  not inspected: the client refused the proxy's certificate"
+    cats = ", ".join(s["categories"]) or "no personal data yet"
+    return f"  > {s['host']}  {where}  {cats}"
+
+
+def upstream_hint(failures: dict[str, str], option: str) -> str:
+    """What to say when upstream TLS handshakes failed (``option``: how to accept any certificate)."""
+    host, error = next(iter(failures.items()))
+    more = f" and {len(failures) - 1} more host(s)" if len(failures) > 1 else ""
+    return (
+        f"the TLS handshake with the upstream server {host}{more} failed ({error}); "
+        f"if it is a test backend with a self-signed or private certificate, add {option}"
+    )
+
+
+def owner_text(owner: str | None, country: str | None) -> str:
+    """``"DeepSeek (CN)"``, or what is missing said in words instead of ``(??)``."""
+    if owner and country:
+        return f"{owner} ({country})"
+    if owner:
+        return f"{owner} (country not in auditor's data)"
+    return "(owner not in auditor's data; auditor explain HOST shows what is known)"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _log_destination(s: dict[str, Any]) -> None:
+    log.info("auditor: %s", destination_line(s).strip())
+
+
+def opaque_flow_state(client: Any, server: Any, error: str) -> dict[str, Any]:
+    """A connection the proxy could not see into, as a flow state mitmproxy's ``FlowReader``
+    reads: a TCP flow without messages, with the client's SNI, the server's address, the
+    error, and ``metadata["auditor"] = "opaque"``."""
+    from mitmproxy import flow as mflow
+    from mitmproxy import tcp
+
+    f = tcp.TCPFlow(client, server)
+    f.error = mflow.Error(error or "TLS handshake with the client failed")
+    f.metadata["auditor"] = "opaque"
+    return f.get_state()
 
 
 def _flow_size(flow: http.HTTPFlow) -> int:

@@ -85,7 +85,11 @@ def mask_url(url: str, secrets: list[str]) -> str:
     variants = set()
     for s in secrets:
         if len(s) >= 3:
-            variants.update({s, quote(s, safe=""), quote(s)})
+            variants.add(s)
+            try:
+                variants.update({quote(s, safe=""), quote(s)})
+            except UnicodeEncodeError:  # (a lone surrogate has no URL-encoded form)
+                pass
     for v in sorted(variants, key=len, reverse=True):
         if v in path:
             path = path.replace(v, STARS)

@@ -1,14 +1,15 @@
-"""Where reports go, and how they are written (owner-only: they hold evidence about people)."""
+"""Where reports go. They are written through :mod:`auditor.io.outputs` (atomic, owner-only);
+its names are re-exported here for the modules that import them from ``auditor.output``."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
 
+from .io.outputs import OutputError, Outputs, open_private, private_dir, write_private
 from .renderers import FORMATS
+
+__all__ = ["OutputError", "Outputs", "open_private", "output_paths", "parse_formats", "private_dir", "write_private"]
 
 
 def parse_formats(value: str) -> list[str]:
@@ -46,24 +47,7 @@ def output_paths(output: str, fmts: list[str]) -> dict[str, Path | None]:
         stem = path.with_suffix("")
     else:
         stem = path
+    for parent in (stem.parent, *stem.parent.parents):
+        if parent.exists() and not parent.is_dir():
+            raise ValueError(f"cannot write under {parent}: it is a file, not a folder (-o {output})")
     return {f: stem.parent / (stem.name + FORMATS[f]) for f in fmts}
-
-
-@contextmanager
-def open_private(path: Path) -> Iterator[TextIO]:
-    """Open ``path`` to write UTF-8 text into, readable by its owner only (for streamed reports)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        yield fh
-
-
-def write_private(path: Path, text: str | bytes) -> None:
-    """Write a file readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.chmod(path, 0o600)

@@ -38,7 +38,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import jurisdictions
+from . import dpf, jurisdictions
 from .page import BEHAVIOURS
 from .spool import RecordSpool
 
@@ -131,7 +131,9 @@ class Selector:
             return False
         if self.owners is not None and not any(fnmatchcase(n, p) for p in self.owners for n in facts.owner_names):
             return False
-        if self.countries is not None and not _countries_match(self.countries, facts.countries, every_country):
+        if self.countries is not None and not _countries_match(
+            self.countries, facts.countries, every_country, dpf.is_participant(facts.owner_names)
+        ):
             return False
         if self.undeclared is not None and facts.undeclared != self.undeclared:
             return False
@@ -263,18 +265,26 @@ def finding_facts(finding: dict[str, Any], dest: dict[str, Any] | None, undeclar
     )
 
 
-def _country_in(country: str, item: str) -> bool:
-    if item in ("EU", "EEA", "adequacy"):
+def _adequate(country: str, participant: bool) -> bool:
+    """In the adequacy group; a US recipient only when its owner is a Data Privacy Framework
+    participant recorded in ``auditor/data/dpf.json``."""
+    return jurisdictions.in_group(country, "adequacy") and (participant or not dpf.needs_participation(country))
+
+
+def _country_in(country: str, item: str, participant: bool = False) -> bool:
+    if item in ("EU", "EEA"):
         return jurisdictions.in_group(country, item)
+    if item == "adequacy":
+        return _adequate(country, participant)
     if item == "non-adequate":
-        return not any(jurisdictions.in_group(country, g) for g in ("EU", "EEA", "adequacy"))
+        return not (any(jurisdictions.in_group(country, g) for g in ("EU", "EEA")) or _adequate(country, participant))
     return country == item
 
 
-def _countries_match(items: tuple[str, ...], countries: frozenset[str], every: bool) -> bool:
+def _countries_match(items: tuple[str, ...], countries: frozenset[str], every: bool, participant: bool = False) -> bool:
     if not countries:
         return "unknown" in items
-    hits = (any(_country_in(c, i) for i in items if i != "unknown") for c in countries)
+    hits = (any(_country_in(c, i, participant) for i in items if i != "unknown") for c in countries)
     return all(hits) if every else any(hits)
 
 
@@ -284,24 +294,13 @@ def _countries_match(items: tuple[str, ...], countries: frozenset[str], every: b
 
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file. Raises :class:`PolicyError`."""
+    from .io import InputError, read_text
+
     name = str(path)
-    p = Path(path)
     try:
-        if p.is_dir():
-            raise PolicyError(f"{name}: is a directory, not a policy file")
-        data = p.read_bytes()
-    except PolicyError:
-        raise
-    except FileNotFoundError:
-        raise PolicyError(f"{name}: no such file") from None
-    except PermissionError:
-        raise PolicyError(f"{name}: permission denied") from None
-    except OSError as e:
-        raise PolicyError(f"{name}: cannot read ({e.strerror or e})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise PolicyError(f"{name}: not UTF-8 text (byte {e.start})") from None
+        text = read_text(path, "policy file")
+    except InputError as e:
+        raise PolicyError(str(e)) from None
     return parse_policy(text, name)
 
 

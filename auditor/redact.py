@@ -36,16 +36,20 @@ import re
 import secrets
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote, quote_plus
 
 from .audit import AuditOptions, Auditor
-from .capture import CaptureError, detect_format
+from .capture import CaptureError, _mapped, detect_format
 from .classifiers import classify
 from .classifiers.phone import parse_number
+from .io import InputError, Opened, Outputs, open_bounded
+from .known import KnownValue
+from .limits import DEFAULT_LIMITS, Limits
 from .models import Exchange, Field, WebSocketMessage
 
 Warn = Callable[[str], None]
@@ -98,6 +102,9 @@ _KEY_PREFIX = re.compile(
 _B64_RUN_STR = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
 _B64_RUN_BYTES = re.compile(rb"[A-Za-z0-9+/_-]{8,}={0,2}")
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
+# A field key that names an identifier: ``id``, ``file_id``, ``ref_file_ids``, ``conversationId``, ``uuid``.
+_ID_KEY = re.compile(r"(?i:(?:^|[_-])(?:id|ids|uuid|guid)$)|[a-z](?:Id|Ids|ID|IDs|Uuid)$")
+_ID_KEY_PATH = re.compile(r"\[\d*\]")
 
 
 class RedactError(ValueError):
@@ -217,6 +224,7 @@ class Placeholders:
         self.undetected: list[tuple[str, str]] = []  # (category, masked) whose placeholder no classifier finds
         self._used: set[str] = set()
         self._inner: _Matcher | None = None
+        self.any_case: set[str] = set()  # values replaced in any letter case (known values)
 
     # ---- registration
 
@@ -247,6 +255,8 @@ class Placeholders:
             p = self._generate(self.entries[value])
             self.mapping[value] = p
             self._used.add(p)
+        self._inner = None
+        self._used = set()
         return self.mapping
 
     def _inner_spans(self, value: str) -> list[tuple[int, int, str]]:
@@ -394,6 +404,11 @@ class Placeholders:
             for f in (str.lower, str.upper):
                 if f(e.value) != e.value and f(e.value) not in self.entries:
                     self.extra[f(e.value)] = f(p)
+        if e.value in self.any_case or {"person_name", "postal_address"} & set(e.categories):
+            # known values and names are replaced however they are written (Jane, JANE, jane)
+            for f in (str.lower, str.upper, str.title, str.capitalize):
+                if f(e.value) != e.value and f(e.value) not in self.entries and len(f(e.value)) == len(e.value):
+                    self.extra.setdefault(f(e.value), f(p))
 
 
 _CALENDAR_WORDS = frozenset(
@@ -532,9 +547,14 @@ def _date(value: str, rng: random.Random) -> str | None:
 
 
 def _month_like(old: str, month: int) -> str:
+    """A month name written like ``old`` (abbreviated or not, same case), of the same length
+    where one exists, so a text that holds the date keeps its length."""
     name = _MONTH_NAMES[month - 1]
+    same = [n for n in _MONTH_NAMES if len(n) == len(old)]
     if len(old) == 3:
         name = name[:3]
+    elif same and len(name) != len(old):
+        name = same[month % len(same)]
     return name.upper() if old.isupper() else name.lower() if old.islower() else name
 
 
@@ -620,9 +640,12 @@ def form_pairs(mapping: dict[str, str]) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for value, repl in sorted(mapping.items(), key=lambda kv: -len(kv[0])):
         for form in TEXT_FORMS:
-            a = form(value)
-            if a and a not in pairs and len(a) >= MIN_LENGTH:
-                pairs[a] = form(repl)
+            try:
+                a = form(value)
+                if a and a not in pairs and len(a) >= MIN_LENGTH:
+                    pairs[a] = form(repl)
+            except UnicodeEncodeError:  # (a lone surrogate has no URL-encoded form)
+                continue
         if len(value) >= 4:
             vb, rb = value.encode("utf-8", "surrogatepass"), repl.encode("utf-8", "surrogatepass")
             for bform in B64_FORMS:
@@ -738,16 +761,40 @@ class Substituter:
     """Replaces registered values (in every searched form) in text and bytes, also inside base64."""
 
     def __init__(self, mapping: dict[str, str]) -> None:
-        pairs = form_pairs(mapping)
-        self.text_matcher = _Matcher(pairs, str)
-        self.bytes_matcher = _Matcher(
-            {k.encode("utf-8", "surrogatepass"): v.encode("utf-8", "surrogatepass") for k, v in pairs.items()}, bytes
-        )
-        self.enabled = bool(pairs)
+        self._pairs: dict[str, str] | None = form_pairs(mapping)
+        self._text: _Matcher | None = None
+        self._bytes: _Matcher | None = None
+        self.enabled = bool(self._pairs)
+
+    # Each matcher is built on first use: a flow file is mostly bytes, a HAR mostly text, and
+    # every matcher holds every form of every value.
+    @property
+    def text_matcher(self) -> _Matcher:
+        if self._text is None:
+            if self._pairs is not None:
+                pairs, self._pairs = self._pairs, None
+            else:  # (from the other matcher's pairs: one copy of the forms is kept meanwhile)
+                assert self._bytes is not None
+                pairs = {k.decode("utf-8", "surrogatepass"): v.decode("utf-8", "surrogatepass") for k, v in self._bytes.pairs.items()}
+            self._text = _Matcher(pairs, str)
+        return self._text
+
+    @property
+    def bytes_matcher(self) -> _Matcher:
+        if self._bytes is None:
+            if self._pairs is not None:
+                source, self._pairs = self._pairs, None
+            else:
+                assert self._text is not None
+                source = self._text.pairs
+            self._bytes = _Matcher(
+                {k.encode("utf-8", "surrogatepass"): v.encode("utf-8", "surrogatepass") for k, v in source.items()}, bytes
+            )
+        return self._bytes
 
     @property
     def replacements(self) -> int:
-        return self.text_matcher.count + self.bytes_matcher.count
+        return (self._text.count if self._text else 0) + (self._bytes.count if self._bytes else 0)
 
     def text(self, s: str, depth: int = 0) -> str:
         if not self.enabled or not s:
@@ -802,9 +849,13 @@ def encoded_forms(value: str) -> list[bytes]:
     not a coincidence).
     """
     raw = value.encode("utf-8", "surrogatepass")
-    forms = {raw, quote(value, safe="").encode(), quote_plus(value).encode(), quote(value).encode()}
+    forms = {raw}
+    try:
+        forms |= {quote(value, safe="").encode(), quote_plus(value).encode(), quote(value).encode()}
+    except UnicodeEncodeError:  # (a lone surrogate has no URL-encoded form)
+        pass
     forms.add(json.dumps(value)[1:-1].encode())
-    forms.add(json.dumps(value, ensure_ascii=False)[1:-1].encode())
+    forms.add(json.dumps(value, ensure_ascii=False)[1:-1].encode("utf-8", "surrogatepass"))
     if len(raw) >= 4:
         forms.add(base64.b64encode(raw).rstrip(b"="))
         forms.add(base64.urlsafe_b64encode(raw).rstrip(b"="))
@@ -931,38 +982,72 @@ class RedactionSummary:
     warnings: list[str] = field(default_factory=list)
     originals: list[str] = field(default_factory=list, repr=False)  # kept in memory only, for checks
     categories: dict[str, list[str]] = field(default_factory=dict)  # data categories per host, before
+    leftovers: int = 0  # original values still found in the copy (then nothing was written)
+    after: dict[str, list[str]] | None = None  # data categories per host in the copy, if checked
 
 
 class _Redactor:
-    def __init__(self, name: str, key: bytes | None, warn: Warn) -> None:
+    def __init__(self, name: str, key: bytes | None, warn: Warn, limits: Limits = DEFAULT_LIMITS) -> None:
         self.name = name
+        self.limits = limits
         self.placeholders = Placeholders(key)
-        self.auditor = Auditor(AuditOptions(reveal=True))
+        self.auditor = Auditor(AuditOptions(reveal=True, limits=limits))
         self.warn = warn
         self.sub: Substituter | None = None
         self.exchanges = 0
         self.partial_bodies = 0
+        self.cut = 0  # values cut at the body limit in the copy
+
+    def release(self) -> None:
+        """Drop what the rewriting needed (the audit, the placeholders, the matchers)."""
+        self.auditor = Auditor(AuditOptions(reveal=False))
+        self.sub = None
+        self.placeholders = Placeholders(b"\0" * 32)
 
     # ---- collection
 
     def collect(self, ex: Exchange) -> None:
+        from .fields import walk_exchange
+
         self.exchanges += 1
-        ph = self.placeholders
         for f in self.auditor.add_exchange(ex):
-            ph.add(f.value, f.category, f.part, f.path, ex.host)
-            if f.category == "credential":
-                for m in _JWT.finditer(f.value):
-                    self._claims(m.group(), ex.host)
+            self._found(f, ex.host)
+        self._ids(walk_exchange(ex, max_depth=self.limits.max_depth, max_fields=self.limits.max_fields))
         mirrored = _mirror(ex)
         if mirrored.request_headers or mirrored.request_body or mirrored.websocket:
-            from .fields import walk_exchange
-
-            for f in classify(mirrored, walk_exchange(mirrored)):
+            fields = walk_exchange(mirrored, max_depth=self.limits.max_depth, max_fields=self.limits.max_fields)
+            for f in classify(mirrored, fields):
                 if f.category != "prompt":
-                    ph.add(f.value, f.category, f.part, f.path, ex.host)
-                    if f.category == "credential":
-                        for m in _JWT.finditer(f.value):
-                            self._claims(m.group(), ex.host)
+                    self._found(f, ex.host)
+            self._ids(fields)
+
+    def _found(self, f: Any, host: str) -> None:
+        """Register a finding's value, and the personal values inside it: the pieces of a
+        prompt (names, addresses), the name part of an email address, a JWT's claims."""
+        from .freetext import email_name, personal_values
+
+        ph = self.placeholders
+        ph.add(f.value, f.category, f.part, f.path, host)
+        if f.category == "credential":
+            for m in _JWT.finditer(f.value):
+                self._claims(m.group(), host)
+        elif f.category == "prompt":
+            for value, category in personal_values(f.value):
+                ph.add(value, category)
+        elif f.category == "email":
+            name = email_name(f.value)
+            if name is not None:
+                ph.add(name, "person_name")
+
+    def _ids(self, fields: Iterable[Field]) -> None:
+        """Identifier-shaped values under keys that name an id (``file_id``, ``ref_file_ids``,
+        ``event_id``, ``id``): no classifier calls them personal, but they link a copy to a user."""
+        from .freetext import id_like
+
+        for f in fields:
+            key = _ID_KEY_PATH.sub("", f.path).rpartition(".")[2]
+            if _ID_KEY.search(key) and id_like(f.value) and len(f.value) <= 200:
+                self.placeholders.add(f.value, "identifier")
 
     def _claims(self, token: str, host: str) -> None:
         claims = jwt_claims(token)
@@ -1004,7 +1089,7 @@ class _Redactor:
             return self.sub.data(raw)
         from .decoding import decode_body
 
-        decoded, err = decode_body(raw, encoding)
+        decoded, err = decode_body(raw, encoding, self.limits.max_inflated)
         new = self.sub.data(decoded)
         if new == decoded:
             return self.sub.data(raw) if err else raw
@@ -1162,81 +1247,86 @@ class _Redactor:
         return out
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` readable by its owner only, replacing it atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+class _Deflater:
+    """A binary writer that zlib-compresses what it is given into ``raw`` (for ``.zhar``)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.z = zlib.compressobj(9)
+
+    def write(self, data: bytes) -> int:
+        self.raw.write(self.z.compress(data))
+        return len(data)
+
+    def close(self) -> None:
+        self.raw.write(self.z.flush())
 
 
-def _read(path: Path) -> bytes:
-    name = str(path)
-    try:
-        if path.is_dir():
-            raise RedactError(f"{name}: is a directory, not a capture file")
-        return path.read_bytes()
-    except RedactError:
-        raise
-    except FileNotFoundError:
-        raise RedactError(f"{name}: no such file") from None
-    except PermissionError:
-        raise RedactError(f"{name}: permission denied") from None
-    except OSError as e:
-        raise RedactError(f"{name}: cannot read ({e.strerror or e})") from None
-
-
-def _unwrap(data: bytes, name: str) -> tuple[bytes, str, str | None]:
-    """(inner bytes, format, compression wrapper or None)."""
-    if not data:
-        raise RedactError(f"{name}: empty file, not a capture")
-    fmt = detect_format(data[:64])
-    wrapper = None
-    if fmt in ("gzip", "zlib"):
-        wrapper = fmt
-        try:
-            data = gzip.decompress(data) if fmt == "gzip" else zlib.decompress(data)
-        except (OSError, zlib.error, EOFError) as e:
-            raise RedactError(f"{name}: compressed capture is damaged ({e})") from None
-        fmt = detect_format(data[:64])
-    if fmt == "pcap":
-        raise RedactError(f"{name}: pcap captures cannot be redacted (only mitmproxy flow files and HAR)")
-    if fmt not in ("har", "mitmproxy"):
-        raise RedactError(f"{name}: unrecognized format (expected a mitmproxy flow file or HAR)")
-    return data, fmt, wrapper
-
-
-def _rewrap(data: bytes, wrapper: str | None) -> bytes:
+@contextmanager
+def _wrapped(raw: IO[bytes], wrapper: str | None) -> Iterator[IO[bytes]]:
+    """``raw``, compressed the way the source was (gzip, zlib) so the copy has the same form."""
     if wrapper == "gzip":
-        return gzip.compress(data, mtime=0)
-    if wrapper == "zlib":
-        return zlib.compress(data, 9)
-    return data
+        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as g:
+            yield g  # type: ignore[misc]
+    elif wrapper == "zlib":
+        d = _Deflater(raw)
+        yield d  # type: ignore[misc]
+        d.close()
+    else:
+        yield raw
 
 
-def _har_layout(text: str) -> tuple[int | None, bool]:
+def _har_layout(head: bytes) -> tuple[int | None, bool]:
     """The indentation of a HAR file's JSON (None: one line) and whether it escaped non-ASCII."""
+    text = head.decode("utf-8", "ignore")
     m = re.search(r"\n( +|\t+)\S", text[:4096])
     indent = len(m.group(1)) if m else None
-    return indent, bool(re.search(r"\\u[0-9a-fA-F]{4}", text[:200_000])) and not re.search(r"[^\x00-\x7f]", text[:200_000])
+    return indent, bool(re.search(r"\\u[0-9a-fA-F]{4}", text)) and not re.search(r"[^\x00-\x7f]", text)
+
+
+def _open_source(source: str | Path, name: str, limits: Limits) -> Opened:
+    try:
+        opened = open_bounded(source, max_inflated=limits.max_capture_inflated)
+    except InputError as e:
+        raise RedactError(str(e)) from None
+    fmt = detect_format(opened.head)
+    problem = None
+    if not opened.head:
+        problem = f"{name}: empty file, not a capture"
+    elif opened.wrapper == "zip":
+        problem = f"{name}: zip archives cannot be redacted (unzip the HAR and its bodies first)"
+    elif fmt == "pcap":
+        problem = f"{name}: pcap captures cannot be redacted (only mitmproxy flow files and HAR)"
+    elif fmt not in ("har", "mitmproxy"):
+        problem = f"{name}: unrecognized format (expected a mitmproxy flow file or HAR)"
+    if problem is not None:
+        opened.close()
+        raise RedactError(problem)
+    return opened
 
 
 def redact_capture(
-    source: str | Path, output: str | Path, *, key: bytes | None = None, warn: Warn | None = None
+    source: str | Path,
+    output: str | Path,
+    *,
+    key: bytes | None = None,
+    warn: Warn | None = None,
+    known: Iterable[KnownValue] = (),
+    limits: Limits | None = None,
+    verify: bool = True,
 ) -> RedactionSummary:
-    """Write a redacted copy of ``source`` (flow file or HAR) to ``output``, owner-only.
+    """Write a redacted copy of ``source`` (flow file or HAR; ``-`` for standard input) to
+    ``output``, owner-only.
 
-    Raises :class:`RedactError` (or :class:`~auditor.capture.CaptureError`) with a one-line message.
+    The source is read through the bounded reader (``limits``, as ``auditor report`` does);
+    ``known`` values (``--known``) are replaced wherever they occur, as are the values found.
+    With ``verify``, the copy is checked (:func:`check_redacted`) before it replaces
+    ``output``: if an original value is still in it, nothing is written and the summary's
+    ``leftovers`` says how many. Raises :class:`RedactError` with a one-line message.
     """
-    src, dst = Path(source), Path(output)
-    name = str(src)
+    limits = limits or DEFAULT_LIMITS
+    dst = Path(output)
+    name = "standard input" if str(source) == "-" else str(source)
     warnings: list[str] = []
 
     def _warn(msg: str) -> None:
@@ -1245,29 +1335,61 @@ def redact_capture(
             warn(msg)
 
     try:
-        if dst.exists() and src.resolve() == dst.resolve():
+        if str(source) != "-" and dst.exists() and Path(source).resolve() == dst.resolve():
             raise RedactError(f"{dst}: the output would overwrite the capture itself")
     except OSError:
         pass
-    data, fmt, wrapper = _unwrap(_read(src), name)
-    r = _Redactor(name, key, _warn)
-    out = _redact_har(r, data, name) if fmt == "har" else _redact_flows(r, data, name, _warn)
+    r = _Redactor(name, key, _warn, limits)
+    for k in known:
+        r.placeholders.add(k.value, k.category)
+        r.placeholders.any_case.add(k.value)
+    opened = _open_source(source, name, limits)
+    fmt = detect_format(opened.head) or ""
+    outs = Outputs()
+    try:
+        with opened, _mapped(opened.file) as buf:
+            with outs.open_binary(dst) as raw, _wrapped(raw, opened.wrapper) as fh:
+                if fmt == "har":
+                    _redact_har(r, buf, name, fh)
+                else:
+                    _redact_flows(r, buf, name, _warn, fh)
+        summary = _summary(r, name, dst, fmt, warnings)
+        r.release()  # (the check below audits the copy: the first audit's memory goes first)
+        if verify:
+            check = check_redacted(outs.temporary(dst), summary.originals, limits)
+            summary.leftovers = len(check.leftovers)
+            summary.after = {d["host"]: d["data_categories"] for d in check.document["destinations"]}
+            if check.leftovers:
+                outs.discard()
+                return summary
+        outs.commit()
+    except OSError as e:
+        outs.discard()
+        raise RedactError(f"cannot write {dst}: {e.strerror or e}") from None
+    except BaseException:
+        outs.discard()
+        raise
+    return summary
+
+
+def _summary(r: _Redactor, name: str, dst: Path, fmt: str, warnings: list[str]) -> RedactionSummary:
     if r.partial_bodies:
-        _warn(
+        r.warn(
             f"{Path(name).name}: {r.partial_bodies} body(ies) could not be fully decoded or re-encoded; "
             "their readable part was redacted and kept"
         )
+    if r.cut:
+        r.warn(
+            f"{Path(name).name}: {r.cut} value(s) over the body limit ({r.limits.max_body:,} bytes) were cut there "
+            "in the copy (their first part redacted, the rest left out; raise --max-body-mb to keep more)"
+        )
     if r.placeholders.undetected:
         cats = Counter(c for c, _ in r.placeholders.undetected)
-        _warn(
+        r.warn(
             f"{Path(name).name}: no placeholder the classifiers still detect was found for "
             + ", ".join(f"{n} {c} value(s)" for c, n in sorted(cats.items()))
             + "; they were replaced anyway"
         )
-    try:
-        _write_private(dst, _rewrap(out, wrapper))
-    except OSError as e:
-        raise RedactError(f"cannot write {dst}: {e.strerror or e}") from None
     per_cat: Counter[str] = Counter()
     for entry in r.placeholders.entries.values():
         per_cat[entry.categories[0]] += 1
@@ -1284,51 +1406,86 @@ def redact_capture(
     )
 
 
-def _redact_har(r: _Redactor, data: bytes, name: str) -> bytes:
-    from .har import HarError, entry_to_exchange, load_har
+def _redact_har(r: _Redactor, buf: bytes, name: str, out: IO[bytes]) -> None:
+    """Two passes over the HAR's entries (streamed: one entry in memory at a time): collect the
+    values, then write the copy, each entry re-serialized in place and the bytes between entries
+    (the document's other members) substituted as they are."""
+    from .har import HarError, _Damaged, _exchange_or_reason, _NotStreamable, _Scanner, load_har
 
+    limits = r.limits
+    keep = max(1 << 16, limits.max_body)
+    indent, ascii_only = _har_layout(bytes(buf[:200_000]))
+    separators = None if indent else (",", ":")
     try:
-        doc = load_har(data)
-    except HarError as e:
-        raise RedactError(f"{name}: {e}") from None
-    bom = data.startswith(b"\xef\xbb\xbf")
-    for i, entry in enumerate(doc["log"]["entries"]):
-        if not isinstance(entry, dict):
-            continue
+        scan = _Scanner(buf, keep)
+        index = 0
+        for start, end in scan.entries():
+            try:
+                entry = scan.parse(start, end)
+            except (ValueError, RecursionError):
+                continue
+            ex = _exchange_or_reason(entry, 0, index, limits) if isinstance(entry, dict) else "not an object"
+            if not isinstance(ex, str):
+                index += 1
+                r.collect(ex)
+    except (_NotStreamable, _Damaged):
+        # not the usual layout, or damaged: parse it whole (bounded by the inflated limit)
         try:
-            ex = entry_to_exchange(entry, 0, i)
-        except (ValueError, TypeError, AttributeError):
-            continue
-        r.collect(ex)
+            doc = load_har(bytes(buf))
+        except HarError as e:
+            raise RedactError(f"{name}: {e}") from None
+        r.exchanges = 0
+        for i, entry in enumerate(doc["log"]["entries"]):
+            ex = _exchange_or_reason(entry, 0, i, limits) if isinstance(entry, dict) else "not an object"
+            if not isinstance(ex, str):
+                r.collect(ex)
+        r.finish_collection()
+        new = {k: (r.value(v) if k != "log" else v) for k, v in doc.items()}
+        new["log"] = {k: (r.value(v) if k != "entries" else [r.har_entry(e) for e in v]) for k, v in doc["log"].items()}
+        if buf[:3] == b"\xef\xbb\xbf":
+            out.write(b"\xef\xbb\xbf")
+        out.write(json.dumps(new, indent=indent, ensure_ascii=ascii_only, separators=separators).encode("utf-8", "surrogatepass"))
+        if bytes(buf[-1:]) == b"\n":
+            out.write(b"\n")
+        return
     r.finish_collection()
-    new = {k: r.value(v) for k, v in doc.items() if k != "log"}
-    log = {k: (r.value(v) if k != "entries" else [r.har_entry(e) for e in v]) for k, v in doc["log"].items()}
-    new["log"] = log
-    new = {k: new[k] for k in doc}  # keep the key order
-    text = data.decode("utf-8-sig", "replace")
-    indent, ascii_only = _har_layout(text)
-    out = json.dumps(new, indent=indent, ensure_ascii=ascii_only, separators=None if indent else (",", ":"))
-    if text.endswith("\n"):
-        out += "\n"
-    return (b"\xef\xbb\xbf" if bom else b"") + out.encode("utf-8", "surrogatepass")
+    scan = _Scanner(buf, keep)
+    prev = 0
+    for start, end in scan.entries():
+        out.write(r.value(bytes(buf[prev:start])))
+        try:
+            entry = scan.parse(start, end)
+        except (ValueError, RecursionError):
+            entry = None
+        r.cut += len(scan.long)
+        if entry is None:  # unreadable: left out (it cannot be checked for values)
+            out.write(b"null")
+        else:
+            text = json.dumps(r.har_entry(entry), indent=indent, ensure_ascii=ascii_only, separators=separators)
+            if indent:
+                line_start = buf.rfind(b"\n", max(0, start - 4096), start)
+                base = bytes(buf[line_start + 1 : start]) if line_start >= 0 else b""
+                text = text.replace("\n", "\n" + (base.decode("ascii") if not base.strip(b" \t") else ""))
+            out.write(text.encode("utf-8", "surrogatepass"))
+        prev = end
+    out.write(r.value(bytes(buf[prev:])))
 
 
-def _redact_flows(r: _Redactor, data: bytes, name: str, warn: Warn) -> bytes:
-    from mitmproxy.io import tnetstring
-
+def _redact_flows(r: _Redactor, buf: bytes, name: str, warn: Warn, out: IO[bytes]) -> None:
     from .flowfile import FlowFileError, iter_flow_states, state_to_exchange
+    from .live import tnetstring_dumps
 
+    limits = r.limits
     index = 0
     try:
-        for state in iter_flow_states(data, name, lambda m: None):
-            for conn in ("client_conn",):
-                c = state.get(conn)
-                if isinstance(c, dict):
-                    for k in ("peername", "address"):
-                        if isinstance(c.get(k), list) and c[k]:
-                            r.client_address(c[k][0])
+        for state in iter_flow_states(buf, name, lambda m: None, limits):
+            c = state.get("client_conn")
+            if isinstance(c, dict):
+                for k in ("peername", "address"):
+                    if isinstance(c.get(k), list) and c[k]:
+                        r.client_address(c[k][0])
             try:
-                ex = state_to_exchange(state, 0, index)
+                ex = state_to_exchange(state, 0, index, limits)
             except (ValueError, TypeError, KeyError, AttributeError):
                 ex = None
             if ex is not None:
@@ -1337,10 +1494,24 @@ def _redact_flows(r: _Redactor, data: bytes, name: str, warn: Warn) -> bytes:
     except FlowFileError as e:
         raise RedactError(f"{name}: {e}") from None
     r.finish_collection()
-    out = bytearray()
-    for state in iter_flow_states(data, name, warn):
-        out += tnetstring.dumps(r.flow_state(state))
-    return bytes(out)
+    for state in iter_flow_states(buf, name, warn, limits):
+        r.cut += _count_cut(state)
+        out.write(tnetstring_dumps(r.flow_state(state)))
+
+
+def _count_cut(state: dict[str, Any]) -> int:
+    """Bodies and messages of a flow state cut at the body limit by the reader."""
+    from .flowfile import CutBytes
+
+    n = 0
+    for side in ("request", "response"):
+        msg = state.get(side)
+        if isinstance(msg, dict) and isinstance(msg.get("content"), CutBytes):
+            n += 1
+    ws = state.get("websocket")
+    if isinstance(ws, dict):
+        n += sum(1 for m in ws.get("messages") or () if isinstance(m, (list, tuple)) and len(m) > 2 and isinstance(m[2], CutBytes))
+    return n
 
 
 @dataclass
@@ -1351,24 +1522,28 @@ class RedactionCheck:
     document: dict[str, Any]
 
 
-def check_redacted(path: str | Path, originals: Iterable[str]) -> RedactionCheck:
+_WINDOW = 8 << 20
+
+
+def check_redacted(path: str | Path, originals: Iterable[str], limits: Limits | None = None) -> RedactionCheck:
     """Audit a redacted capture and look for original values still in it, in one pass.
 
     Values are looked for in the decoded exchanges (URL path and query, headers, bodies,
     WebSocket messages) and, for values of :data:`SHORT` characters or more, byte for byte in the
-    file itself (raw, URL-encoded, JSON-escaped or base64 at any alignment). Destination host
-    names are kept by redaction and left out of the search; so are structural headers such as
-    Content-Length.
+    file itself (raw, URL-encoded, JSON-escaped or base64 at any alignment), read in windows so
+    memory does not grow with the file. Destination host names are kept by redaction and left
+    out of the search; so are structural headers such as Content-Length.
     """
     from .capture import open_capture
 
+    limits = limits or DEFAULT_LIMITS
     values = [v for v in originals if len(v) >= MIN_LENGTH]
     scanner = LeftoverScanner(values)
-    auditor = Auditor(AuditOptions(reveal=False))
+    auditor = Auditor(AuditOptions(reveal=False, limits=limits))
     found: set[str] = set()
     hosts: set[str] = set()
     try:
-        cap = open_capture(path)
+        cap = open_capture(path, limits=limits)
         auditor.captures.append(cap.info)
         for ex in cap.exchanges:
             auditor.add_exchange(ex)
@@ -1384,12 +1559,21 @@ def check_redacted(path: str | Path, originals: Iterable[str]) -> RedactionCheck
             found |= scanner.scan(b"\n".join(chunks))
     except CaptureError:
         pass
-    data = Path(path).read_bytes()
-    if detect_format(data[:64]) in ("gzip", "zlib"):
-        data = gzip.decompress(data) if data.startswith(b"\x1f\x8b") else zlib.decompress(data)
-    for h in sorted(hosts, key=len, reverse=True):
-        data = data.replace(h.encode("utf-8", "replace"), b" ")
-    found |= LeftoverScanner(v for v in values if len(v) >= SHORT and v not in found).scan(data)
+    raw_scanner = LeftoverScanner(v for v in values if len(v) >= SHORT and v not in found)
+    longest = max((len(k) for k in raw_scanner.matcher.pairs), default=0)
+    host_bytes = sorted((h.encode("utf-8", "replace") for h in hosts), key=len, reverse=True)
+    try:
+        opened = open_bounded(path, max_inflated=limits.max_capture_inflated)
+    except InputError:
+        return RedactionCheck([v for v in values if v in found], auditor.document())
+    with opened:
+        tail = b""
+        while piece := opened.file.read(_WINDOW):
+            window = tail + piece
+            for h in host_bytes:
+                window = window.replace(h, b" ")
+            found |= raw_scanner.scan(window)
+            tail = window[-(longest + 64) :] if longest else b""
     return RedactionCheck([v for v in values if v in found], auditor.document())
 
 

@@ -97,10 +97,9 @@ class Analysis:
             if not found:
                 return None, updates
             dest = self.auditor.resolver.by_host.get(host)
-            country = dest.owner.country if dest and dest.owner and dest.owner.country else "??"
             names = sorted(cats)
             marked = ":warning:" if {"prompt", "credential"} & cats else ":large_orange_diamond:"
-            return (index, marked, f"auditor: {', '.join(names)} -> {host} ({country})"), updates
+            return (index, marked, f"auditor: {', '.join(names)} -> {host} {_where(dest)}"), updates
         except Exception:
             self.errors += 1
             log.exception("auditor: analysis of flow %s failed; the flow is unaffected", state.get("id"))
@@ -119,8 +118,16 @@ class Analysis:
             size += nbytes
         return marks, updates, size
 
-    def opaque(self, host: str, reason: str) -> list[dict[str, Any]]:
-        """A connection the proxy could not see into (the client refused its certificate)."""
+    def opaque(self, host: str, reason: str, state: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """A connection the proxy could not see into (the client refused its certificate);
+        ``state``, its flow state, is written to the capture so an offline audit finds it too."""
+        if self.capture is not None and state is not None:
+            from .live import tnetstring_dumps
+
+            try:
+                self.capture.write(tnetstring_dumps(state))
+            except Exception as e:  # noqa: BLE001 - counted, like any flow that cannot be written
+                self.capture.lose(f"not serialisable: {e}")
         new = host not in self.auditor.resolver.by_host
         self.auditor.resolver.add_opaque(host, reason)
         return self._summary(host) if new else []
@@ -157,6 +164,17 @@ class Analysis:
     def close(self) -> None:
         if self.capture is not None:
             self.capture.close()
+
+
+def _where(dest: Any) -> str:
+    """``"(CN)"`` for a destination whose owner's country is known; otherwise what is missing,
+    in words (mitmweb shows this in the flow's comment)."""
+    owner = dest.owner if dest is not None else None
+    if owner is not None and owner.country:
+        return f"({owner.country})"
+    if owner is not None:
+        return f"({owner.name}: country not in auditor's data)"
+    return "(owner unknown: not in auditor's data; run auditor explain on the host)"
 
 
 def _options(reveal: bool, first_party: list[str] | tuple[str, ...]) -> Any:
@@ -341,8 +359,8 @@ class ProcessEngine:
         self.submitted_bytes += size
         self._queue.append(("flow", (index, state, size)))  # (the sender looks every batch_interval)
 
-    def opaque(self, host: str, reason: str) -> None:
-        self._post("opaque", (host, reason))
+    def opaque(self, host: str, reason: str, state: dict[str, Any] | None = None) -> None:
+        self._post("opaque", (host, reason, state))
 
     def configure(self, reveal: bool, first_party: tuple[str, ...]) -> None:
         self._config = {"reveal": reveal, "first_party": list(first_party)}

@@ -43,14 +43,18 @@ LOGIN = json.dumps({"email": "jane.doe@example.org", "password": "Synthetic-Pass
 
 
 @contextmanager
-def _addon_in(tool: str, tmp_path: Path, backend: object, *extra: str) -> Iterator[tuple[int, Path]]:
+def _addon_in(
+    tool: str, tmp_path: Path, backend: object, *extra: str, quiet: bool = True, audit_dir: bool = True,
+    output: list[str] | None = None,
+) -> Iterator[tuple[int, Path]]:
     """``TOOL -s addons/privacy_audit.py`` on a free loopback port, mapped to the test backend;
     yields (port, CA file); on the way out, Ctrl-C as a terminal sends it (to the whole process
-    group), then checks that it ended cleanly."""
+    group), then checks that it ended cleanly. ``output`` receives what it printed."""
     need(shutil.which("curl") is not None, "curl is not installed")
     port = _free_port()
-    args = [str(Path(sys.executable).with_name(tool)), "-q", "-s", str(ADDON), "--listen-host", "127.0.0.1",
-            "--listen-port", str(port), "--set", f"confdir={tmp_path / 'conf'}", "--set", f"audit_dir={tmp_path / 'out'}",
+    args = [str(Path(sys.executable).with_name(tool)), *(["-q"] if quiet else []), "-s", str(ADDON), "--listen-host", "127.0.0.1",
+            "--listen-port", str(port), "--set", f"confdir={tmp_path / 'conf'}",
+            *(["--set", f"audit_dir={tmp_path / 'out'}"] if audit_dir else []),
             "--set", "ssl_insecure=true", "--set", "connection_strategy=lazy", "--set", "audit_block_unmapped=true",
             "--set", "audit_formats=html,json,md", *extra]
     for m in backend.maps():
@@ -62,7 +66,9 @@ def _addon_in(tool: str, tmp_path: Path, backend: object, *extra: str) -> Iterat
         yield port, ca
     finally:
         os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=30)
+        if output is not None:
+            output.append(out + err)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
 
@@ -121,6 +127,74 @@ def test_mitmweb_shows_the_marked_flow(tmp_path: Path, backend: object) -> None:
         assert flow["marked"] == "\N{WARNING SIGN}"  # (mitmweb sends ":warning:" as the emoji)
         assert flow["comment"] == "auditor: credential, email -> chat.deepseek.com (CN)"
     _check_reports(tmp_path / "out")
+
+
+@pytest.mark.slow
+def test_mitmdump_says_what_it_finds_and_writes(tmp_path: Path, backend: object) -> None:
+    """Under mitmdump -s: a line per new destination with its data categories, then the paths
+    written at shutdown."""
+    printed: list[str] = []
+    with _addon_in("mitmdump", tmp_path, backend, "--set", "flow_detail=0", quiet=False, output=printed) as (port, ca):
+        _login(port, ca)
+    out = tmp_path / "out"
+    [text] = printed
+    assert "auditor: > chat.deepseek.com  Hangzhou DeepSeek Artificial Intelligence Basic Technology Research Co., Ltd. (CN)  credential, email" in text, text
+    for name in ("capture.flows", "report.html", "report.json", "report.md"):
+        assert f"auditor: wrote {out / name}" in text
+    assert "auditor: 1 request, 1 destination (0 third-party), 2 findings" in text
+    _check_reports(out)
+
+
+@pytest.mark.slow
+def test_mitmdump_warns_without_audit_dir(tmp_path: Path, backend: object) -> None:
+    printed: list[str] = []
+    with _addon_in("mitmdump", tmp_path, backend, quiet=False, audit_dir=False, output=printed) as (port, ca):
+        _login(port, ca)
+    [text] = printed
+    assert "audit_dir is not set" in text and "--set audit_dir=DIR" in text
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_mitmweb_audit_report_command_writes_the_reports_now(tmp_path: Path, backend: object) -> None:
+    """The audit.report command (here through mitmweb's command API) writes the reports while
+    the proxy keeps running."""
+    web = _free_port()
+    out = tmp_path / "out"
+    with _addon_in("mitmweb", tmp_path, backend, "--web-host", "127.0.0.1", "--web-port", str(web),
+                   "--set", "web_open_browser=false", "--set", "web_password=test-token") as (port, ca):
+        _wait_listening(web)
+        _login(port, ca)
+        assert not (out / "report.json").exists()
+        jar = tmp_path / "cookies"
+        # mitmweb's XSRF cookie comes with its update channel (/updates); the POST sends it back
+        subprocess.run(["curl", "-sS", "-c", str(jar), "-H", "Authorization: Bearer test-token",
+                        f"http://127.0.0.1:{web}/updates"], capture_output=True, text=True, timeout=30)
+        xsrf = next(line.split("\t")[-1] for line in jar.read_text().splitlines() if "_mitmproxy_xsrf" in line)
+        r = subprocess.run(["curl", "-sS", "-f", "-b", str(jar), "-X", "POST", "-H", "Authorization: Bearer test-token",
+                            "-H", f"X-XSRFToken: {xsrf}", "-H", "content-type: application/json", "--data", '{"arguments": []}',
+                            f"http://127.0.0.1:{web}/commands/audit.report"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        doc = json.loads((out / "report.json").read_text())
+        assert doc["summary"]["exchanges"] == 1
+        assert (out / "report.html").exists() and (out / "report.md").exists()
+    _check_reports(out)
+
+
+def test_unknown_owner_is_explained_in_the_comment() -> None:
+    from mitmproxy.addons.view import View
+
+    addon = LiveAuditor()
+    with taddons.context(addon, View()) as tctx:
+        tctx.configure(addon)
+        f = _flow({"email": "jane.doe@example.org"})
+        f.request.host = "unknown-tracker.example"
+        f.request.headers["host"] = "unknown-tracker.example"
+        addon.response(f)
+        addon.drain()
+        assert "??" not in f.comment
+        assert f.comment == "auditor: email -> unknown-tracker.example (owner unknown: not in auditor's data; run auditor explain on the host)"
+        addon.finish()
 
 
 def _flow(body: dict) -> object:

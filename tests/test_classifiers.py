@@ -581,3 +581,16 @@ def test_every_lexicon_entry_has_a_source_and_a_date() -> None:
     for g in data["groups"].values():
         if "validator" in g:
             assert g["validator"] in validators.VALIDATORS
+
+
+def test_email_with_a_utf8_local_part_is_found() -> None:
+    from auditor.audit import Auditor
+    from auditor.classifiers.email import find_emails
+    from auditor.models import Exchange
+
+    assert find_emails("write to müller@example.de, jürgen.ß@beispiel.de or 张伟@example.cn") == [
+        "müller@example.de", "jürgen.ß@beispiel.de", "张伟@example.cn"]
+    ex = Exchange(capture=0, index=0, id="x", method="POST", scheme="https", host="api.example.com", port=443, path="/",
+                  request_headers=[("content-type", "application/json")],
+                  request_body='{"note": "write to müller@example.de"}'.encode())
+    assert [(f.category, f.value) for f in Auditor().add_exchange(ex)] == [("email", "müller@example.de")]

@@ -143,3 +143,16 @@ def test_help_names_values_not_python_types(command: str) -> None:
     assert not re.search(r"<[a-z]", out.stdout), out.stdout
     usage = out.stdout.splitlines()[0]
     assert re.fullmatch(rf"Usage: auditor {command} \[OPTIONS\]( [\[{{][A-Z_]+[\]}}](\.\.\.)?)*", usage), usage
+
+
+def test_explain_takes_a_url() -> None:
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "auditor", "explain", "https://chat.deepseek.com/api/v0/chat?x=1", "--json"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    import json
+
+    info = json.loads(p.stdout)
+    assert (info["host"], info["registrable_domain"]) == ("chat.deepseek.com", "deepseek.com")

@@ -52,14 +52,13 @@ def dests(doc: dict) -> dict[str, dict]:
 
 
 def same_as_offline(doc: dict, capture: Path) -> None:
-    """The live findings equal those of auditing the saved capture afterwards."""
+    """The live findings and destinations equal those of auditing the saved capture afterwards,
+    opaque ones (TLS refused by the client) included: the capture keeps them."""
     offline = audit_paths([capture])
     key = lambda d: [(f["flow"]["index"], f["host"], f["category"], f["location"], f["value_sha256"]) for f in d["findings"]]
     assert key(doc) == key(offline)
-    # Opaque destinations (TLS refused by the client) exist only live: nothing of them is in the capture.
-    assert [(d["host"], d["data_categories"]) for d in doc["destinations"] if not d["opaque"]] == [
-        (d["host"], d["data_categories"]) for d in offline["destinations"]
-    ]
+    dest = lambda d: [(x["host"], x["data_categories"], x["opaque"], x["tls_failures"], x["exchanges"]) for x in d["destinations"]]
+    assert dest(doc) == dest(offline)
 
 
 def test_curl_login_through_auditor_run(tmp_path: Path, confdir: Path, backend: object) -> None:
@@ -149,6 +148,40 @@ def test_pinned_client_is_an_opaque_destination(tmp_path: Path, confdir: Path, b
     statsig = dests(doc)["events.statsigapi.net"]
     assert statsig["opaque"] is True and statsig["exchanges"] == 0
     assert "certificate" in statsig["opaque_reason"] or "trust" in statsig["opaque_reason"]
+    # the capture keeps the connection: the offline audit gives the same destinations, and
+    # mitmproxy's own reader still reads the file
+    same_as_offline(doc, tmp_path / "capture.flows")
+    offline = dests(audit_paths([tmp_path / "capture.flows"]))["events.statsigapi.net"]
+    assert offline["opaque_reason"] == statsig["opaque_reason"]
+    from mitmproxy.io import FlowReader
+
+    with open(tmp_path / "capture.flows", "rb") as fh:
+        flows = list(FlowReader(fh).stream())
+    assert [(f.type, f.client_conn.sni, f.error is not None) for f in flows] == [("tcp", "events.statsigapi.net", True)]
+
+
+def test_python_default_trust_client_matches_offline(tmp_path: Path, confdir: Path, backend: object) -> None:
+    """A Python client with the system's default trust store (not the proxy's CA), next to one
+    that trusts the proxy: the live report and the saved capture agree on every destination."""
+    script = (
+        "import ssl, urllib.request, urllib.error, os\n"
+        "ctx = ssl.create_default_context(cafile='/etc/ssl/certs/ca-certificates.crt' if os.path.exists('/etc/ssl/certs/ca-certificates.crt') else None)\n"
+        "try:\n"
+        "    urllib.request.urlopen(urllib.request.Request('https://ab.chatgpt.com/v1/initialize', data=b'{}'), context=ctx, timeout=10)\n"
+        "except Exception as e:\n"
+        "    print('refused:', type(e).__name__)\n"
+        "ok = ssl.create_default_context(cafile=os.environ['SSL_CERT_FILE'])\n"
+        "try:\n"
+        "    urllib.request.urlopen(urllib.request.Request('https://chat.deepseek.com/api/v0/users/login', data=b'{\"email\": \"jane.doe@example.org\"}', headers={'content-type': 'application/json'}), context=ok, timeout=10).read()\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    print('answered', e.code)\n"
+    )
+    p, doc = run(tmp_path, confdir, backend, sys.executable, "-c", script)
+    assert p.returncode == 0, p.stderr
+    assert "refused:" in p.stdout
+    assert dests(doc)["ab.chatgpt.com"]["opaque"] is True
+    assert dests(doc)["chat.deepseek.com"]["opaque"] is False
+    same_as_offline(doc, tmp_path / "capture.flows")
 
 
 def test_live_demo_finds_what_the_bundled_capture_holds(tmp_path: Path) -> None:
@@ -184,3 +217,26 @@ def test_policy_verdict_when_the_command_passed(tmp_path: Path, confdir: Path, b
     bad.write_text("version: 1\nrules:\n  - id: x\n    deny: {countrys: [CN]}\n")
     p, _ = run(tmp_path / "d", confdir, backend, *cmd, extra=("--policy", str(bad)))
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "bad.yaml:4" in p.stderr
+
+
+def test_upstream_tls_failure_hints_and_the_command_line_stays_private(tmp_path: Path, confdir: Path, backend: object) -> None:
+    """Without --upstream-insecure the test backend's self-signed certificate is refused: auditor
+    says how to accept it. The command's arguments (here an email) are not echoed."""
+    need(shutil.which("curl") is not None, "curl is not installed")
+    maps = [a for m in backend.maps() for a in ("--map", m)]
+    p = subprocess.run(
+        [sys.executable, "-m", "auditor", "run", "-o", str(tmp_path), "--confdir", str(confdir), "--block-unmapped", *maps,
+         "--", "curl", "-sS", "--data", "email=jane.doe@example.org", "https://chat.deepseek.com/api/v0/users/login"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert "--upstream-insecure" in p.stderr and "chat.deepseek.com" in p.stderr
+    assert "auditor: running curl (4 argument(s)) through http://127.0.0.1:" in p.stderr
+    assert "jane.doe@example.org" not in p.stderr.replace("curl:", "")
+
+
+def test_output_under_a_file_is_one_clear_line(tmp_path: Path, confdir: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    p = subprocess.run([sys.executable, "-m", "auditor", "run", "-o", str(tmp_path / "f" / "out"), "--confdir", str(confdir),
+                        "--", "true"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert p.stderr == f"auditor: error: cannot write under {tmp_path / 'f'}: it is a file, not a folder (-o {tmp_path / 'f' / 'out'})\n"

@@ -112,8 +112,10 @@ def rule(selectors: str, extra: str = "") -> str:
         ("{countries: [de]}", [2, 3, 5]),
         ("{countries: [EU]}", [2, 3, 5]),
         ("{countries: [EEA]}", [2, 3, 5]),
-        ("{countries: [adequacy]}", [2, 3]),
-        ("{countries: [non-adequate]}", [0, 1, 6]),
+        # a US recipient is adequate only as a Data Privacy Framework participant (none is listed
+        # for this document's owners: see test_us_adequacy_needs_a_listed_dpf_participant)
+        ("{countries: [adequacy]}", []),
+        ("{countries: [non-adequate]}", [0, 1, 2, 3, 6]),
         ("{countries: [unknown]}", [4, 7]),
         ("{party: third}", [2, 3, 5, 6]),
         ("{party: [first, unknown]}", [0, 1, 4, 7]),
@@ -307,3 +309,28 @@ def test_example_policy_file_is_valid() -> None:
     # An audit with nothing in it satisfies every rule of the example, and each rule is evaluated.
     assert [r.rule.id for r in result.rules] == ids
     assert result.passed and result.exit_code == 0
+
+
+@pytest.mark.parametrize("listed", ["Vendor Inc.", "Big Holding Corp"])
+def test_us_adequacy_needs_a_listed_dpf_participant(monkeypatch: pytest.MonkeyPatch, listed: str, doc: dict[str, Any]) -> None:
+    """The US counts as adequate for a recipient whose owner (or its parent) is in
+    auditor/data/dpf.json, and not otherwise."""
+    from auditor import dpf
+
+    assert dpf.needs_participation("US") and not dpf.needs_participation("JP")
+    d = doc
+    assert hits(d, rule("{countries: [adequacy]}")) == []
+    monkeypatch.setattr(dpf, "participants", lambda: {listed.lower(): {"name": listed, "source": "test", "as_of": "2026-12-03"}})
+    assert hits(d, rule("{countries: [adequacy]}")) == [2, 3]
+    assert hits(d, rule("{countries: [non-adequate]}")) == [0, 1, 6]
+
+
+def test_dpf_data_file_entries_have_a_source_and_a_date() -> None:
+    import json
+
+    from auditor import dpf
+
+    data = json.loads(dpf.DATA_FILE.read_text())
+    assert data["countries"] == ["US"] and data["source"].startswith("https://www.dataprivacyframework.gov/")
+    for p in data["participants"]:
+        assert p["name"] and p["source"].startswith("https://www.dataprivacyframework.gov/") and p["as_of"]

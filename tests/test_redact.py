@@ -6,6 +6,8 @@ import json
 import random
 import re
 import stat
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -417,3 +419,88 @@ def test_gzip_body_without_content_encoding_is_redacted_inside(tmp_path: Path) -
     assert body["batch"][0]["properties"]["$email"].endswith(".invalid")
     assert verify_redacted(out, [email]) == []
     assert verify_redacted(src, [email]) == [email]  # the check looks inside such bodies too
+
+
+def planted() -> dict[str, str]:
+    """The personal values fixtures/record.py plants in the session (names, addresses, emails,
+    ids, secrets), taken from the recorder itself, not from what auditor detects. App-level
+    identifiers (the GA measurement id, the Umeng app key, the applog app id, the Sentry DSN)
+    name the app, not its user, and are kept."""
+    import sys
+
+    sys.path.insert(0, str(FIXTURES.parent))
+    from fixtures import record as rec
+
+    values = {
+        "email": rec.EMAIL,
+        "email local part": rec.EMAIL.split("@")[0],
+        "phone": rec.PHONE,
+        "password": rec.PASSWORD,
+        "user id": rec.USER_ID,
+        "device id": rec.DEVICE_ID,
+        "android id": rec.ANDROID_ID,
+        "session cookie": rec.SESSION_COOKIE_VALUE,
+        "chat session id": rec.CHAT_SESSION_ID,
+        "file id": rec.FILE_ID,
+        "file name": rec.FILE_NAME,
+        "api key": rec.API_KEY,
+        "statsig stable id": rec.STATSIG_STABLE_ID,
+        "ga client id": rec.GA_CLIENT_ID,
+        "copilot conversation id": rec.COPILOT_CONVERSATION_ID,
+        "copilot token": rec.COPILOT_ACCESS_TOKEN,
+        "jwt": rec.JWT,
+        "sentry event id": rec.SENTRY_EVENT_ID,
+        "device name": "janes-laptop",
+        "date of birth": "14 March 1990",
+    }
+    # the name and the address, from the prompt the recorder types
+    assert "Jane Doe" in rec.PROMPT and "Flat 3, 10 Example Road, London" in rec.PROMPT
+    values |= {"name": "Jane Doe", "first name": "Jane", "address": "Flat 3, 10 Example Road", "street": "Example Road"}
+    source = (FIXTURES / "ai-chat-session.har").read_bytes() + decoded_text(FIXTURES / "ai-chat-session.har")
+    assert [label for label, v in values.items() if not any(f in source for f in forms(v))] == []  # the search finds them
+    return values
+
+
+@pytest.mark.parametrize("name", ["ai-chat-session.flows", "ai-chat-session.har"])
+def test_no_planted_value_survives_in_any_byte(tmp_path: Path, name: str) -> None:
+    """Requests, responses (the AI's answer echoes the name and the address), free text, every
+    encoding: none of the recorder's planted values is left in the file or its decoded bodies."""
+    out = tmp_path / f"r-{name}"
+    summary = redact_capture(FIXTURES / name, out)
+    assert summary.leftovers == 0 and out.exists()
+    data, decoded = out.read_bytes(), decoded_text(out)
+    left = {label: v for label, v in planted().items() if any(f in data or f in decoded for f in forms(v))}
+    assert left == {}
+    # the short ones, as whole words in any case
+    for v in ("Jane", "Doe"):
+        assert not re.search(rb"(?<![A-Za-z])" + v.encode() + rb"(?![A-Za-z])", data + decoded, re.I), v
+
+
+def test_known_values_are_replaced_everywhere_and_checked(tmp_path: Path) -> None:
+    """A value given with --known is replaced in free text too; a value the copy still holds
+    makes the command exit 1 and write nothing."""
+    known = tmp_path / "known.yaml"
+    known.write_text("person_name: [Landlord]\n")
+    out = tmp_path / "o.har"
+    p = subprocess.run([sys.executable, "-m", "auditor", "redact", str(FIXTURES / "ai-chat-session.har"), "-o", str(out),
+                        "--known", str(known), "-q"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert b"landlord" not in out.read_bytes().lower() and b"landlord" not in decoded_text(out).lower()
+
+
+def test_a_value_left_in_the_copy_exits_1_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor import redact as redact_mod
+
+    # a substituter that forgets one value: the check on the copy's bytes must catch it
+    real = redact_mod.Substituter
+
+    def forgetful(mapping: dict[str, str]) -> Any:
+        return real({k: v for k, v in mapping.items() if "5f1e0c9a3b7d" not in k})  # the API key, in every form
+
+    monkeypatch.setattr(redact_mod, "Substituter", forgetful)
+    out = tmp_path / "o.flows"
+    out.write_bytes(b"older copy")
+    summary = redact_capture(FIXTURES / "ai-chat-session.flows", out)
+    assert summary.leftovers >= 1
+    assert out.read_bytes() == b"older copy"
+    assert [p.name for p in tmp_path.iterdir()] == ["o.flows"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-# Local part and domain per RFC 5322's common subset; the TLD must be letters.
+# Local part and domain per RFC 5322's common subset, the local part in any script (RFC 6531:
+# müller@example.de); the TLD must be letters.
 EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+    r"(?<![\w.+-])[^\W_][\w.%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
 )
 # "logo@2x.png" and friends: asset names, not addresses.
 _NOT_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "js", "css", "map", "ico", "json", "html", "mjs"})

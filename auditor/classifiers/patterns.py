@@ -67,7 +67,7 @@ _MAGIC: tuple[tuple[bytes, int, str], ...] = (
 def _prefilters() -> list[tuple[str, str]]:
     hosts = sorted({re.escape(u.host) for u in lexicons.chat_urls()})
     return [
-        ("email", r"[A-Za-z0-9_%+-]@[A-Za-z0-9-]+\.[A-Za-z]"),
+        ("email", r"[^\s@\"'<>]@[A-Za-z0-9-]+\.[A-Za-z]"),  # (any letter before @: UTF-8 local parts)
         ("phone_intl", r"\+[1-9][0-9 ().-]{5}"),
         ("cn_mobile", r"(?:^|[^0-9])1[3-9][0-9]{9}(?:[^0-9]|$)"),
         ("card", r"(?:^|[^0-9A-Za-z_-])(?:[2-6][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}|3[47][0-9]{2}[ -]?[0-9]{6}[ -]?[0-9]{5})"),
