@@ -34,7 +34,7 @@ test-load: $(STAMP)
 	$(PY) -m pytest -q -m load $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_report.py
+	$(PY) benchmarks/bench_report.py $(BENCH_ARGS)
 
 # The audit addon's cost inside mitmproxy against plain mitmdump (about 2 minutes).
 bench-proxy: $(STAMP)

@@ -5,8 +5,9 @@ The document is plain JSON-ready data following ``schema/audit-v1.schema.json``;
 renderer can leak a raw value by mistake.
 
 Each exchange is walked, classified, then traced (:mod:`auditor.tracing`): values found earlier
-in the stream, or given as known values, are looked up in it; a match is a finding whose
-``derived`` names where the value was first seen and its encoding.
+in the stream, or given as known values, are looked up in it, and the values it holds first are
+looked up in the exchanges before it; a match is a finding whose ``derived`` names where a
+detector found the value (or the known value) and its encoding.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .limits import DEFAULT_LIMITS, Limits
 from .masking import mask, mask_url, sha256
 from .models import CaptureInfo, Exchange, Finding
 from .spool import RecordSpool
-from .tracing import Tracer
+from .tracing import Earlier, Tracer
 
 SCHEMA_VERSION = "1"
 
@@ -54,6 +55,7 @@ class Auditor:
     findings: RecordSpool = field(default_factory=RecordSpool)  # moves to a temp file when large
     tracer: Tracer = field(default_factory=Tracer)
     derived_findings: int = 0  # findings with ``derived`` set by cross-flow tracing
+    traced_back: set[str] = field(default_factory=set)  # hosts given findings in earlier exchanges
 
     def __post_init__(self) -> None:
         for k in self.options.known:
@@ -66,6 +68,8 @@ class Auditor:
         fields = walk_exchange(ex, max_depth=limits.max_depth, max_fields=limits.max_fields)
         found = self.tracer.trace(ex, fields, classify(ex, fields))
         dest = self.resolver.add_exchange(ex, via)
+        if self.tracer.earlier:
+            self._add_earlier()
         if found:
             secrets = [f.value for f in found]
             url = ex.url if self.options.reveal else mask_url(ex.url, secrets)
@@ -80,7 +84,19 @@ class Auditor:
                 self.findings.append(self._finding(ex, f, url))
         return found
 
-    def _finding(self, ex: Exchange, f: Finding, url: str) -> dict[str, Any]:
+    def _add_earlier(self) -> None:
+        """Record the findings that tracing made in earlier exchanges (a value seen now was
+        already sent there); their hosts go to :attr:`traced_back` for the live summaries."""
+        for e, f in self.tracer.earlier:
+            dest = self.resolver.get(e.host)
+            dest.data_categories[f.category] = dest.data_categories.get(f.category, 0) + 1
+            self.derived_findings += 1
+            url = e.url if self.options.reveal else mask_url(e.url, [x.value for x in e.found])
+            self.findings.append(self._finding(e, f, url))
+            self.traced_back.add(e.host)
+        self.tracer.earlier.clear()
+
+    def _finding(self, ex: Exchange | Earlier, f: Finding, url: str) -> dict[str, Any]:
         return {
             "flow": {"capture": ex.capture, "index": ex.index, "id": ex.id},
             "host": ex.host,

@@ -94,6 +94,10 @@ class Analysis:
             if reported is None or cats - reported:
                 self.reported.setdefault(host, set()).update(cats)
                 updates = self._summary(host)
+            if self.auditor.traced_back:  # values seen now, found in earlier exchanges to these hosts
+                for other in sorted(self.auditor.traced_back - {host}):
+                    updates += self._summary(other)
+                self.auditor.traced_back.clear()
             if not found:
                 return None, updates
             dest = self.auditor.resolver.by_host.get(host)

@@ -10,7 +10,11 @@ subprocess so peak memory is its own:
 
 Prints exchanges per second, the ratio report/flowreader, and peak RSS of each.
 
-    python benchmarks/bench_report.py [--exchanges 20000] [--repeat 3]
+With ``--base DIR`` (another checkout of auditor, e.g. a ``git worktree`` of an earlier commit),
+the same ``report`` also runs with that checkout's code, interleaved with this one's, and the
+cost of the change is printed as a ratio of the two (best of each).
+
+    python benchmarks/bench_report.py [--exchanges 20000] [--repeat 3] [--base ../base-worktree]
 """
 
 from __future__ import annotations
@@ -121,12 +125,14 @@ def _child(mode: str, capture: str, outdir: str) -> None:
     print(json.dumps({"mode": mode, "count": count, "seconds": elapsed, "peak_rss_mb": rss_kb / 1024}))
 
 
-def run(mode: str, capture: Path, outdir: Path) -> dict:
+def run(mode: str, capture: Path, outdir: Path, base: str | None = None) -> dict:
+    env = dict(os.environ, PYTHONPATH=base) if base else None  # the base checkout's auditor first
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(capture), str(outdir)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -135,6 +141,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--exchanges", type=int, default=20_000)
     ap.add_argument("--repeat", type=int, default=3, help="runs of each; the best time counts")
+    ap.add_argument("--base", help="another auditor checkout to compare with (runs interleaved)")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -147,8 +154,13 @@ def main() -> None:
         size_mb = capture.stat().st_size / 2**20
         print(f"generated {args.exchanges:,} exchanges ({size_mb:.1f} MiB) in {time.perf_counter() - t0:.1f} s")
         results = {}
-        for mode in ("flowreader", "report"):
-            runs = [run(mode, capture, Path(tmp)) for _ in range(args.repeat)]
+        modes = ("flowreader", "report", "base") if args.base else ("flowreader", "report")
+        all_runs: dict[str, list[dict]] = {m: [] for m in modes}
+        for _ in range(args.repeat):  # interleaved, so load on the machine affects each alike
+            for mode in modes:
+                base = str(Path(args.base).resolve()) if mode == "base" else None
+                all_runs[mode].append(run("report" if mode == "base" else mode, capture, Path(tmp), base))
+        for mode, runs in all_runs.items():
             best = min(runs, key=lambda r: r["seconds"])
             assert best["count"] == args.exchanges, best
             best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
@@ -160,6 +172,13 @@ def main() -> None:
             rate = r["count"] / r["seconds"]
             ratio = rate / (ref["count"] / ref["seconds"])
             print(f"{label:28}{rate:12,.0f}{r['seconds']:10.2f}{r['peak_rss_mb']:9.0f} MB{ratio:8.2f}")
+        if args.base:
+            b = results["base"]
+            print(f"{'auditor report (--base)':28}{b['count'] / b['seconds']:12,.0f}{b['seconds']:10.2f}{b['peak_rss_mb']:9.0f} MB")
+            print(f"this checkout / base: {results['report']['seconds'] / b['seconds']:.3f} of the time "
+                  f"(best of {args.repeat} each; per-round ratios: "
+                  + ", ".join(f"{r['seconds'] / q['seconds']:.3f}" for r, q in zip(all_runs["report"], all_runs["base"]))
+                  + ")")
 
 
 if __name__ == "__main__":

@@ -86,5 +86,29 @@ def chromium_page() -> None:
         browser.close()
 
 
+COPIED_PROMPT = "Draft a letter to my insurer about the water damage in flat 4B on Elm Street"
+
+
+def copied_prompt(order: str) -> None:
+    """A chat request and an analytics event that holds a copy of its prompt, sent one after
+    the other (``analytics-first`` or ``chat-first``) with httpx through the proxy."""
+    import httpx
+
+    chat = (
+        "https://api.deepseek.com/v1/chat/completions",
+        {"model": "deepseek-chat", "messages": [{"role": "user", "content": COPIED_PROMPT}]},
+        {"Authorization": "Bearer sk-5f1e0c9a3b7d4e2f8a6c1b0d9e7f3a2c"},
+    )
+    event = ("https://events.statsigapi.net/v1/rgstr", {"events": [{"eventName": "composer_submit", "metadata": {"label": COPIED_PROMPT}}]}, {})
+    steps = [event, chat] if order == "analytics-first" else [chat, event]
+    with httpx.Client(proxy=os.environ["HTTPS_PROXY"], verify=os.environ["SSL_CERT_FILE"]) as client:
+        for url, body, headers in steps:
+            client.post(url, json=body, headers=headers).raise_for_status()
+    print(json.dumps({"order": order}))
+
+
 if __name__ == "__main__":
-    {"openai": openai_stream, "websocket": websocket_chat, "chromium": chromium_page}[sys.argv[1]]()
+    if sys.argv[1] == "copied-prompt":
+        copied_prompt(sys.argv[2])
+    else:
+        {"openai": openai_stream, "websocket": websocket_chat, "chromium": chromium_page}[sys.argv[1]]()
