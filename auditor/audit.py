@@ -41,6 +41,7 @@ Progress = Callable[[int], None]
 class AuditOptions:
     reveal: bool = False
     first_party: Sequence[str] = ()
+    first_party_origin: str = "option"  # where first_party was named: "option" or "policy"
     known: Sequence[KnownValue] = ()  # seeds cross-flow tracing (``--known``)
     limits: Limits = DEFAULT_LIMITS  # what is read, inflated and walked (``--max-*``)
 
@@ -133,7 +134,7 @@ class Auditor:
     def document(self, stream: bool = False) -> dict[str, Any]:
         """The report document (schema version 1). With ``stream``, its findings may be a
         :class:`RecordSpool` read from disk (write it with ``renderers.render_to``), else a list."""
-        first_party = self.resolver.assign_parties(self.options.first_party)
+        first_party = self.resolver.assign_parties(self.options.first_party, self.options.first_party_origin)
         dests = sorted(self.resolver.by_host.values(), key=lambda d: (-d.exchanges, d.host))
         categories = Counter(f["category"] for f in self.findings)
         countries: Counter[str] = Counter()
@@ -195,6 +196,7 @@ def _destination(d: Destination, bypassed_proxy: bool) -> dict[str, Any]:
         "owner": owner,
         "category": d.service,
         "party": d.party,
+        "party_note": d.party_note,
         "exchanges": d.exchanges,
         "cleartext": d.cleartext,
         "cleartext_personal_data": d.cleartext_personal > 0,

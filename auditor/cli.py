@@ -124,7 +124,8 @@ def report(
         list[str] | None,
         typer.Option(
             "--first-party",
-            help="Host, registrable domain or owner name of the app itself (repeatable). Default: inferred from where prompts go.",
+            help="Host, registrable domain or owner name of the app itself (repeatable; owner names match on whole words). "
+            "Default: the top-level site of a browser capture, else guessed from where prompts go.",
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
@@ -160,6 +161,7 @@ def report(
     """
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
+    from .parties import FirstPartyError
     from .output import open_private
     from .renderers import render_to
 
@@ -196,7 +198,7 @@ def report(
                 doc = audit_paths(captures, options, warn, lambda n: progress.advance(task, n), stream=True)
         else:
             doc = audit_paths(captures, options, warn, stream=True)
-    except CaptureError as e:
+    except (CaptureError, FirstPartyError) as e:
         raise UsageFailure(str(e)) from None
     written = []
     for fmt, path in targets.items():

@@ -19,18 +19,20 @@ from .cli import UsageFailure, _err, app, write_private
 EXIT_VIOLATIONS = 1
 
 
-def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool) -> dict[str, Any]:
-    """The masked report document of ``captures``."""
+def _audit(captures: list[Path], first_party: list[str] | None, quiet: bool, origin: str = "option") -> dict[str, Any]:
+    """The masked report document of ``captures``. ``origin``: where ``first_party`` was named."""
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
+    from .parties import FirstPartyError
 
     def warn(msg: str) -> None:
         if not quiet:
             _err(f"warning: {msg}")
 
     try:
-        return audit_paths(captures, AuditOptions(reveal=False, first_party=tuple(first_party or ())), warn)
-    except CaptureError as e:
+        options = AuditOptions(reveal=False, first_party=tuple(first_party or ()), first_party_origin=origin)
+        return audit_paths(captures, options, warn)
+    except (CaptureError, FirstPartyError) as e:
         raise UsageFailure(str(e)) from None
 
 
@@ -67,7 +69,10 @@ def check(
     ] = None,
     first_party: Annotated[
         list[str] | None,
-        typer.Option("--first-party", help="Host, registrable domain or owner name of the app itself (repeatable)."),
+        typer.Option(
+            "--first-party",
+            help="Host, registrable domain or owner name of the app itself (repeatable); wins over first_party: in the policy.",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
 ) -> None:
@@ -90,7 +95,10 @@ def check(
             base = load_report(baseline)
         except ReportError as e:
             raise UsageFailure(str(e)) from None
-    doc = _audit(captures, first_party, quiet)
+    if first_party:
+        doc = _audit(captures, first_party, quiet)
+    else:
+        doc = _audit(captures, list(pol.first_party), quiet, "policy")
     result = run_check(pol, doc, base, str(baseline) if baseline is not None else None)
     elapsed = time.monotonic() - started
     if junit is not None:

@@ -219,6 +219,16 @@ class _Scanner:
             raise _Damaged(f"extra data at byte {pos:,}")
 
     _seen_entries = False
+    pages: dict[str, str] = {}  # noqa: RUF012 - replaced, never mutated
+
+    def parse_small(self, start: int, end: int) -> Any:
+        """A small value (``log.pages``), or None when it is too big or not JSON."""
+        if end - start > 1 << 20:
+            return None
+        try:
+            return json.loads(self.data[start:end])
+        except (ValueError, RecursionError):
+            return None
 
     def _log(self, pos: int) -> Generator[tuple[int, int], None, int]:
         """The entries of the ``log`` object at ``pos``; returns the position after it."""
@@ -246,6 +256,8 @@ class _Scanner:
                                 break
                 else:
                     end = self.skip(v)
+                    if k == "pages":
+                        self.pages = _pages(self.parse_small(v, end))
                 k, v = inner.send(end)
         except StopIteration as stop:
             return int(stop.value)
@@ -263,6 +275,18 @@ class _Scanner:
             prev = e
         parts.append(data[prev:end])
         return json.loads(b"".join(parts))
+
+
+def _pages(raw: Any) -> dict[str, str]:
+    """``log.pages`` as ``{page id: the page's URL}``; a page's ``title`` is its URL in the HARs
+    that Chromium and Firefox export (a title that is not a URL is left out)."""
+    out: dict[str, str] = {}
+    for p in raw if isinstance(raw, list) else ():
+        if isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("title"), str):
+            title = p["title"].strip()
+            if title.startswith(("http://", "https://")):
+                out[p["id"]] = title
+    return out
 
 
 def _cut_string(token: bytes, keep: int) -> bytes:
@@ -500,6 +524,8 @@ def read_har(
                 first = first or ex
                 skipped += 1
                 continue
+            if scan.pages and isinstance(entry.get("pageref"), str):
+                ex.page = scan.pages.get(entry["pageref"])
             if cut:
                 ex.body_errors.append(
                     f"HAR entry: {cut} value(s) over {scan.keep:,} bytes cut (the longest {longest:,} bytes)"
@@ -540,6 +566,7 @@ def _read_whole(data: bytes, name: str, capture: int, warn: Warn, limits: Limits
     skipped = 0
     first = ""
     index = 0
+    pages = _pages(doc["log"].get("pages"))
     for entry in doc["log"]["entries"]:
         if not isinstance(entry, dict):
             first = first or "not an object"
@@ -550,6 +577,8 @@ def _read_whole(data: bytes, name: str, capture: int, warn: Warn, limits: Limits
             first = first or ex
             skipped += 1
             continue
+        if pages and isinstance(entry.get("pageref"), str):
+            ex.page = pages.get(entry["pageref"])
         index += 1
         yield ex
     _warn_skipped(warn, name, skipped, first)

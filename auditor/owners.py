@@ -46,6 +46,7 @@ CATEGORIES: frozenset[str] = frozenset(
         "cdn",
         "cloud",
         "social",
+        "platform",  # the OS's or browser's own background services (added in auditor 0.2.0)
         "other",
     }
 )
@@ -101,6 +102,7 @@ class _Index:
     patterns: dict[str, _Rule]  # key: the suffix after "*."
     domains: dict[str, _Rule]
     companiesdb: dict[str, _Rule]
+    api_hosts: frozenset[str]  # hosts of public AI APIs; "*.suffix" patterns kept as ".suffix"
 
 
 def _read_json(name: str) -> Any:
@@ -153,7 +155,9 @@ def _index() -> _Index:
     hosts: dict[str, _Rule] = {}
     patterns: dict[str, _Rule] = {}
     domains: dict[str, _Rule] = {}
+    api_hosts: set[str] = set()
     for entry in _read_json("owners.json")["entries"]:
+        api_hosts.update(h.lower().removeprefix("*") for h in (entry.get("public_api") or {}).get("hosts", ()))
         rule = _Rule(
             name=entry["owner"],
             parent=entry.get("parent"),
@@ -199,7 +203,7 @@ def _index() -> _Index:
             )
             company_rules[key] = rule
         companiesdb[domain.lower()] = rule
-    return _Index(hosts=hosts, patterns=patterns, domains=domains, companiesdb=companiesdb)
+    return _Index(hosts=hosts, patterns=patterns, domains=domains, companiesdb=companiesdb, api_hosts=frozenset(api_hosts))
 
 
 def _suffixes(host: str) -> list[str]:
@@ -237,6 +241,14 @@ def lookup(host: str) -> OwnerMatch | None:
         if rule is not None:
             return OwnerMatch(rule.owner(), s, rule.origin, rule.country_source)
     return None
+
+
+def public_ai_api(host: str) -> bool:
+    """Whether ``host`` serves a public AI API (``public_api`` in ``owners.json``): what other
+    companies' apps call, so never the app's own backend."""
+    h = normalize_host(host)
+    api = _index().api_hosts
+    return h in api or any(s in api for s in ("." + x for x in _suffixes(h)[1:]))
 
 
 def known_country_domains() -> set[str]:

@@ -6,7 +6,7 @@ the report document that matches all of its selectors, except those matching one
 
     categories  data categories (taxonomy ids: email, prompt, credential...)
     countries   ISO 3166-1 alpha-2 codes or the groups EU, EEA, adequacy, non-adequate, unknown
-    party       first, third, unknown
+    party       first, third, unknown, platform (the browser's or OS's own traffic)
     cleartext   true: the request went over http:// or ws://
     hosts       glob patterns (fnmatch) on the destination host
     owners      owner or parent company names (case-insensitive, globs allowed)
@@ -17,6 +17,9 @@ the report document that matches all of its selectors, except those matching one
 Countries are the owner's country and the registry country of every server address. A deny
 selector matches when *any* of them is listed; an allow entry only when *every* one is (so
 ``allow: [{countries: [EU]}]`` does not exempt a US owner with a server in Germany).
+
+A top-level ``first_party:`` (a host, domain or owner name, or a list of them) names the app
+itself, like ``--first-party`` (which wins when both are given).
 
 Errors in a policy file raise :class:`PolicyError` with one line naming the file and the line.
 """
@@ -39,11 +42,11 @@ if TYPE_CHECKING:
 
 POLICY_VERSION = 1
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
-PARTIES: tuple[str, ...] = ("first", "third", "unknown")
+PARTIES: tuple[str, ...] = ("first", "third", "unknown", "platform")
 SELECTOR_KEYS: tuple[str, ...] = ("categories", "countries", "party", "cleartext", "hosts", "owners", "services")
 RULE_KEYS: tuple[str, ...] = ("id", "description", "severity", "deny", "allow")
 BASELINE_KEYS: tuple[str, ...] = ("severity", "allow")
-TOP_KEYS: tuple[str, ...] = ("version", "rules", "baseline")
+TOP_KEYS: tuple[str, ...] = ("version", "rules", "baseline", "first_party")
 SELECTOR_ALIASES: dict[str, str] = {
     "category": "categories",
     "country": "countries",
@@ -163,6 +166,7 @@ class Policy:
     baseline: BaselineSettings = field(default_factory=BaselineSettings)
     version: int = POLICY_VERSION
     path: str = "<policy>"
+    first_party: tuple[str, ...] = ()  # the app itself, named in the policy file
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,7 +532,8 @@ class _Parser:
                 severity=self.severity(bkeys["severity"][1], "baseline.severity") if "severity" in bkeys else "error",
                 allow=self.allow(bkeys["allow"][1], "baseline.allow") if "allow" in bkeys else (),
             )
-        return Policy(rules=rules, baseline=baseline, version=POLICY_VERSION, path=self.name)
+        first_party = tuple(v for v, _ in self.strings(keys["first_party"][1], "first_party")) if "first_party" in keys else ()
+        return Policy(rules=rules, baseline=baseline, version=POLICY_VERSION, path=self.name, first_party=first_party)
 
 
 def _closest(word: str, options: tuple[str, ...]) -> str | None:
@@ -695,7 +700,18 @@ class CheckResult:
                 for r in self.rules
             ],
             "baseline": baseline,
+            "first_party": {k: (self.doc.get("first_party") or {}).get(k) for k in ("method", "guessed", "basis", "hosts")},
         }
+
+    @property
+    def first_party_text(self) -> str:
+        """How the first party was decided, in one line (with a warning when it was guessed)."""
+        fp = self.doc.get("first_party") or {}
+        who = ", ".join(fp.get("owners") or fp.get("hosts") or ()) or "none"
+        line = f"first party: {who} ({fp.get('basis') or 'not decided'})"
+        if fp.get("guessed"):
+            line += "\nwarning: the first party was guessed; name it with --first-party or first_party: in the policy"
+        return line
 
 
 def run_check(
@@ -746,7 +762,8 @@ def render_text(result: CheckResult) -> str:
     s = result.doc.get("summary") or {}
     lines = [
         f"auditor check: policy {result.policy.path}: {s.get('exchanges', 0)} requests, "
-        f"{s.get('destinations', 0)} destinations, {s.get('findings', 0)} findings"
+        f"{s.get('destinations', 0)} destinations, {s.get('findings', 0)} findings",
+        result.first_party_text,
     ]
     for r in result.rules:
         n = len(r.violations)
@@ -803,6 +820,8 @@ def render_markdown(result: CheckResult) -> str:
         "",
         f"Policy {md_code(result.policy.path)} · {s.get('exchanges', 0)} requests · "
         f"{s.get('destinations', 0)} destinations · {s.get('findings', 0)} personal-data findings",
+        "",
+        md_escape(result.first_party_text.replace("\n", " · ")),
         "",
     ]
     if result.rules:

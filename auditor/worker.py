@@ -151,7 +151,16 @@ class Analysis:
         return out
 
     def document(self) -> dict[str, Any]:
-        doc = self.auditor.document()
+        from dataclasses import replace
+
+        from .parties import FirstPartyError
+
+        try:
+            doc = self.auditor.document()
+        except FirstPartyError as e:  # a live session still gets its report: the name is left out
+            self.auditor.options = replace(self.auditor.options, first_party=())
+            doc = self.auditor.document()
+            doc["captures"][0]["warnings"].append(f"{e}; it was ignored")
         if doc["captures"]:
             if self.capture is not None:
                 doc["captures"][0]["path"] = str(self.capture.path)

@@ -106,6 +106,13 @@ class View:
     def summary(self) -> dict[str, Any]:
         return self.doc.get("summary", {})
 
+    @property
+    def first_party_line(self) -> str:
+        """Who the app is and how that was decided, in one line."""
+        fp = self.doc.get("first_party") or {}
+        who = ", ".join(fp.get("owners") or fp.get("hosts") or ()) or "unknown"
+        return f"First party (the app itself): {who} ({fp.get('basis') or 'not decided'})"
+
 
 def build(doc: dict[str, Any]) -> View:
     rows: dict[str | None, CountryRow] = {}
