@@ -278,15 +278,25 @@ class _Scanner:
 
 
 def _pages(raw: Any) -> dict[str, str]:
-    """``log.pages`` as ``{page id: the page's URL}``; a page's ``title`` is its URL in the HARs
-    that Chromium and Firefox export (a title that is not a URL is left out)."""
+    """``log.pages`` as ``{page id: the page's URL}``. A page's ``title`` is its URL in the HARs
+    that Chromium's DevTools export; where it is not a URL (Playwright writes the document's
+    title), the URL is left empty here and taken from the page's first entry (:func:`_page_of`)."""
     out: dict[str, str] = {}
     for p in raw if isinstance(raw, list) else ():
-        if isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("title"), str):
-            title = p["title"].strip()
-            if title.startswith(("http://", "https://")):
-                out[p["id"]] = title
+        if isinstance(p, dict) and isinstance(p.get("id"), str):
+            title = p["title"].strip() if isinstance(p.get("title"), str) else ""
+            out[p["id"]] = title if title.startswith(("http://", "https://")) else ""
     return out
+
+
+def _page_of(pages: dict[str, str], entry: dict[str, Any], ex: Exchange) -> str | None:
+    """The URL of the page of a HAR entry (its ``pageref``), if the HAR has pages."""
+    ref = entry.get("pageref")
+    if not isinstance(ref, str) or ref not in pages:
+        return None
+    if not pages[ref]:
+        pages[ref] = ex.url  # the page's first entry: its document
+    return pages[ref]
 
 
 def _cut_string(token: bytes, keep: int) -> bytes:
@@ -524,8 +534,8 @@ def read_har(
                 first = first or ex
                 skipped += 1
                 continue
-            if scan.pages and isinstance(entry.get("pageref"), str):
-                ex.page = scan.pages.get(entry["pageref"])
+            if scan.pages:
+                ex.page = _page_of(scan.pages, entry, ex)
             if cut:
                 ex.body_errors.append(
                     f"HAR entry: {cut} value(s) over {scan.keep:,} bytes cut (the longest {longest:,} bytes)"
@@ -577,8 +587,8 @@ def _read_whole(data: bytes, name: str, capture: int, warn: Warn, limits: Limits
             first = first or ex
             skipped += 1
             continue
-        if pages and isinstance(entry.get("pageref"), str):
-            ex.page = pages.get(entry["pageref"])
+        if pages:
+            ex.page = _page_of(pages, entry, ex)
         index += 1
         yield ex
     _warn_skipped(warn, name, skipped, first)

@@ -86,6 +86,29 @@ def chromium_page() -> None:
         browser.close()
 
 
+def chromium_site(har_path: str) -> None:
+    """Headless Chromium opens a chat site (chat.parlochat.com) that calls a public AI API, an
+    analytics host, an ad server and a CDN; Playwright also writes the session as a HAR."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            proxy={"server": os.environ["HTTPS_PROXY"]},
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
+        context = browser.new_context(ignore_https_errors=True, record_har_path=har_path)
+        page = context.new_page()
+        page.goto("https://chat.parlochat.com/")
+        page.fill("#prompt", "Help me answer my landlord about the deposit for flat 12, Rue Cler")
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.title === 'done'", timeout=30000)
+        print(json.dumps({"answer": page.inner_text("#answer")}))
+        context.close()  # writes the HAR
+        browser.close()
+
+
 COPIED_PROMPT = "Draft a letter to my insurer about the water damage in flat 4B on Elm Street"
 
 
@@ -110,5 +133,7 @@ def copied_prompt(order: str) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "copied-prompt":
         copied_prompt(sys.argv[2])
+    elif sys.argv[1] == "chromium-site":
+        chromium_site(sys.argv[2])
     else:
         {"openai": openai_stream, "websocket": websocket_chat, "chromium": chromium_page}[sys.argv[1]]()
