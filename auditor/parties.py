@@ -166,9 +166,9 @@ def _unmatched_message(unmatched: list[str], dests: list[Destination], origin: s
 def _browser(dests: dict[str, Destination], b: Browsing) -> Decision | None:
     """The top-level sites of a browser capture, or None when no page can be told."""
 
-    def eligible(host: str) -> bool:
+    def eligible(host: str) -> bool:  # a page of the app: not a sign-in, ad, analytics... service
         d = dests.get(host)
-        return not owners.public_ai_api(host) and (d is None or _service(d) not in ("auth", "platform"))
+        return not owners.public_ai_api(host) and (d is None or _service(d) not in NEVER_INFERRED - {"cdn"})
 
     sites: list[str] = []
     pages: list[str] = []

@@ -106,6 +106,7 @@ def test_several_top_level_sites_same_tab_navigation_and_sign_in() -> None:
         ex(2, "chat.parlochat.com", "/callback", navigate("cross-site", "https://accounts.google.com/")),
         ex(3, "help.parlohelp.com", "/faq", navigate("cross-site", SITE)),  # the user follows a link
         ex(4, "news.example-ads.net", "/landing", navigate("cross-site")),  # not from a first-party page
+        ex(6, "adclick.g.doubleclick.net", "/pcs/click", navigate("cross-site", SITE)),  # an ad clicked: never first
         ex(5, "cdn.parlohelp.com", "/help.css", from_page("https://help.parlohelp.com/faq", "same-site")),
     ])  # fmt: skip
     assert parties(doc) == {
@@ -114,6 +115,7 @@ def test_several_top_level_sites_same_tab_navigation_and_sign_in() -> None:
         "help.parlohelp.com": "first",
         "news.example-ads.net": "third",
         "cdn.parlohelp.com": "first",
+        "adclick.g.doubleclick.net": "third",
     }
     assert doc["first_party"]["sites"] == ["parlochat.com", "parlohelp.com"]
 
