@@ -18,7 +18,8 @@ Values given with ``--known`` are registered before the first exchange (``"from"
 Both directions: an exchange is looked up right after its own values are registered, so values
 seen earlier (and in the same exchange, at another place) are traced in it. A value registered
 now is also looked up in a bounded window of the exchanges before it (:data:`RECENT_EXCHANGES`,
-at most :data:`RECENT_BYTES` of their sent text), so a prompt that reached an analytics SDK
+at most :data:`RECENT_BYTES` of their sent text; an exchange that sent more than
+:data:`RECENT_MAX_EXCHANGE` is not kept), so a prompt that reached an analytics SDK
 before the AI request that carried it was recorded is traced all the same; those findings
 belong to the earlier exchange and are collected in :attr:`Tracer.earlier`. The window is one
 recent-token map (token -> the latest exchange that sent it) and the sent text of the window's
@@ -86,6 +87,7 @@ _FINE = bytes.maketrans(_FINE_CHARS, b" " * len(_FINE_CHARS))
 _CONFIDENCE = {"plain": 0.85, "prefix": 0.8, "url": 0.85}
 RECENT_EXCHANGES = 1000  # how far back a newly registered value is looked up
 RECENT_BYTES = 8 << 20  # ... and at most this much of their sent text
+RECENT_MAX_EXCHANGE = 1 << 20  # an exchange that sent more is not kept for looking back into
 _RECENT_TOKENS_MAX = 400_000  # the recent-token map is rebuilt from the window past this size
 
 
@@ -300,13 +302,17 @@ class Tracer:
                 self._register(Source(f.category, f.value, ex.host, (ex.capture, ex.index, f.part, f.path)))
         sent = [fl for fl in fields if fl.part in SENT_PARTS and fl.kind == "value" and len(fl.value) >= 6]
         data = "\n".join(fl.value for fl in sent).encode("utf-8", "surrogatepass") if sent else b""
+        if self._new and self._window:
+            self._look_back()
+        remember = len(data) <= RECENT_MAX_EXCHANGE  # a huge upload is not kept for looking back into
+        if not remember and not self._registered:
+            return found  # (nor cut into tokens for nothing)
         coarse = _words(data)
         words = set(coarse)
         words.update(data.translate(_FINE).split())
-        if self._new and self._window:
-            self._look_back()
         out = self._forward(ex, sent, data, coarse, words, found)
-        self._remember(ex, sent, data, words, out)
+        if remember:
+            self._remember(ex, sent, data, words, out)
         return out
 
     def _forward(
