@@ -42,6 +42,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -452,31 +453,29 @@ class Tracer:
                 self._look_back_text(src, head)
 
     def _look_back_key(self, src: Source, tok: str, enc: str) -> None:
-        token = tok.encode("utf-8", "surrogatepass")
-        text, base = self._text, self._text_base
-        for e in self._window:
-            if text.find(token, e.start - base, e.end - base) < 0:
-                continue
+        for e in self._containing(tok.encode("utf-8", "surrogatepass")):
             for fl in e.sent:
                 if tok in fl.value and _is_token(fl.value, tok):
                     self._earlier_finding(e, fl, src, enc)
 
     def _look_back_text(self, src: Source, head: bytes) -> None:
-        text, base = self._text, self._text_base
-        pos = text.find(head, self._window[0].start - base)
-        seen: set[int] = set()
+        for e in self._containing(head):
+            for fl in e.sent:
+                enc = _confirm(fl.value, src.value)
+                if enc is not None:
+                    self._earlier_finding(e, fl, src, enc)
+
+    def _containing(self, needle: bytes) -> list[Earlier]:
+        """The window's exchanges whose sent text holds ``needle``: one search of the buffer."""
+        text, base, window = self._text, self._text_base, self._window
+        out: list[Earlier] = []
+        pos = text.find(needle, window[0].start - base)
         while pos >= 0:
-            at = pos + base
-            for e in self._window:
-                if e.start <= at < e.end and e.seq not in seen:
-                    seen.add(e.seq)
-                    for fl in e.sent:
-                        enc = _confirm(fl.value, src.value)
-                        if enc is not None:
-                            self._earlier_finding(e, fl, src, enc)
-                    pos = e.end - base
-                    break
-            pos = text.find(head, pos + 1)
+            i = bisect_right(window, pos + base, key=_start) - 1
+            e = window[i]
+            out.append(e)
+            pos = text.find(needle, e.end - base + 1)
+        return out
 
     def _earlier_finding(self, e: Earlier, fl: Field, src: Source, enc: str) -> None:
         """A finding of ``src`` in the earlier exchange ``e``, unless it has one there already."""
@@ -489,6 +488,10 @@ class Tracer:
         )
         e.found.append(finding)
         self.earlier.append((e, finding))
+
+
+def _start(e: Earlier) -> int:
+    return e.start
 
 
 def _words(data: bytes) -> list[bytes]:
