@@ -24,7 +24,8 @@ before the AI request that carried it was recorded is traced all the same; those
 belong to the earlier exchange and are collected in :attr:`Tracer.earlier`. The window is one
 recent-token map (token -> the latest exchange that sent it) and the sent text of the window's
 exchanges in one buffer: a newly registered value costs a dictionary probe per encoded form,
-and a buffer search only when every word of a multi-word value was sent recently.
+and a buffer search (of the last :data:`RECENT_TEXT_EXCHANGES` exchanges) only when every
+first word of a multi-word value was sent recently.
 
 Indexing: the lookup never compares a field with each known value. The sent values of an
 exchange are joined and cut into tokens (at whitespace and URL/JSON punctuation, and again at
@@ -88,6 +89,7 @@ _FINE = bytes.maketrans(_FINE_CHARS, b" " * len(_FINE_CHARS))
 _CONFIDENCE = {"plain": 0.85, "prefix": 0.8, "url": 0.85}
 RECENT_EXCHANGES = 1000  # how far back a newly registered value is looked up
 RECENT_BYTES = 8 << 20  # ... and at most this much of their sent text
+RECENT_TEXT_EXCHANGES = 100  # multi-word values (prompts, names) are searched in the last 100 of them
 RECENT_MAX_EXCHANGE = 1 << 20  # an exchange that sent more is not kept for looking back into
 _RECENT_TOKENS_MAX = 400_000  # the recent-token map is rebuilt from the window past this size
 
@@ -459,17 +461,19 @@ class Tracer:
                     self._earlier_finding(e, fl, src, enc)
 
     def _look_back_text(self, src: Source, head: bytes) -> None:
-        for e in self._containing(head):
+        for e in self._containing(head, RECENT_TEXT_EXCHANGES):
             for fl in e.sent:
                 enc = _confirm(fl.value, src.value)
                 if enc is not None:
                     self._earlier_finding(e, fl, src, enc)
 
-    def _containing(self, needle: bytes) -> list[Earlier]:
-        """The window's exchanges whose sent text holds ``needle``: one search of the buffer."""
+    def _containing(self, needle: bytes, last: int = 0) -> list[Earlier]:
+        """The window's exchanges (the ``last`` ones only, if given) whose sent text holds
+        ``needle``: one search of the buffer."""
         text, base, window = self._text, self._text_base, self._window
         out: list[Earlier] = []
-        pos = text.find(needle, window[0].start - base)
+        first = window[-last] if 0 < last < len(window) else window[0]
+        pos = text.find(needle, first.start - base)
         while pos >= 0:
             i = bisect_right(window, pos + base, key=_start) - 1
             e = window[i]
