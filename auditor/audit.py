@@ -5,8 +5,9 @@ The document is plain JSON-ready data following ``schema/audit-v1.schema.json``;
 renderer can leak a raw value by mistake.
 
 Each exchange is walked, classified, then traced (:mod:`auditor.tracing`): values found earlier
-in the stream, or given as known values, are looked up in it; a match is a finding whose
-``derived`` names where the value was first seen and its encoding.
+in the stream, or given as known values, are looked up in it, and the values it holds first are
+looked up in the exchanges before it; a match is a finding whose ``derived`` names where a
+detector found the value (or the known value) and its encoding.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .masking import mask, mask_url, sha256
 from .models import CaptureInfo, Exchange, Finding
 from .replay import Memory as ReplayMemory
 from .spool import RecordSpool
-from .tracing import Tracer
+from .tracing import Earlier, Tracer
 
 SCHEMA_VERSION = "1"
 
@@ -42,6 +43,7 @@ Progress = Callable[[int, int], None]  # (exchanges, bytes) read; see auditor.pr
 class AuditOptions:
     reveal: bool = False
     first_party: Sequence[str] = ()
+    first_party_origin: str = "option"  # where first_party was named: "option" or "policy"
     known: Sequence[KnownValue] = ()  # seeds cross-flow tracing (``--known``)
     limits: Limits = DEFAULT_LIMITS  # what is read, inflated and walked (``--max-*``)
     keylog: Any = None  # auditor.tlsdecrypt.KeyLog: decrypts TLS/QUIC in pcaps (``--keylog``)
@@ -61,6 +63,8 @@ class Auditor:
     depth_cut: int = 0  # exchanges nested deeper than ``limits.max_depth`` (the rest not walked)
     _sessions: list[tuple[str, int, int]] = field(default_factory=list)  # (capture, exchanges, fingerprint)
     notes: list[str] = field(default_factory=list)  # the warnings add_capture added to the captures
+
+    traced_back: set[str] = field(default_factory=set)  # hosts given findings in earlier exchanges
 
     def _note(self, cap: Capture, msg: str) -> None:
         cap.info.warnings.append(msg)
@@ -83,6 +87,8 @@ class Auditor:
             self.depth_cut += 1
         found = self.tracer.trace(ex, fields, classify(ex, fields))
         dest = self.resolver.add_exchange(ex, via)
+        if self.tracer.earlier:
+            self._add_earlier()
         if found:
             secrets = [f.value for f in found]
             url = ex.url if self.options.reveal else mask_url(ex.url, secrets)
@@ -97,7 +103,19 @@ class Auditor:
                 self.findings.append(self._finding(ex, f, url))
         return found
 
-    def _finding(self, ex: Exchange, f: Finding, url: str) -> dict[str, Any]:
+    def _add_earlier(self) -> None:
+        """Record the findings that tracing made in earlier exchanges (a value seen now was
+        already sent there); their hosts go to :attr:`traced_back` for the live summaries."""
+        for e, f in self.tracer.earlier:
+            dest = self.resolver.get(e.host)
+            dest.data_categories[f.category] = dest.data_categories.get(f.category, 0) + 1
+            self.derived_findings += 1
+            url = e.url if self.options.reveal else mask_url(e.url, [x.value for x in e.found])
+            self.findings.append(self._finding(e, f, url))
+            self.traced_back.add(e.host)
+        self.tracer.earlier.clear()
+
+    def _finding(self, ex: Exchange | Earlier, f: Finding, url: str) -> dict[str, Any]:
         return {
             "flow": {"capture": ex.capture, "index": ex.index, "id": ex.id},
             "host": ex.host,
@@ -162,7 +180,7 @@ class Auditor:
     def document(self, stream: bool = False) -> dict[str, Any]:
         """The report document (schema version 1). With ``stream``, its findings may be a
         :class:`RecordSpool` read from disk (write it with ``renderers.render_to``), else a list."""
-        first_party = self.resolver.assign_parties(self.options.first_party)
+        first_party = self.resolver.assign_parties(self.options.first_party, self.options.first_party_origin)
         dests = sorted(self.resolver.by_host.values(), key=lambda d: (-d.exchanges, d.host))
         categories = Counter(f["category"] for f in self.findings)
         countries: Counter[str] = Counter()
@@ -242,6 +260,7 @@ def _destination(d: Destination, bypassed_proxy: bool) -> dict[str, Any]:
         "owner": owner,
         "category": d.service,
         "party": d.party,
+        "party_note": d.party_note,
         "exchanges": d.exchanges,
         "cleartext": d.cleartext,
         "cleartext_personal_data": d.cleartext_personal > 0,

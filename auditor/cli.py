@@ -140,7 +140,8 @@ def report(
         list[str] | None,
         typer.Option(
             "--first-party",
-            help="Host, registrable domain or owner name of the app itself (repeatable). Default: inferred from where prompts go.",
+            help="Host, registrable domain or owner name of the app itself (repeatable; owner names match on whole words). "
+            "Default: the top-level site of a browser capture, else guessed from where prompts go.",
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
@@ -194,6 +195,7 @@ def report(
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
     from .output import Outputs
+    from .parties import FirstPartyError
     from .progress import OutputLog, progress_for
     from .renderers import render_to
     from .renderers.view import count
@@ -229,9 +231,6 @@ def report(
         events = events_for(captures, page_events)  # what the page did, from an auditor browse session
     except PageEventsError as e:
         raise UsageFailure(str(e)) from None
-    site = events.site() if events is not None else None
-    if not first_party and site:
-        first_party = [site]  # a browse session's first party is the page's site
     options = AuditOptions(
         reveal=reveal, first_party=tuple(first_party or ()), known=known_values, limits=limits,
         keylog=_load_keylog(keylog, warn),
@@ -257,7 +256,7 @@ def report(
         except OSError as e:
             raise UsageFailure(f"cannot write {current}: {e.strerror or e}; no report written") from None
         log.written.extend(str(p) for p in targets.values() if p is not None)
-    except CaptureError as e:
+    except (CaptureError, FirstPartyError) as e:
         raise UsageFailure(str(e)) from None
     except KeyboardInterrupt:
         raise log.interrupted() from None

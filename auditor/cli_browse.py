@@ -142,9 +142,6 @@ def _rebuild(capture: Path | None, events_path: Path, live_doc: dict[str, Any], 
     from .page.report import add_page_section
 
     events = read_events(events_path) if events_path.stat().st_size else PageEvents()
-    site = events.site()
-    if not first_party and site:  # the page's own site is the first party
-        first_party = [site]
     doc = live_doc
     paths: list[Path] = []
     if capture is not None and capture.is_file() and capture.stat().st_size:

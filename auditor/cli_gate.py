@@ -24,12 +24,14 @@ EXIT_VIOLATIONS = 1
 
 def _audit(
     captures: list[Path], first_party: list[str] | None, quiet: bool, page_events: Path | None = None,
-    keylog: Path | None = None,
+    keylog: Path | None = None, origin: str = "option",
 ) -> dict[str, Any]:
     """The masked report document of ``captures`` (its findings stay on disk when many), with
-    what the page did when an auditor browse session's page events are beside the capture."""
+    what the page did when an auditor browse session's page events are beside the capture.
+    ``origin``: where ``first_party`` was named (``option`` or ``policy``)."""
     from .audit import AuditOptions, audit_paths
     from .capture import CaptureError
+    from .parties import FirstPartyError
 
     def warn(msg: str) -> None:
         if not quiet:
@@ -41,15 +43,12 @@ def _audit(
     keys = _load_keylog(keylog, warn)
     try:
         events = events_for(captures, page_events)  # what the page did, from an auditor browse session
-        site = events.site() if events is not None else None
-        if not first_party and site:
-            first_party = [site]  # a browse session's first party is the page's site
-        options = AuditOptions(reveal=False, first_party=tuple(first_party or ()), keylog=keys)
+        options = AuditOptions(reveal=False, first_party=tuple(first_party or ()), first_party_origin=origin, keylog=keys)
         with progress_for(quiet) as progress:
             doc = audit_paths(captures, options, warn, progress, stream=True)
         if events is not None:
             add_page_section(doc, captures, events)
-    except (CaptureError, PageEventsError) as e:
+    except (CaptureError, PageEventsError, FirstPartyError) as e:
         raise UsageFailure(str(e)) from None
     return doc
 
@@ -89,7 +88,10 @@ def check(
     ] = None,
     first_party: Annotated[
         list[str] | None,
-        typer.Option("--first-party", help="Host, registrable domain or owner name of the app itself (repeatable)."),
+        typer.Option(
+            "--first-party",
+            help="Host, registrable domain or owner name of the app itself (repeatable); wins over first_party: in the policy.",
+        ),
     ] = None,
     declared: Annotated[
         list[Path] | None,
@@ -148,7 +150,10 @@ def check(
     use_owners(owners_file)
     log = OutputLog(planned=[str(p) for p in (junit, markdown, json_out) if p is not None])
     try:
-        doc = _audit(captures, first_party, quiet, page_events, keylog=keylog)
+        if first_party:
+            doc = _audit(captures, first_party, quiet, page_events, keylog=keylog)
+        else:
+            doc = _audit(captures, list(pol.first_party), quiet, page_events, keylog=keylog, origin="policy")
         labels = None
         if decls is not None:
             from .labels.judge import judge_all

@@ -6,11 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import geo, owners
+from . import geo, owners, parties
 from .models import Exchange, Owner
-
-# Service categories that are third parties to the app whenever their owner is not the app's.
-THIRD_PARTY_SERVICES = owners.CATEGORIES - {"ai_provider", "auth", "cdn", "cloud", "other"}
 
 
 # How a destination may appear in a network capture; all but "dns" mean traffic went there.
@@ -38,6 +35,7 @@ class Destination:
     data_categories: dict[str, int] = field(default_factory=dict)
     prompt_endpoint: bool = False
     party: str = "unknown"
+    party_note: str | None = None  # e.g. "on the app's domain, run by X" (see auditor.parties)
     seen: list[str] = field(default_factory=list)  # "proxy" and, from pcaps, dns/sni/quic/http/ip
     bytes_out: int = 0  # from network captures: payload bytes client -> server
     bytes_in: int = 0
@@ -87,6 +85,7 @@ class Resolver:
     def __init__(self) -> None:
         self.by_host: dict[str, Destination] = {}
         self._kinds: set[str] = set()  # every way any destination was seen (for bypass_check)
+        self.browsing = parties.Browsing()
 
     def get(self, host: str) -> Destination:
         d = self.by_host.get(host)
@@ -105,6 +104,7 @@ class Resolver:
 
     def add_exchange(self, ex: Exchange, via: str = "proxy") -> Destination:
         d = self.get(ex.host)
+        self.browsing.add(ex)
         if via not in d.seen:
             d.seen.append(via)
             self._kinds.add(via)
@@ -158,51 +158,8 @@ class Resolver:
         d.opaque_reason = reason
         return d
 
-    def assign_parties(self, first_party: Iterable[str] = ()) -> dict[str, Any]:
-        """Mark each destination first, third or unknown party.
-
-        The first party is the app's own backend: hosts, registrable domains or owner names the
-        user names, or else the destinations that receive prompts in an AI chat API format.
-        """
-        named = {p.lower() for p in first_party}
-        if named:
-            first = [
-                d
-                for d in self.by_host.values()
-                if d.host in named
-                or d.registrable_domain in named
-                or (d.owner and d.owner.name.lower() in named)
-            ]
-        else:
-            first = [d for d in self.by_host.values() if d.prompt_endpoint]
-        domains = {d.registrable_domain for d in first} | named
-        names = set(named)
-        for d in first:
-            if d.owner:
-                names.add(d.owner.name.lower())
-                if d.owner.parent:
-                    names.add(d.owner.parent.lower())
-        for d in self.by_host.values():
-            owner_names = set()
-            if d.owner:
-                owner_names.add(d.owner.name.lower())
-                if d.owner.parent:
-                    owner_names.add(d.owner.parent.lower())
-            if d.host in domains or d.registrable_domain in domains or owner_names & names:
-                d.party = "first"
-            elif d.owner and (names or d.owner.category in THIRD_PARTY_SERVICES):
-                d.party = "third"
-            else:
-                d.party = "unknown"
-        if named:
-            basis = "named by the user (--first-party)"
-        elif first:
-            basis = "inferred: the destinations that receive prompts in an AI chat API format"
-        else:
-            basis = "unknown: no prompt to an AI chat API was seen and none was named (--first-party)"
-        return {
-            "inferred": not named,
-            "basis": basis,
-            "hosts": sorted(d.host for d in self.by_host.values() if d.party == "first"),
-            "owners": sorted({d.owner.name for d in first if d.owner}),
-        }
+    def assign_parties(self, first_party: Iterable[str] = (), origin: str = "option") -> dict[str, Any]:
+        """Mark each destination first, third, platform or unknown party (:mod:`auditor.parties`);
+        return the report's ``first_party``. ``origin``: where ``first_party`` was named
+        (``"option"`` or ``"policy"``). Raises :class:`auditor.parties.FirstPartyError`."""
+        return parties.decide(self.by_host, self.browsing, first_party, origin)

@@ -221,6 +221,16 @@ class _Scanner:
             raise _Damaged(f"extra data at byte {pos:,}")
 
     _seen_entries = False
+    pages: dict[str, str] = {}  # noqa: RUF012 - replaced, never mutated
+
+    def parse_small(self, start: int, end: int) -> Any:
+        """A small value (``log.pages``), or None when it is too big or not JSON."""
+        if end - start > 1 << 20:
+            return None
+        try:
+            return json.loads(self.data[start:end])
+        except (ValueError, RecursionError):
+            return None
 
     def _log(self, pos: int) -> Generator[tuple[int, int], None, int]:
         """The entries of the ``log`` object at ``pos``; returns the position after it."""
@@ -248,6 +258,8 @@ class _Scanner:
                                 break
                 else:
                     end = self.skip(v)
+                    if k == "pages":
+                        self.pages = _pages(self.parse_small(v, end))
                 k, v = inner.send(end)
         except StopIteration as stop:
             return int(stop.value)
@@ -265,6 +277,28 @@ class _Scanner:
             prev = e
         parts.append(data[prev:end])
         return json.loads(b"".join(parts))
+
+
+def _pages(raw: Any) -> dict[str, str]:
+    """``log.pages`` as ``{page id: the page's URL}``. A page's ``title`` is its URL in the HARs
+    that Chromium's DevTools export; where it is not a URL (Playwright writes the document's
+    title), the URL is left empty here and taken from the page's first entry (:func:`_page_of`)."""
+    out: dict[str, str] = {}
+    for p in raw if isinstance(raw, list) else ():
+        if isinstance(p, dict) and isinstance(p.get("id"), str):
+            title = p["title"].strip() if isinstance(p.get("title"), str) else ""
+            out[p["id"]] = title if title.startswith(("http://", "https://")) else ""
+    return out
+
+
+def _page_of(pages: dict[str, str], entry: dict[str, Any], ex: Exchange) -> str | None:
+    """The URL of the page of a HAR entry (its ``pageref``), if the HAR has pages."""
+    ref = entry.get("pageref")
+    if not isinstance(ref, str) or ref not in pages:
+        return None
+    if not pages[ref]:
+        pages[ref] = ex.url  # the page's first entry: its document
+    return pages[ref]
 
 
 def _cut_string(token: bytes, keep: int) -> bytes:
@@ -528,6 +562,8 @@ def read_har(
                 first = first or ex
                 skipped += 1
                 continue
+            if scan.pages:
+                ex.page = _page_of(scan.pages, entry, ex)
             if cut:
                 ex.body_errors.append(
                     f"HAR entry: {cut} value(s) over {scan.keep:,} bytes cut (the longest {longest:,} bytes)"
@@ -572,6 +608,7 @@ def _read_whole(
     skipped = 0
     first = ""
     index = 0
+    pages = _pages(doc["log"].get("pages"))
     for entry in doc["log"]["entries"]:
         if not isinstance(entry, dict):
             first = first or "not an object"
@@ -582,6 +619,8 @@ def _read_whole(
             first = first or ex
             skipped += 1
             continue
+        if pages:
+            ex.page = _page_of(pages, entry, ex)
         index += 1
         yield ex
     _warn_skipped(warn, name, skipped, first)

@@ -86,6 +86,7 @@ class Exchange:
     timestamp: float | None = None
     error: str | None = None
     body_errors: list[str] = field(default_factory=list)
+    page: str | None = None  # a HAR entry's page (the top-level document's URL), from ``log.pages``
 
     @property
     def url(self) -> str:

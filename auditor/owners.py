@@ -45,6 +45,7 @@ CATEGORIES: frozenset[str] = frozenset(
         "cdn",
         "cloud",
         "social",
+        "platform",  # the OS's or browser's own background services (added in auditor 0.2.0)
         "other",
     }
 )
@@ -101,6 +102,7 @@ class _Index:
     hosts: dict[str, _Rule]
     patterns: dict[str, _Rule]  # key: the suffix after "*."
     domains: dict[str, _Rule]
+    api_hosts: frozenset[str] = frozenset()  # hosts of public AI APIs; "*.suffix" patterns kept as ".suffix"
 
 
 def _read_json(name: str) -> Any:
@@ -176,10 +178,15 @@ def _build_index(doc: Any, origin: str, source_file: str) -> _Index:
     hosts: dict[str, _Rule] = {}
     patterns: dict[str, _Rule] = {}
     domains: dict[str, _Rule] = {}
+    api_hosts: set[str] = set()
     for n, entry in enumerate(doc["entries"], 1):
         where = f"{source_file}: entry {n}"
         if not isinstance(entry, dict):
             raise OwnersFileError(f"{where}: expected an object")
+        api = entry.get("public_api") or {}
+        if not isinstance(api, dict) or not all(isinstance(h, str) for h in api.get("hosts", ())):
+            raise OwnersFileError(f"{where}: 'public_api' must be an object with a 'hosts' list")
+        api_hosts.update(h.lower().removeprefix("*") for h in api.get("hosts", ()))
         category = _text(entry, "category", where)
         if category is not None and category not in CATEGORIES:
             raise OwnersFileError(f"{where}: unknown category {category!r} (one of: {', '.join(sorted(CATEGORIES))})")
@@ -209,7 +216,7 @@ def _build_index(doc: Any, origin: str, source_file: str) -> _Index:
                 patterns[h[2:]] = rule
             else:
                 hosts[h] = rule
-    return _Index(hosts=hosts, patterns=patterns, domains=domains)
+    return _Index(hosts=hosts, patterns=patterns, domains=domains, api_hosts=frozenset(api_hosts))
 
 
 @cache
@@ -291,6 +298,16 @@ def lookup(host: str) -> OwnerMatch | None:
         if found is not None:
             return found
     return _match(_index(), h, suffixes)
+
+
+def public_ai_api(host: str) -> bool:
+    """Whether ``host`` serves a public AI API (``public_api`` in ``owners.json``): what other
+    companies' apps call, so never the app's own backend."""
+    h = normalize_host(host)
+    for idx in (_user_index, _index()):
+        if idx is not None and (h in idx.api_hosts or any(s in idx.api_hosts for s in ("." + x for x in _suffixes(h)[1:]))):
+            return True
+    return False
 
 
 def known_country_domains() -> set[str]:

@@ -6,7 +6,7 @@ the report document that matches all of its selectors, except those matching one
 
     categories  data categories (taxonomy ids: email, prompt, credential...)
     countries   ISO 3166-1 alpha-2 codes or the groups EU, EEA, adequacy, non-adequate, unknown
-    party       first, third, unknown
+    party       first, third, unknown, platform (the browser's or OS's own traffic)
     cleartext   true: the request went over http:// or ws://
     hosts       glob patterns (fnmatch) on the destination host
     owners      owner or parent company names (case-insensitive, globs allowed)
@@ -23,6 +23,9 @@ session): ``keylogging``, ``session_replay``, ``fingerprinting``, ``third_party_
 Countries are the owner's country and the registry country of every server address. A deny
 selector matches when *any* of them is listed; an allow entry only when *every* one is (so
 ``allow: [{countries: [EU]}]`` does not exempt a US owner with a server in Germany).
+
+A top-level ``first_party:`` (a host, domain or owner name, or a list of them) names the app
+itself, like ``--first-party`` (which wins when both are given).
 
 Errors in a policy file raise :class:`PolicyError` with one line naming the file and the line.
 """
@@ -48,11 +51,11 @@ if TYPE_CHECKING:
 
 POLICY_VERSION = 1
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
-PARTIES: tuple[str, ...] = ("first", "third", "unknown")
+PARTIES: tuple[str, ...] = ("first", "third", "unknown", "platform")
 SELECTOR_KEYS: tuple[str, ...] = ("categories", "countries", "party", "cleartext", "hosts", "owners", "services", "undeclared")
 RULE_KEYS: tuple[str, ...] = ("id", "description", "severity", "deny", "allow")
 BASELINE_KEYS: tuple[str, ...] = ("severity", "allow")
-TOP_KEYS: tuple[str, ...] = ("version", "rules", "baseline", "labels")
+TOP_KEYS: tuple[str, ...] = ("version", "rules", "baseline", "labels", "first_party")
 # ``labels:`` sets the severity of the built-in ``labels`` rule of ``check --declared``.
 LABELS_SEVERITIES: dict[str, str] = {"error": "error", "warning": "warning", "warn": "warning", "info": "info"}
 SELECTOR_ALIASES: dict[str, str] = {
@@ -190,6 +193,7 @@ class Policy:
     def rules_needing_declarations(self) -> list[str]:
         """Ids of the rules that select ``undeclared`` data (they need ``--declared``)."""
         return [r.id for r in self.rules if r.deny.undeclared is not None or any(a.undeclared is not None for a in r.allow)]
+    first_party: tuple[str, ...] = ()  # the app itself, named in the policy file
 
 
 # --------------------------------------------------------------------------------------------
@@ -568,7 +572,8 @@ class _Parser:
             if value not in LABELS_SEVERITIES:
                 raise self.fail(lnode, f"labels: unknown severity {value!r}; expected one of: error, warn, info")
             labels = LABELS_SEVERITIES[value]
-        return Policy(rules=rules, baseline=baseline, version=POLICY_VERSION, path=self.name, labels=labels)
+        first_party = tuple(v for v, _ in self.strings(keys["first_party"][1], "first_party")) if "first_party" in keys else ()
+        return Policy(rules=rules, baseline=baseline, version=POLICY_VERSION, path=self.name, labels=labels, first_party=first_party)
 
 
 def _closest(word: str, options: tuple[str, ...]) -> str | None:
@@ -790,7 +795,18 @@ class CheckResult:
             "labels": None
             if self.labels is None
             else {"severity": self.policy.labels, "passed": not self.labels_failed, "summary": self.labels.to_json()["summary"]},
+            "first_party": {k: (self.doc.get("first_party") or {}).get(k) for k in ("method", "guessed", "basis", "hosts")},
         }
+
+    @property
+    def first_party_text(self) -> str:
+        """How the first party was decided, in one line (with a warning when it was guessed)."""
+        fp = self.doc.get("first_party") or {}
+        who = ", ".join(fp.get("owners") or fp.get("hosts") or ()) or "none"
+        line = f"first party: {who} ({fp.get('basis') or 'not decided'})"
+        if fp.get("guessed"):
+            line += "\nwarning: the first party was guessed; name it with --first-party or first_party: in the policy"
+        return line
 
 
 def run_check(
@@ -855,7 +871,8 @@ def render_text(result: CheckResult) -> str:
     s = result.doc.get("summary") or {}
     lines = [
         f"auditor check: policy {result.policy.path}: {count(s.get('exchanges', 0), 'request')}, "
-        f"{count(s.get('destinations', 0), 'destination')}, {count(s.get('findings', 0), 'finding')}"
+        f"{count(s.get('destinations', 0), 'destination')}, {count(s.get('findings', 0), 'finding')}",
+        result.first_party_text,
     ]
     for r in result.rules:
         n = r.count
@@ -921,6 +938,8 @@ def render_markdown(result: CheckResult) -> str:
         "",
         f"Policy {md_code(result.policy.path)} · {count(s.get('exchanges', 0), 'request')} · "
         f"{count(s.get('destinations', 0), 'destination')} · {count(s.get('findings', 0), 'personal-data finding')}",
+        "",
+        md_escape(result.first_party_text.replace("\n", " · ")),
         "",
     ]
     if result.rules:

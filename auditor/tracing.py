@@ -15,9 +15,17 @@ the value was first seen and in which encoding::
 Values given with ``--known`` are registered before the first exchange (``"from": {"known":
 "email", "category": "email"}``).
 
-Streaming, with no second pass: an exchange is looked up right after its own values are
-registered, so values seen earlier (and in the same exchange, at another place) are traced in
-it; a value that first appears later is not traced back into earlier exchanges.
+Both directions: an exchange is looked up right after its own values are registered, so values
+seen earlier (and in the same exchange, at another place) are traced in it. A value registered
+now is also looked up in a bounded window of the exchanges before it (:data:`RECENT_EXCHANGES`,
+at most :data:`RECENT_BYTES` of their sent text; an exchange that sent more than
+:data:`RECENT_MAX_EXCHANGE` is not kept), so a prompt that reached an analytics SDK
+before the AI request that carried it was recorded is traced all the same; those findings
+belong to the earlier exchange and are collected in :attr:`Tracer.earlier`. The window is one
+recent-token map (token -> the latest exchange that sent it) and the sent text of the window's
+exchanges in one buffer: a newly registered value costs a dictionary probe per encoded form,
+and a buffer search (of the last :data:`RECENT_TEXT_EXCHANGES` exchanges) only when every
+first word of a multi-word value was sent recently.
 
 Indexing: the lookup never compares a field with each known value. The sent values of an
 exchange are joined and cut into tokens (at whitespace and URL/JSON punctuation, and again at
@@ -35,6 +43,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -78,6 +87,11 @@ _COARSE = bytes.maketrans(_COARSE_CHARS, b" " * len(_COARSE_CHARS))
 _FINE = bytes.maketrans(_FINE_CHARS, b" " * len(_FINE_CHARS))
 
 _CONFIDENCE = {"plain": 0.85, "prefix": 0.8, "url": 0.85}
+RECENT_EXCHANGES = 1000  # how far back a newly registered value is looked up
+RECENT_BYTES = 8 << 20  # ... and at most this much of their sent text
+RECENT_TEXT_EXCHANGES = 100  # multi-word values (prompts, names) are searched in the last 100 of them
+RECENT_MAX_EXCHANGE = 1 << 20  # an exchange that sent more is not kept for looking back into
+_RECENT_TOKENS_MAX = 400_000  # the recent-token map is rebuilt from the window past this size
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +109,23 @@ class Source:
             return {"known": self.known, "category": self.category}
         capture, index, part, path = self.origin
         return {"capture": capture, "index": index, "part": part, "path": path, "category": self.category}
+
+
+@dataclass(slots=True)
+class Earlier:
+    """An exchange of the lookback window: what a finding in it needs, and its sent fields."""
+
+    capture: int
+    index: int
+    id: str
+    host: str
+    method: str
+    url: str
+    seq: int
+    start: int  # its sent text in the window's buffer: [start, end) in absolute offsets
+    end: int
+    sent: list[Field]
+    found: list[Finding]
 
 
 _HASHES = (("md5", hashlib.md5), ("sha1", hashlib.sha1), ("sha256", hashlib.sha256))
@@ -174,6 +205,16 @@ class Tracer:
         self._anchor_sizes: set[int] = set()
         self._anchor_firsts: dict[bytes, set[int]] = {}  # first word -> anchor lengths
         self._registered: set[tuple[str, str]] = set()
+        # The lookback window (earlier exchanges), its sent text and its recent-token map.
+        self._window: deque[Earlier] = deque()
+        self._text = bytearray()
+        self._text_base = 0  # absolute offset of _text[0]
+        self._recent: dict[bytes, int] = {}  # token -> seq of the latest window exchange sending it
+        self._seq = 0
+        self._new: list[tuple[Source, list[bytes], bytes | None]] = []  # registered by this exchange
+        #: Findings in earlier exchanges of values registered since the last call to :meth:`trace`
+        #: (drained by the caller): ``(earlier exchange, finding)``.
+        self.earlier: list[tuple[Earlier, Finding]] = []
 
     def __len__(self) -> int:
         return len(self._registered)
@@ -213,6 +254,7 @@ class Tracer:
                     tokens[key] = (src, name)
                     added.append(key)
         if src.known is None:
+            self._new.append((src, added, anchor))
             cost = sum(len(k) for k in added) + _ENTRY_COST * (len(added) + 1) + 2 * len(src.value)
             self._fifo.append((src, added, anchor, cost))
             self._used += cost
@@ -257,12 +299,32 @@ class Tracer:
         ``derived`` filled in.
         """
         registered = self._registered
+        self._new.clear()
         for f in found:
             if f.category in TRACED and f.derived is None and (f.category, f.value) not in registered:
                 self._register(Source(f.category, f.value, ex.host, (ex.capture, ex.index, f.part, f.path)))
-        if not self._registered:
+        sent = [fl for fl in fields if fl.part in SENT_PARTS and fl.kind == "value" and len(fl.value) >= 6]
+        data = "\n".join(fl.value for fl in sent).encode("utf-8", "surrogatepass") if sent else b""
+        if self._new and self._window:
+            self._look_back()
+        remember = len(data) <= RECENT_MAX_EXCHANGE  # a huge upload is not kept for looking back into
+        if not remember and not self._registered:
+            return found  # (nor cut into tokens for nothing)
+        coarse = _words(data)
+        words = set(coarse)
+        words.update(data.translate(_FINE).split())
+        out = self._forward(ex, sent, data, coarse, words, found)
+        if remember:
+            self._remember(ex, sent, data, words, out)
+        return out
+
+    def _forward(
+        self, ex: Exchange, sent: list[Field], data: bytes, coarse: list[bytes], words: set[bytes], found: list[Finding]
+    ) -> list[Finding]:
+        """``found`` with the values registered so far (this exchange's included) traced in ``ex``."""
+        if not self._registered or not sent:
             return found
-        matches = self._lookup(fields)
+        matches = self._lookup(sent, data, coarse, words)
         if not matches:
             return found
         at: dict[tuple[str, str, str], int] = {}
@@ -293,19 +355,15 @@ class Tracer:
             )
         return out
 
-    def _lookup(self, fields: Sequence[Field]) -> list[tuple[Field, Source, str]]:
+    def _lookup(
+        self, sent: list[Field], data: bytes, coarse: list[bytes], words: set[bytes]
+    ) -> list[tuple[Field, Source, str]]:
         """``(field, source, encoding)`` for every sent field holding a registered value.
 
-        The sent values are joined and cut into tokens once; the tokens are intersected with the
-        index in one set operation, and only the (rare) hits are located in their fields.
+        The sent values are joined and cut into tokens once (``data``, ``coarse``, ``words``); the
+        tokens are intersected with the index in one set operation, and only the (rare) hits are
+        located in their fields.
         """
-        sent = [fl for fl in fields if fl.part in SENT_PARTS and fl.kind == "value" and len(fl.value) >= 6]
-        if not sent:
-            return []
-        data = "\n".join(fl.value for fl in sent).encode("utf-8", "surrogatepass")
-        coarse = _words(data)
-        words = set(coarse)
-        words.update(data.translate(_FINE).split())
         hits = self._tokens.keys() & words
         out: list[tuple[Field, Source, str]] = []
         seen: set[tuple[int, str, str]] = set()
@@ -348,6 +406,96 @@ class Tracer:
                 if enc is not None:
                     seen.add((i, src.category, src.value))
                     out.append((fl, src, enc))
+
+
+    # -- the lookback window ----------------------------------------------------------------
+
+    def _remember(self, ex: Exchange, sent: list[Field], data: bytes, words: set[bytes], found: list[Finding]) -> None:
+        """Put ``ex`` in the lookback window, dropping the oldest past its bounds."""
+        self._seq += 1
+        seq = self._seq
+        start = self._text_base + len(self._text)
+        self._text += data
+        self._text += b"\x00"
+        window = self._window
+        window.append(
+            Earlier(ex.capture, ex.index, ex.id, ex.host, ex.method, ex.url, seq, start, start + len(data), sent, list(found))
+        )
+        recent = self._recent
+        recent.update(dict.fromkeys(words, seq))
+        while len(window) > RECENT_EXCHANGES or (len(window) > 1 and window[-1].end - window[0].start > RECENT_BYTES):
+            window.popleft()
+        dead = window[0].start - self._text_base
+        if dead > len(self._text) // 2 and dead > 1 << 16:
+            del self._text[:dead]
+            self._text_base += dead
+        if len(recent) > _RECENT_TOKENS_MAX:
+            self._rebuild_recent()
+
+    def _rebuild_recent(self) -> None:
+        """The recent-token map again from the window's text, without tokens of dropped exchanges."""
+        recent: dict[bytes, int] = {}
+        base = self._text_base
+        for e in self._window:
+            data = bytes(self._text[e.start - base : e.end - base])
+            recent.update(dict.fromkeys(_words(data), e.seq))
+            recent.update(dict.fromkeys(data.translate(_FINE).split(), e.seq))
+        self._recent = recent
+
+    def _look_back(self) -> None:
+        """The values this exchange registered, looked up in the window's earlier exchanges."""
+        oldest = self._window[0].seq
+        recent = self._recent
+        for src, keys, anchor in self._new:
+            for key in keys:
+                if recent.get(key, 0) >= oldest and key in self._tokens:
+                    self._look_back_key(src, key.decode("utf-8", "surrogatepass"), self._tokens[key][1])
+            if anchor is not None and all(recent.get(w, 0) >= oldest for w in anchor.split()):
+                head = src.value.strip()[:PREFIX_MIN].encode("utf-8", "surrogatepass")
+                self._look_back_text(src, head)
+
+    def _look_back_key(self, src: Source, tok: str, enc: str) -> None:
+        for e in self._containing(tok.encode("utf-8", "surrogatepass")):
+            for fl in e.sent:
+                if tok in fl.value and _is_token(fl.value, tok):
+                    self._earlier_finding(e, fl, src, enc)
+
+    def _look_back_text(self, src: Source, head: bytes) -> None:
+        for e in self._containing(head, RECENT_TEXT_EXCHANGES):
+            for fl in e.sent:
+                enc = _confirm(fl.value, src.value)
+                if enc is not None:
+                    self._earlier_finding(e, fl, src, enc)
+
+    def _containing(self, needle: bytes, last: int = 0) -> list[Earlier]:
+        """The window's exchanges (the ``last`` ones only, if given) whose sent text holds
+        ``needle``: one search of the buffer."""
+        text, base, window = self._text, self._text_base, self._window
+        out: list[Earlier] = []
+        first = window[-last] if 0 < last < len(window) else window[0]
+        pos = text.find(needle, first.start - base)
+        while pos >= 0:
+            i = bisect_right(window, pos + base, key=_start) - 1
+            e = window[i]
+            out.append(e)
+            pos = text.find(needle, e.end - base + 1)
+        return out
+
+    def _earlier_finding(self, e: Earlier, fl: Field, src: Source, enc: str) -> None:
+        """A finding of ``src`` in the earlier exchange ``e``, unless it has one there already."""
+        for f in e.found:
+            if f.part == fl.part and (f.path == fl.path or f.path.startswith(fl.path + ".")) and f.value == src.value:
+                return  # already a finding of this value (under this or another category, or inside)
+        finding = Finding(
+            src.category, fl.part, fl.path, src.value, f"trace.{enc}", _CONFIDENCE.get(enc, 0.95),
+            {"from": src.describe(), "encoding": enc},
+        )
+        e.found.append(finding)
+        self.earlier.append((e, finding))
+
+
+def _start(e: Earlier) -> int:
+    return e.start
 
 
 def _words(data: bytes) -> list[bytes]:

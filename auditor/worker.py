@@ -94,6 +94,10 @@ class Analysis:
             if reported is None or cats - reported:
                 self.reported.setdefault(host, set()).update(cats)
                 updates = self._summary(host)
+            if self.auditor.traced_back:  # values seen now, found in earlier exchanges to these hosts
+                for other in sorted(self.auditor.traced_back - {host}):
+                    updates += self._summary(other)
+                self.auditor.traced_back.clear()
             if not found:
                 return None, updates
             dest = self.auditor.resolver.by_host.get(host)
@@ -154,7 +158,16 @@ class Analysis:
         return out
 
     def document(self) -> dict[str, Any]:
-        doc = self.auditor.document()
+        from dataclasses import replace
+
+        from .parties import FirstPartyError
+
+        try:
+            doc = self.auditor.document()
+        except FirstPartyError as e:  # a live session still gets its report: the name is left out
+            self.auditor.options = replace(self.auditor.options, first_party=())
+            doc = self.auditor.document()
+            doc["captures"][0]["warnings"].append(f"{e}; it was ignored")
         if doc["captures"]:
             if self.capture is not None:
                 doc["captures"][0]["path"] = str(self.capture.path)

@@ -86,5 +86,54 @@ def chromium_page() -> None:
         browser.close()
 
 
+def chromium_site(har_path: str) -> None:
+    """Headless Chromium opens a chat site (chat.parlochat.com) that calls a public AI API, an
+    analytics host, an ad server and a CDN; Playwright also writes the session as a HAR."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            proxy={"server": os.environ["HTTPS_PROXY"]},
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
+        context = browser.new_context(ignore_https_errors=True, record_har_path=har_path)
+        page = context.new_page()
+        page.goto("https://chat.parlochat.com/")
+        page.fill("#prompt", "Help me answer my landlord about the deposit for flat 12, Rue Cler")
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.title === 'done'", timeout=30000)
+        print(json.dumps({"answer": page.inner_text("#answer")}))
+        context.close()  # writes the HAR
+        browser.close()
+
+
+COPIED_PROMPT = "Draft a letter to my insurer about the water damage in flat 4B on Elm Street"
+
+
+def copied_prompt(order: str) -> None:
+    """A chat request and an analytics event that holds a copy of its prompt, sent one after
+    the other (``analytics-first`` or ``chat-first``) with httpx through the proxy."""
+    import httpx
+
+    chat = (
+        "https://api.deepseek.com/v1/chat/completions",
+        {"model": "deepseek-chat", "messages": [{"role": "user", "content": COPIED_PROMPT}]},
+        {"Authorization": "Bearer sk-5f1e0c9a3b7d4e2f8a6c1b0d9e7f3a2c"},
+    )
+    event = ("https://events.statsigapi.net/v1/rgstr", {"events": [{"eventName": "composer_submit", "metadata": {"label": COPIED_PROMPT}}]}, {})
+    steps = [event, chat] if order == "analytics-first" else [chat, event]
+    with httpx.Client(proxy=os.environ["HTTPS_PROXY"], verify=os.environ["SSL_CERT_FILE"]) as client:
+        for url, body, headers in steps:
+            client.post(url, json=body, headers=headers).raise_for_status()
+    print(json.dumps({"order": order}))
+
+
 if __name__ == "__main__":
-    {"openai": openai_stream, "websocket": websocket_chat, "chromium": chromium_page}[sys.argv[1]]()
+    if sys.argv[1] == "copied-prompt":
+        copied_prompt(sys.argv[2])
+    elif sys.argv[1] == "chromium-site":
+        chromium_site(sys.argv[2])
+    else:
+        {"openai": openai_stream, "websocket": websocket_chat, "chromium": chromium_page}[sys.argv[1]]()

@@ -50,7 +50,8 @@ def test_check_fails_on_violations_and_names_them(tmp_path: Path) -> None:
     out = p.stdout
     assert out.startswith(f"auditor check: policy {policy}: 14 requests")
     assert re.search(r"^FAIL no-personal-data-to-cn \[error\] deny countries: CN: \d+ violations$", out, re.M)
-    assert re.search(r"^FAIL prompts-first-party-only \[error\] deny categories: prompt; party: third: 1 violation$", out, re.M)
+    assert re.search(r"^FAIL prompts-first-party-only \[error\] deny categories: prompt; party: third: 2 violations$", out, re.M)
+    # the Copilot page is another top-level site than the session's (chat.deepseek.com): a third party
     line = next(ln for ln in out.splitlines() if "prompt at request.body event_v3[0].params.prompt_text" in ln)
     assert line.startswith("  - mcs.volceapplog.com: prompt at request.body event_v3[0].params.prompt_text = Ple*** (213 chars) in ")
     assert re.search(r"in ai-chat-session\.flows#8 POST https://mcs\.volceapplog\.com/list\?aid=\*\*\*", line)

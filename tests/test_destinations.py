@@ -69,7 +69,8 @@ def test_jurisdiction_and_transport_in_the_json() -> None:
 def test_first_party_is_inferred_and_said() -> None:
     doc = audit_paths([FIXTURES / "ai-chat-session.flows"])
     fp = doc["first_party"]
-    assert fp["inferred"] is True and "prompts" in fp["basis"]
+    # the fixture's requests carry the chat page's Origin and Referer: a browser session
+    assert fp["inferred"] is True and fp["method"] == "browser" and "Origin / Referer" in fp["basis"]
     assert "chat.deepseek.com" in fp["hosts"] and "mcs.volceapplog.com" not in fp["hosts"]
     named = audit_paths([FIXTURES / "ai-chat-session.flows"], AuditOptions(first_party=("deepseek.com",)))["first_party"]
     assert named["inferred"] is False and named["hosts"] == ["api.deepseek.com", "chat.deepseek.com"]

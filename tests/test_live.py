@@ -114,6 +114,22 @@ def test_chromium_web_app_and_its_tracker(tmp_path: Path, confdir: Path, backend
     same_as_offline(doc, tmp_path / "capture.flows")
 
 
+@pytest.mark.parametrize("order", ["analytics-first", "chat-first"])
+def test_prompt_copied_into_analytics_is_traced_whichever_came_first(tmp_path: Path, confdir: Path, backend: object, order: str) -> None:
+    p, doc = run(tmp_path, confdir, backend, sys.executable, CLIENTS, "copied-prompt", order)
+    assert p.returncode == 0, p.stderr
+    hosts = [f["host"] for f in doc["findings"] if f["category"] == "prompt"]
+    chat_index = 1 if order == "analytics-first" else 0
+    copies = [(f["flow"]["index"], f["location"]["path"], f["detector"], f["derived"]) for f in doc["findings"]
+              if f["host"] == "events.statsigapi.net" and f["category"] == "prompt"]
+    assert copies == [(1 - chat_index, "events[0].metadata.label", "trace.plain", {
+        "from": {"capture": 0, "index": chat_index, "part": "request.body", "path": "messages[0].content", "category": "prompt"},
+        "encoding": "plain"})]
+    assert sorted(hosts) == ["api.deepseek.com", "events.statsigapi.net"]
+    assert "prompt" in dests(doc)["events.statsigapi.net"]["data_categories"]
+    same_as_offline(doc, tmp_path / "capture.flows")
+
+
 def test_exit_status_is_the_commands(tmp_path: Path, confdir: Path) -> None:
     p, doc = run(tmp_path, confdir, None, "sh", "-c", "exit 3")
     assert p.returncode == 3

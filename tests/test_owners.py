@@ -339,6 +339,13 @@ def test_owners_json_entries_are_valid() -> None:
             assert "*" not in body and "." in body, h
             assert h not in seen, f"{h} in {seen.get(h)} and {name}"
             seen[h] = name
+        if "public_api" in entry:
+            api = entry["public_api"]
+            assert entry["category"] == "ai_provider" and api["hosts"], name
+            assert api["source"].startswith("https://") and DATE_RE.match(api["as_of"]), name
+            for h in api["hosts"]:
+                match = owners.lookup(h.removeprefix("*.") if h.startswith("*.") else h)
+                assert match is not None and match.owner.name == name, h
 
 
 def test_required_coverage() -> None:
@@ -450,3 +457,13 @@ def test_cli_bad_owners_file_is_one_line(tmp_path: Path) -> None:
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr == f"auditor: error: {bad}: entry 1: no 'domains' or 'hosts'\n"
     assert not (tmp_path / "r.html").exists()
+
+
+def test_public_ai_apis_and_platform_hosts() -> None:
+    for host in ("api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com", "api.deepseek.com", "myco.openai.azure.com"):
+        assert owners.public_ai_api(host), host
+    for host in ("chatgpt.com", "chat.deepseek.com", "claude.ai", "gemini.google.com", "openai.azure.com", "www.googleapis.com"):
+        assert not owners.public_ai_api(host), host
+    update = owners.lookup("update.googleapis.com")
+    assert update is not None and update.owner.category == "platform" and update.owner.name == "Google LLC"
+    assert owners.lookup("v10.events.data.microsoft.com").owner.category == "platform"  # type: ignore[union-attr]

@@ -6,6 +6,8 @@ import base64
 import hashlib
 from urllib.parse import quote_plus
 
+import pytest
+
 from auditor.audit import AuditOptions, Auditor
 from auditor.known import KnownValue
 from auditor.models import Exchange, Field, Finding
@@ -147,3 +149,82 @@ def test_lone_surrogates_do_not_break_tracing() -> None:
     found = tr.trace(_ex(0, "a.example"), [Field(B, "prompt", bad)], [Finding("prompt", B, "prompt", bad, "prompt.format.deepseek.web", 0.95)])
     assert len(found) == 1
     assert [f.path for f in tr.trace(_ex(1, "b.example"), [Field(B, "copy", bad)], [])] == ["copy"]
+
+
+def test_value_seen_later_is_traced_back_into_earlier_exchanges() -> None:
+    tr = Tracer()
+    copy = Field(B, "event_properties.label", f"composer: {PROMPT}")
+    assert tr.trace(_ex(0, "api2.amplitude.com"), [copy, Field(B, "session", "x" * 8)], []) == []
+    assert tr.earlier == []
+    sha = hashlib.sha256(EMAIL.encode()).hexdigest()
+    tr.trace(_ex(1, "ads.example.net"), [Field("request.query", "em", sha)], [])
+    prompt = Finding("prompt", B, "messages[0].content", PROMPT, "prompt.format.openai.chat", 0.95)
+    email = Finding("email", B, "user", EMAIL, "email.regex", 0.95)
+    fields = [Field(B, "messages[0].content", PROMPT), Field(B, "user", EMAIL)]
+    assert tr.trace(_ex(2, "api.openai.com"), fields, [prompt, email]) == [prompt, email]
+    got = [(e.index, e.host, f.category, f.path, f.detector, f.derived) for e, f in tr.earlier]
+    assert got == [
+        (0, "api2.amplitude.com", "prompt", "event_properties.label", "trace.plain",
+         {"from": {"capture": 0, "index": 2, "part": B, "path": "messages[0].content", "category": "prompt"}, "encoding": "plain"}),
+        (1, "ads.example.net", "email", "em", "trace.sha256",
+         {"from": {"capture": 0, "index": 2, "part": B, "path": "user", "category": "email"}, "encoding": "sha256"}),
+    ]
+    tr.earlier.clear()
+    # seen again: the earlier exchanges already have their findings, nothing is added twice
+    tr.trace(_ex(3, "api.openai.com"), fields, [prompt, email])
+    assert tr.earlier == []
+
+
+def test_lookback_window_is_bounded(monkeypatch) -> None:
+    import auditor.tracing as tracing
+
+    monkeypatch.setattr(tracing, "RECENT_EXCHANGES", 3)
+    tr = Tracer()
+    tr.trace(_ex(0, "api2.amplitude.com"), [Field(B, "label", PROMPT)], [])
+    for i in range(1, 4):
+        tr.trace(_ex(i, "cdn.example.com"), [Field(B, "n", f"filler number {i}")], [])
+    tr.trace(_ex(4, "api.openai.com"), [Field(B, "p", PROMPT)], [Finding("prompt", B, "p", PROMPT, "prompt.format.openai.chat", 0.95)])
+    assert tr.earlier == []  # exchange 0 has left the window (the last 3 exchanges)
+    tr2 = Tracer()
+    tr2.trace(_ex(0, "api2.amplitude.com"), [Field(B, "label", PROMPT)], [])
+    for i in range(1, 3):
+        tr2.trace(_ex(i, "cdn.example.com"), [Field(B, "n", f"filler number {i}")], [])
+    tr2.trace(_ex(3, "api.openai.com"), [Field(B, "p", PROMPT)], [Finding("prompt", B, "p", PROMPT, "prompt.format.openai.chat", 0.95)])
+    assert [(e.index, f.path) for e, f in tr2.earlier] == [(0, "label")]
+
+
+def _har_entry(url: str, body: dict) -> dict:
+    import json
+
+    return {
+        "startedDateTime": "2026-12-01T10:00:00.000Z", "time": 1,
+        "request": {"method": "POST", "url": url, "httpVersion": "HTTP/1.1", "headers": [{"name": "content-type", "value": "application/json"}],
+                    "queryString": [], "cookies": [], "headersSize": -1, "bodySize": -1,
+                    "postData": {"mimeType": "application/json", "text": json.dumps(body)}},
+        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "headers": [], "cookies": [],
+                     "content": {"size": 2, "mimeType": "application/json", "text": "{}"}, "redirectURL": "", "headersSize": -1, "bodySize": 2},
+        "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0},
+    }
+
+
+
+@pytest.mark.parametrize("analytics_first", [True, False])
+def test_offline_prompt_in_analytics_traced_whichever_completed_first(tmp_path, analytics_first: bool) -> None:
+    import json
+
+    from auditor.audit import audit_paths
+
+    chat = _har_entry("https://api.openai.com/v1/chat/completions", {"model": "gpt-4o", "messages": [{"role": "user", "content": PROMPT}]})
+    event = _har_entry("https://api2.amplitude.com/2/httpapi", {"events": [{"event_type": "send", "event_properties": {"label": PROMPT}}]})
+    entries = [event, chat] if analytics_first else [chat, event]
+    har = tmp_path / "session.har"
+    har.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": entries}}))
+    doc = audit_paths([har])
+    chat_index = 1 if analytics_first else 0
+    copies = [(f["flow"]["index"], f["location"]["path"], f["detector"], f["derived"]) for f in doc["findings"]
+              if f["host"] == "api2.amplitude.com" and f["category"] == "prompt"]
+    assert copies == [(1 - chat_index, "events[0].event_properties.label", "trace.plain",
+                       {"from": _origin(chat_index, "messages[0].content", "prompt") | {"capture": 0}, "encoding": "plain"})]
+    assert doc["summary"]["derived_findings"] == 1
+    dests = {d["host"]: d for d in doc["destinations"]}
+    assert "prompt" in dests["api2.amplitude.com"]["data_categories"]

@@ -80,6 +80,21 @@ def test_analysis_marks_and_summarises(tmp_path: Path) -> None:
     assert a.document()["summary"]["exchanges"] == 3
 
 
+def test_analysis_summarises_hosts_traced_back_and_survives_an_unmatched_first_party(tmp_path: Path) -> None:
+    a = Analysis(str(tmp_path / "capture.flows"))
+    a.configure(False, ["Examplecorp"])
+    copy = {"events": [{"eventName": "send", "metadata": {"label": PROMPT["messages"][0]["content"]}}]}
+    assert "prompt" not in a.add(0, _flow("events.statsigapi.net", copy).get_state())[1][0]["categories"]
+    _, updates = a.add(1, _flow("api.openai.com", PROMPT).get_state())
+    # the prompt registered now is found in the earlier analytics event: its summary is sent again
+    assert [(u["host"], u["categories"]) for u in updates] == [
+        ("api.openai.com", ["email", "prompt"]), ("events.statsigapi.net", ["email", "prompt", "usage_event"])]
+    a.close()
+    doc = a.document()
+    assert doc["first_party"]["method"] == "none"
+    assert doc["captures"][0]["warnings"][-1].startswith("--first-party 'Examplecorp' matches no host, domain or owner")
+
+
 def test_serve_answers_in_order(tmp_path: Path) -> None:
     inp, out = io.BytesIO(), io.BytesIO()
     write_frame(inp, ("start", {"capture": str(tmp_path / "c.flows"), "append": False, "reveal": False, "first_party": []}))

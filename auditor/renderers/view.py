@@ -171,6 +171,13 @@ class View:
         fp = self.doc.get("first_party") or {}
         return fp.get("decided_by") or fp.get("basis")
 
+    @property
+    def first_party_line(self) -> str:
+        """Who the app is and how that was decided, in one line."""
+        fp = self.doc.get("first_party") or {}
+        who = ", ".join(fp.get("owners") or fp.get("hosts") or ()) or "unknown"
+        return f"First party (the app itself): {who} ({fp.get('basis') or 'not decided'})"
+
 
 def rank(category: str, derived: bool = False) -> tuple[int, int, int]:
     """Sort key of an evidence row: severity first, then traced values, then taxonomy order."""
