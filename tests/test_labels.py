@@ -44,8 +44,12 @@ SENTRY = "o4504000000000000.ingest.sentry.io"
 #   #12     o4504...ingest.sentry.io (Sentry, crash reporting): crash event with user.email,
 #           user id, OS and device context.
 #   #13     alog.umeng.com (Umeng, analytics): android_id, device model, OS version, carrier.
-# First party (the app's backends): chat.deepseek.com (login email/password/device_id, the
-# prompt with a phone number, the PNG upload #5), api.deepseek.com, copilot.microsoft.com.
+#   #10     copilot.microsoft.com (Microsoft Copilot, over a WebSocket opened from its own page,
+#           Origin https://copilot.microsoft.com): the COPILOT_PROMPT with the user's phone, an
+#           access token and a conversation id. The session's site is chat.deepseek.com, so this
+#           other company's chat is a third party (the party rules of auditor 0.2.0).
+# First party (the app's backends, the site the session opened): chat.deepseek.com (login
+# email/password/device_id, the prompt with a phone number, the PNG upload #5), api.deepseek.com.
 
 # By hand: with only email and other in-app messages declared (collected, not shared), these
 # Play types must be reported undeclared, each with a host that shows it.
@@ -63,7 +67,7 @@ EXPECTED_UNDECLARED_PLAY: dict[str, set[str]] = {
 # ...and these declared types were shared with third parties the declaration does not name.
 EXPECTED_SHARED_UNDECLARED: dict[str, set[str]] = {
     "PSL_EMAIL": {"events.statsigapi.net", "mcs.volceapplog.com", SENTRY},
-    "PSL_OTHER_MESSAGES": {"mcs.volceapplog.com"},
+    "PSL_OTHER_MESSAGES": {"mcs.volceapplog.com", "copilot.microsoft.com"},
 }
 
 
