@@ -89,6 +89,8 @@ def test_every_detection_fires_on_the_tracking_page(tracking: tuple[Path, Any, d
         ("keylogging", "prompt_before_submit", "t.trackly.test"),
         ("fingerprinting", "canvas", "cdn.trackly.test"),
         ("fingerprinting", "navigator", "cdn.trackly.test"),
+        ("fingerprinting", "audio", "cdn.trackly.test"),
+        ("fingerprinting", "fonts", "cdn.trackly.test"),
         ("third_party_cookies", "set-cookie", "t.trackly.test"),
         ("third_party_cookies", "script", "cdn.trackly.test"),
         ("session_replay", "script", "cdn.replayly.test"),
@@ -118,6 +120,8 @@ def test_each_detection_carries_its_evidence(tracking: tuple[Path, Any, dict[str
     assert early["detail"].startswith("prompt text sent ") and early["detail"].endswith(" s before it was submitted")
     canvas = by[("fingerprinting", "canvas", "cdn.trackly.test")]
     assert canvas["script"] == "https://cdn.trackly.test/t.js" and canvas["detail"] == "HTMLCanvasElement.toDataURL"
+    assert by[("fingerprinting", "audio", "cdn.trackly.test")]["detail"] == "OfflineAudioContext.startRendering"
+    assert by[("fingerprinting", "fonts", "cdn.trackly.test")]["detail"] == "20 fonts measured"
     nav = by[("fingerprinting", "navigator", "cdn.trackly.test")]
     assert {"userAgent", "hardwareConcurrency", "plugins"} <= set(nav["detail"].removeprefix("navigator.{").removesuffix("}").split(", "))
     assert by[("third_party_cookies", "set-cookie", "t.trackly.test")]["cookies"] == ["tid"]

@@ -1,7 +1,7 @@
 """Local web sites for the ``auditor browse`` tests, one HTTPS server answering for every host.
 
 ``chat.example.test`` is an AI chat page that does everything a privacy inspector looks for: a
-tracker script (``cdn.trackly.test``) that fingerprints the browser (canvas, WebGL, navigator),
+tracker script (``cdn.trackly.test``) that fingerprints the browser (canvas, WebGL, audio, fonts, navigator),
 writes a cookie, logs every keystroke to ``t.trackly.test`` (which sets a cookie of its own),
 the real rrweb session-replay SDK (``cdn.replayly.test``, installed by npm from this folder's lock
 file) shipping recordings to ``ingest.replayly.test``, and a Meta pixel (``www.facebook.com/tr``).
@@ -71,6 +71,20 @@ TRACKER_JS = """(function () {
   try {
     var gl = document.createElement("canvas").getContext("webgl");
     if (gl) { gl.getParameter(37445); gl.getParameter(37446); }
+  } catch (e) {}
+  try {
+    var ac = new OfflineAudioContext(1, 5000, 44100);
+    var osc = ac.createOscillator(); osc.type = "triangle"; osc.frequency.value = 10000;
+    var comp = ac.createDynamicsCompressor(); osc.connect(comp); comp.connect(ac.destination);
+    osc.start(0); ac.startRendering();
+  } catch (e) {}
+  try {
+    var m = document.createElement("canvas").getContext("2d");
+    ["Arial", "Verdana", "Times New Roman", "Courier New", "Georgia", "Palatino", "Garamond", "Bookman",
+     "Comic Sans MS", "Trebuchet MS", "Arial Black", "Impact", "Tahoma", "Helvetica", "Calibri", "Cambria",
+     "Consolas", "Lucida Console", "Segoe UI", "Futura", "Gill Sans", "Optima"].forEach(function (f) {
+      m.font = "72px '" + f + "', monospace"; m.measureText("mmmmmmmmmmlli");
+    });
   } catch (e) {}
   var n = navigator;
   var fp = [n.userAgent, n.platform, n.language, n.languages, n.hardwareConcurrency, n.deviceMemory,
