@@ -17,6 +17,22 @@ PEER = ROOT.parent / "shared" / "data" / "peer-captures" / "mitmproxy-tests"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+# For screenshot tests: every piece of text under a selector with its rendered height, measured
+# from the browser's layout boxes (conventions: no text under 11 px). Call with page.evaluate.
+TEXT_HEIGHTS = """(sel) => {
+  const root = document.querySelector(sel);
+  const out = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    for (const r of range.getClientRects()) if (r.width > 0) out.push([n.textContent.trim().slice(0, 40), r.height]);
+  }
+  return out;
+}"""
+
+
 def need(condition: bool, reason: str) -> None:
     """Skip (or, in CI, fail) when ``condition`` is false."""
     if condition:

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from auditor.audit import audit_paths  # noqa: E402
 from auditor.batch import TABLES  # noqa: E402
 from auditor.batch.tables import SCHEMAS  # noqa: E402
-from conftest import FIXTURES, ROOT  # noqa: E402
+from conftest import FIXTURES, ROOT, TEXT_HEIGHTS  # noqa: E402
 
 
 def write_flows(path: Path, exchanges: Iterable[tuple[str, str, dict[str, Any] | None]]) -> Path:
@@ -300,18 +300,6 @@ def test_query(local_dataset: Path) -> None:
     assert proc.returncode == 2 and proc.stderr.startswith("auditor: error: SQL: ") and proc.stderr.count("\n") == 1
 
 
-TEXT_HEIGHTS = """() => {
-  const out = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (!n.textContent.trim()) continue;
-    const range = document.createRange();
-    range.selectNodeContents(n);
-    for (const r of range.getClientRects()) if (r.width > 0) out.push([n.textContent.trim().slice(0, 40), r.height]);
-  }
-  return out;
-}"""
-
 
 def test_cross_app_report_is_screenshot_tested(local_dataset: Path, tmp_path: Path) -> None:
     from conftest import need
@@ -334,7 +322,7 @@ def test_cross_app_report_is_screenshot_tested(local_dataset: Path, tmp_path: Pa
                 # Both apps whose prompts reached analytics rank before the one with nothing audited.
                 assert set(ranked[:2]) == {"alpha", "beta"} and ranked[2] == "gamma"
                 assert page.evaluate("document.documentElement.scrollWidth") <= width, f"horizontal scroll at {width} px"
-                small = [(t, h) for t, h in page.evaluate(TEXT_HEIGHTS) if h < 11]
+                small = [(t, h) for t, h in page.evaluate(TEXT_HEIGHTS, "body") if h < 11]
                 assert not small, f"text under 11 px at {width} px: {small[:5]}"
                 if width == 1280:
                     page.screenshot(path=str(ROOT / "docs" / "batch-report.png"), full_page=True)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from auditor.policy import parse_policy, run_check
-from conftest import ROOT, need
+from conftest import ROOT, TEXT_HEIGHTS, need
 
 pytestmark = pytest.mark.slow
 
@@ -255,19 +255,6 @@ def test_bad_arguments_are_one_line(args: list[str], message: str) -> None:
     assert proc.returncode == 2
     assert proc.stderr == message + "\n"
 
-
-TEXT_HEIGHTS = """(sel) => {
-  const root = document.querySelector(sel);
-  const out = [];
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (!n.textContent.trim()) continue;
-    const range = document.createRange();
-    range.selectNodeContents(n);
-    for (const r of range.getClientRects()) if (r.width > 0) out.push([n.textContent.trim().slice(0, 40), r.height]);
-  }
-  return out;
-}"""
 
 
 def test_what_the_page_does_section_is_screenshot_tested(tracking: tuple[Path, Any, dict[str, Any]]) -> None:
