@@ -75,7 +75,16 @@ def chromium(mode: str, url: str, h3: bool, spki: str | None) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=args, **launch)
         page = browser.new_context(ignore_https_errors=True).new_page()
-        page.goto(f"{url}/v1/me")
+        for attempt in (1, 2):
+            # A loaded machine can let the first QUIC handshake time out: one more navigation, told
+            # on stderr. Failed attempts carry no request, so the capture still holds one of each.
+            try:
+                page.goto(f"{url}/v1/me", timeout=60_000)
+                break
+            except Exception as exc:  # playwright's Error/TimeoutError
+                print(f"navigation attempt {attempt} failed: {exc}", file=sys.stderr)
+                if attempt == 2:
+                    raise
         status = page.evaluate(
             """async (body) => {
                 const r = await fetch('/v1/chat/completions', {method: 'POST', headers: {'content-type': 'application/json'}, body});

@@ -69,6 +69,12 @@ def captured(tmp: Path, port: int, run: Callable[[dict[str, str]], None]) -> tup
     return pcap, keys
 
 
+def client(cmd: list[str], env: dict[str, str], timeout: float = 60) -> None:
+    """Run a client under capture; on failure the assertion shows the client's own stderr."""
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, f"{cmd[:3]} exited {p.returncode}: {p.stderr[-3000:]}"
+
+
 def via_proxy(tmp: Path, confdir: Path, backend: object, *cmd: str, env: dict[str, str] | None = None) -> dict:
     maps = [a for h in HOSTS for a in ("--map", f"{h}=127.0.0.1:{backend.port}")]  # type: ignore[attr-defined]
     p = subprocess.run(
@@ -133,8 +139,7 @@ def test_curl_decrypted_audits_the_same_as_through_the_proxy(
     tmp_path: Path, confdir: Path, backend: object, version: str
 ) -> None:
     need(shutil.which("curl") is not None, "curl is not installed")
-    pcap, keys = captured(tmp_path, backend.port, lambda env: subprocess.run(  # type: ignore[attr-defined]
-        curl(backend, version), env=env, check=True, capture_output=True, timeout=60))
+    pcap, keys = captured(tmp_path, backend.port, lambda env: client(curl(backend, version), env))  # type: ignore[attr-defined]
     decrypted = decrypted_audit(pcap, keys)
     proxied = via_proxy(tmp_path / "proxy", confdir, backend, *curl(backend, version, direct=False))
     assert_same_audit(decrypted, proxied)
@@ -166,8 +171,7 @@ def test_python_ssl_decrypted_audits_the_same_as_through_the_proxy(
     def run(env: dict[str, str]) -> None:
         env = dict(env, BACKEND_CA=str(backend.ca))  # type: ignore[attr-defined]
         env.pop("SSLKEYLOGFILE")  # Python's ssl writes only where keylog_filename says
-        subprocess.run([sys.executable, CLIENTS, "python", "direct", url, str(keylog), variant],
-                       env=env, check=True, capture_output=True, timeout=60)
+        client([sys.executable, CLIENTS, "python", "direct", url, str(keylog), variant], env)
 
     pcap, keys = captured(tmp_path, backend.port, run)  # type: ignore[attr-defined]
     decrypted = decrypted_audit(pcap, keys)
@@ -207,9 +211,8 @@ def test_chromium_decrypted_audits_the_same_as_through_the_proxy(
 
     url = f"https://api.openai.com:{backend.port}"  # type: ignore[attr-defined]
     spki = spki_hash(backend.cert)  # type: ignore[attr-defined]
-    pcap, keys = captured(tmp_path, backend.port, lambda env: subprocess.run(  # type: ignore[attr-defined]
-        [sys.executable, CLIENTS, "chromium", "direct", url, protocol, spki], env=env, check=True,
-        capture_output=True, timeout=120))
+    pcap, keys = captured(tmp_path, backend.port, lambda env: client(  # type: ignore[attr-defined]
+        [sys.executable, CLIENTS, "chromium", "direct", url, protocol, spki], env, timeout=120))
     res = decrypt_capture(pcap, load_keylog(keys))
     assert {e.http_version for e in res.exchanges} == {"HTTP/3" if protocol == "h3" else "HTTP/2.0"}
     decrypted = decrypted_audit(pcap, keys)
@@ -244,10 +247,9 @@ def suites_capture(tmp_path_factory: pytest.TempPathFactory, backend: object) ->
 
     def run(env: dict[str, str]) -> None:
         for extra in runs:
-            subprocess.run(["curl", "-sS", "-f", "--http2", *extra, "--cacert", str(backend.ca),  # type: ignore[attr-defined]
-                            "--resolve", f"api.openai.com:{port}:127.0.0.1", "-H", "content-type: application/json",
-                            "--data", PROMPT, f"https://api.openai.com:{port}/v1/chat/completions"],
-                           env=env, check=True, capture_output=True, timeout=60)
+            client(["curl", "-sS", "-f", "--http2", *extra, "--cacert", str(backend.ca),  # type: ignore[attr-defined]
+                    "--resolve", f"api.openai.com:{port}:127.0.0.1", "-H", "content-type: application/json",
+                    "--data", PROMPT, f"https://api.openai.com:{port}/v1/chat/completions"], env)
 
     return captured(tmp, port, run)
 

@@ -89,6 +89,19 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return s.getsockname()[1]
 
 
+def free_tcp_and_udp_port() -> int:
+    """A port free over both TCP and UDP (the backend serves HTTP/3 on the TCP port's number)."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no port free over both TCP and UDP on loopback")
+
+
 def spki_hash(cert_pem: Path) -> str:
     """The base64 SHA-256 of a certificate's public key (Chromium's --ignore-certificate-errors-spki-list)."""
     import base64
@@ -109,7 +122,7 @@ class TlsBackend:
         self.dir = directory
         self.hosts = hosts
         self.ca, self.cert, self.key = make_certs(directory, hosts)
-        self.port = free_port()
+        self.port = free_tcp_and_udp_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> TlsBackend:
