@@ -80,7 +80,10 @@ class Auditor:
         HTTP decrypted from a network capture with a key log."""
         limits = self.options.limits
         fields = walk_exchange(
-            ex, max_depth=limits.max_depth, max_fields=limits.max_fields, max_inflated=limits.max_inflated,
+            ex,
+            max_depth=limits.max_depth,
+            max_fields=limits.max_fields,
+            max_inflated=limits.max_inflated,
             replays=self.replays,
         )
         if fields.depth_cut:
@@ -151,7 +154,7 @@ class Auditor:
             self._note(
                 cap,
                 f"{Path(cap.info.path).name}: {decode_errors} exchange(s) with a body that could not be fully decoded"
-                f" or read (first: {first_error})"
+                f" or read (first: {first_error})",
             )
         for host, reason in cap.opaque:  # connections a live audit could not see into
             self.resolver.add_opaque(host, reason)
@@ -159,7 +162,7 @@ class Auditor:
             self._note(
                 cap,
                 f"{Path(cap.info.path).name}: {self.depth_cut - depth_cut} exchange(s) nested deeper than the depth limit "
-                f"({self.options.limits.max_depth} levels); the deeper levels were not analysed (raise --max-depth)"
+                f"({self.options.limits.max_depth} levels); the deeper levels were not analysed (raise --max-depth)",
             )
         self._check_duplicate(cap, count, fingerprint)
 
@@ -172,7 +175,7 @@ class Auditor:
                     self._note(
                         cap,
                         f"{Path(cap.info.path).name} holds the same {count:,} exchange(s) as {name} (the same session "
-                        "in two formats?): they are counted twice in this report; give only one of them"
+                        "in two formats?): they are counted twice in this report; give only one of them",
                     )
                     break
         self._sessions.append((Path(cap.info.path).name, count, fingerprint))

@@ -170,7 +170,12 @@ def _open(
 
 
 def _open_pcap(
-    path: Path, name: str, info: CaptureInfo, capture: int, warn: Warn, limits: Limits = DEFAULT_LIMITS,
+    path: Path,
+    name: str,
+    info: CaptureInfo,
+    capture: int,
+    warn: Warn,
+    limits: Limits = DEFAULT_LIMITS,
     keylog: Any = None,
 ) -> Capture:
     from . import pcap

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -42,7 +42,9 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u2
 
 
 def _printable(msg: str) -> str:
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", msg)
+    return _UNPRINTABLE.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", msg
+    )
 
 
 def _err(msg: str) -> None:
@@ -147,11 +149,17 @@ def report(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
     max_body_mb: Annotated[
         int,
-        typer.Option("--max-body-mb", min=0, help="MiB of one stored body or WebSocket message analysed; the rest is skipped and reported."),
+        typer.Option(
+            "--max-body-mb",
+            min=0,
+            help="MiB of one stored body or WebSocket message analysed; the rest is skipped and reported.",
+        ),
     ] = DEFAULT_LIMITS.max_body >> 20,
     max_inflated_mb: Annotated[
         int,
-        typer.Option("--max-inflated-mb", min=0, help="MiB a compressed body is inflated to (decompression bombs stop there)."),
+        typer.Option(
+            "--max-inflated-mb", min=0, help="MiB a compressed body is inflated to (decompression bombs stop there)."
+        ),
     ] = DEFAULT_LIMITS.max_inflated >> 20,
     max_depth: Annotated[
         int, typer.Option("--max-depth", min=0, help="Nesting levels of JSON walked.")
@@ -232,7 +240,10 @@ def report(
     except PageEventsError as e:
         raise UsageFailure(str(e)) from None
     options = AuditOptions(
-        reveal=reveal, first_party=tuple(first_party or ()), known=known_values, limits=limits,
+        reveal=reveal,
+        first_party=tuple(first_party or ()),
+        known=known_values,
+        limits=limits,
         keylog=_load_keylog(keylog, warn),
     )
     log = OutputLog(planned=[str(p) for p in targets.values() if p is not None])
@@ -272,9 +283,13 @@ def report(
 def evaluate(
     corpus: Annotated[
         Path,
-        typer.Argument(help="Labeled corpus directory (labels.json, with corpus.har or the captures it lists).", show_default=True),
+        typer.Argument(
+            help="Labeled corpus directory (labels.json, with corpus.har or the captures it lists).", show_default=True
+        ),
     ] = Path("corpus"),
-    errors: Annotated[bool, typer.Option("--errors", help="Also list every false positive and false negative.")] = False,
+    errors: Annotated[
+        bool, typer.Option("--errors", help="Also list every false positive and false negative.")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Measure the classifiers on a labeled corpus: precision, recall and F1 per category, overall,
@@ -298,7 +313,9 @@ def evaluate(
 
 @app.command()
 def explain(
-    host: Annotated[str, typer.Argument(help="A host name, an IP address or a URL (its host is used).", show_default=False)],
+    host: Annotated[
+        str, typer.Argument(help="A host name, an IP address or a URL (its host is used).", show_default=False)
+    ],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
     owners_file: OwnersOption = None,
 ) -> None:
@@ -325,9 +342,14 @@ def explain(
 def import_owners(
     source: Annotated[
         Path,
-        typer.Argument(help="The dist/ folder of AdGuard's companiesdb (companies.json and trackers.json), downloaded by you.", show_default=False),
+        typer.Argument(
+            help="The dist/ folder of AdGuard's companiesdb (companies.json and trackers.json), downloaded by you.",
+            show_default=False,
+        ),
     ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The owners file to write.")] = Path("owners-companiesdb.json"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="The owners file to write.")] = Path(
+        "owners-companiesdb.json"
+    ),
 ) -> None:
     """Convert AdGuard's companiesdb into an owners file for --owners (no countries; CC BY-SA 4.0).
 
@@ -347,9 +369,11 @@ def import_owners(
     _err(f"{domains} domains of {len(doc['entries'])} owners -> {output}")
 
 
-from . import cli_live  # noqa: E402,F401  (registers capture and run)
-from . import cli_browse  # noqa: E402,F401  (registers browse)
-from . import cli_batch  # noqa: E402,F401  (registers batch, batch-report and query)
+from . import (
+    cli_batch,  # noqa: F401  (registers batch, batch-report and query)
+    cli_browse,  # noqa: F401  (registers browse)
+    cli_live,  # noqa: F401  (registers capture and run)
+)
 
 
 def _metavar(annotation: Any) -> str:

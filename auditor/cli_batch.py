@@ -36,8 +36,14 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self.bar = Progress(TextColumn("auditing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                                console=Console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn("auditing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self.task = self.bar.add_task("captures", total=total)
             self.bar.start()
 
@@ -48,7 +54,9 @@ class _Progress:
             self._print(f"warning: {result['source']}: {result.get('error')}")
         if self.bar is not None:
             self.bar.advance(self.task)
-        elif not self.quiet and self.total >= 10 and self.done >= self.next_line * self.total and self.done < self.total:
+        elif (
+            not self.quiet and self.total >= 10 and self.done >= self.next_line * self.total and self.done < self.total
+        ):
             _err(f"{self.done}/{self.total} captures")
             self.next_line += 0.1
 
@@ -67,13 +75,33 @@ class _Progress:
 def batch(
     inputs: Annotated[
         list[str],
-        typer.Argument(help="Captures, directories (one subdirectory per app), globs, or manifests (.csv, .jsonl); local paths or fsspec URLs.", show_default=False),
+        typer.Argument(
+            help="Captures, directories (one subdirectory per app), globs, or manifests (.csv, .jsonl); local paths or fsspec URLs.",
+            show_default=False,
+        ),
     ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The dataset directory (created, or added to).")] = Path("dataset"),
-    app_name: Annotated[str | None, typer.Option("--app", help="The app that captures given alone belong to (default: their parent directory's name).")] = None,
-    dask: Annotated[str | None, typer.Option("--dask", help="Run on Dask: tcp://SCHEDULER:8786, or local:N for N local worker processes.")] = None,
-    workers: Annotated[int | None, typer.Option("-j", "--workers", min=1, help="Local worker processes (default: every core).")] = None,
-    reveal: Annotated[bool, typer.Option("--reveal", help="Keep personal values unmasked in findings/ (masked, with value_sha256, by default).")] = False,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="The dataset directory (created, or added to).")
+    ] = Path("dataset"),
+    app_name: Annotated[
+        str | None,
+        typer.Option(
+            "--app", help="The app that captures given alone belong to (default: their parent directory's name)."
+        ),
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option("--dask", help="Run on Dask: tcp://SCHEDULER:8786, or local:N for N local worker processes."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("-j", "--workers", min=1, help="Local worker processes (default: every core).")
+    ] = None,
+    reveal: Annotated[
+        bool,
+        typer.Option(
+            "--reveal", help="Keep personal values unmasked in findings/ (masked, with value_sha256, by default)."
+        ),
+    ] = False,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the cross-app HTML report here.")] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
 ) -> None:
@@ -134,7 +162,9 @@ def batch(
 @app.command("batch-report")
 def batch_report(
     dataset: Annotated[Path, typer.Argument(help="A dataset written by auditor batch.", show_default=False)],
-    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML report to write.")] = Path("batch-report.html"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML report to write.")] = Path(
+        "batch-report.html"
+    ),
 ) -> None:
     """Write the cross-app report: apps ranked by key findings, companies and SDKs across apps,
     prompts to third parties, and what changed since each app's previous version."""
@@ -157,7 +187,12 @@ def batch_report(
 @app.command()
 def query(
     dataset: Annotated[Path, typer.Argument(help="A dataset written by auditor batch.", show_default=False)],
-    sql: Annotated[str, typer.Argument(help="SQL (DuckDB) over the views captures, exchanges, findings, destinations, apps.", show_default=False)],
+    sql: Annotated[
+        str,
+        typer.Argument(
+            help="SQL (DuckDB) over the views captures, exchanges, findings, destinations, apps.", show_default=False
+        ),
+    ],
     format: Annotated[str, typer.Option("-f", "--format", help="Output: table, csv or json.")] = "table",
 ) -> None:
     """Query a batch dataset with SQL. Example:

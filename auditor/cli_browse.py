@@ -17,34 +17,57 @@ def browse(
         list[str] | None, typer.Option("--prompt", help="A prompt to type and submit (repeatable; in order).")
     ] = None,
     input_: Annotated[
-        str | None, typer.Option("--input", help="CSS selector of the chat input. Default: the first visible textarea or contenteditable element.")
+        str | None,
+        typer.Option(
+            "--input",
+            help="CSS selector of the chat input. Default: the first visible textarea or contenteditable element.",
+        ),
     ] = None,
     script: Annotated[
         Path | None,
-        typer.Option("--script", help="Python file defining run(page, context) (Playwright's sync API), run before the prompts: log in, navigate."),
+        typer.Option(
+            "--script",
+            help="Python file defining run(page, context) (Playwright's sync API), run before the prompts: log in, navigate.",
+        ),
     ] = None,
     profile: Annotated[
         Path | None, typer.Option("--profile", help="Chromium user data directory to reuse (a logged-in profile).")
     ] = None,
     headed: Annotated[bool, typer.Option("--headed", help="Show the browser window.")] = False,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for capture.flows, page-events.jsonl and the reports.")] = Path("browse"),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory for capture.flows, page-events.jsonl and the reports.")
+    ] = Path("browse"),
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", help="HOST=ADDR:PORT: send HOST's connections to a local address; the capture keeps HOST (repeatable)."),
+        typer.Option(
+            "--map",
+            help="HOST=ADDR:PORT: send HOST's connections to a local address; the capture keeps HOST (repeatable).",
+        ),
     ] = None,
-    upstream_insecure: Annotated[bool, typer.Option("--upstream-insecure", help="Accept the mapped servers' self-signed certificates.")] = False,
+    upstream_insecure: Annotated[
+        bool, typer.Option("--upstream-insecure", help="Accept the mapped servers' self-signed certificates.")
+    ] = False,
     block_unmapped: Annotated[
-        bool, typer.Option("--block-unmapped", help="Refuse connections to hosts not named by --map (nothing leaves the machine).")
+        bool,
+        typer.Option(
+            "--block-unmapped", help="Refuse connections to hosts not named by --map (nothing leaves the machine)."
+        ),
     ] = False,
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy file: exit 1 on violations.")] = None,
     format: Annotated[str, typer.Option("-f", "--format", help="Report formats: html, json, md.")] = "html,json",
     reveal: Annotated[bool, typer.Option("--reveal", help="Show personal values unmasked in the reports.")] = False,
-    first_party: Annotated[list[str] | None, typer.Option("--first-party", help="Host, domain or owner of the site (default: the page's site).")] = None,
+    first_party: Annotated[
+        list[str] | None,
+        typer.Option("--first-party", help="Host, domain or owner of the site (default: the page's site)."),
+    ] = None,
     confdir: Annotated[str, typer.Option("--confdir", help="Where mitmproxy keeps its CA.")] = "~/.mitmproxy",
     instrument: Annotated[
-        bool, typer.Option("--instrument/--no-instrument", help="Record fingerprinting and cookie calls in every frame.")
+        bool,
+        typer.Option("--instrument/--no-instrument", help="Record fingerprinting and cookie calls in every frame."),
     ] = True,
-    settle: Annotated[float, typer.Option("--settle", min=0.5, help="Seconds to wait at most for an answer to settle.")] = 15.0,
+    settle: Annotated[
+        float, typer.Option("--settle", min=0.5, help="Seconds to wait at most for an answer to settle.")
+    ] = 15.0,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
 ) -> None:
     """Open URL in Chromium through the auditing proxy, type the prompts, and report what the page sent and did.
@@ -80,8 +103,14 @@ def browse(
     except BrowserMissing as e:
         raise UsageFailure(str(e)) from None
     settings = BrowseSettings(
-        url=url, prompts=list(prompt or ()), input_selector=input_, script=script, profile=profile,
-        headed=headed, instrument=instrument, settle_cap=settle,
+        url=url,
+        prompts=list(prompt or ()),
+        input_selector=input_,
+        script=script,
+        profile=profile,
+        headed=headed,
+        instrument=instrument,
+        settle_cap=settle,
     )
     addon = LiveAuditor()
     runner = ProxyThread(ProxyConfig(confdir=confdir, ssl_insecure=upstream_insecure, options=options), [addon])
@@ -120,7 +149,9 @@ def browse(
         _err(f"warning: {log.dropped} page event(s) were not recorded (malformed or over the limit)")
     if not quiet:
         s, page = doc["summary"], doc.get("page") or {}
-        found = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in (page.get("summary") or {}).items() if v) or "nothing"
+        found = (
+            ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in (page.get("summary") or {}).items() if v) or "nothing"
+        )
         _err(
             f"{s['exchanges']} requests, {s['destinations']} destinations ({s['third_party_destinations']} third-party), "
             f"{s['findings']} findings; the page: {found} -> "
@@ -133,7 +164,9 @@ def browse(
     raise typer.Exit(status)
 
 
-def _rebuild(capture: Path | None, events_path: Path, live_doc: dict[str, Any], reveal: bool, first_party: list[str]) -> dict[str, Any]:
+def _rebuild(
+    capture: Path | None, events_path: Path, live_doc: dict[str, Any], reveal: bool, first_party: list[str]
+) -> dict[str, Any]:
     """The report as ``auditor report`` makes it from the saved capture and page events, so the
     browse run and a later offline run agree."""
     from .audit import AuditOptions, audit_paths

@@ -15,7 +15,17 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import OwnersOption, UsageFailure, _err, _load_keylog, app, output_paths, parse_formats, use_owners, write_private
+from .cli import (
+    OwnersOption,
+    UsageFailure,
+    _err,
+    _load_keylog,
+    app,
+    output_paths,
+    parse_formats,
+    use_owners,
+    write_private,
+)
 from .limits import DEFAULT_LIMITS
 from .progress import OutputLog, progress_for
 
@@ -23,8 +33,12 @@ EXIT_VIOLATIONS = 1
 
 
 def _audit(
-    captures: list[Path], first_party: list[str] | None, quiet: bool, page_events: Path | None = None,
-    keylog: Path | None = None, origin: str = "option",
+    captures: list[Path],
+    first_party: list[str] | None,
+    quiet: bool,
+    page_events: Path | None = None,
+    keylog: Path | None = None,
+    origin: str = "option",
 ) -> dict[str, Any]:
     """The masked report document of ``captures`` (its findings stay on disk when many), with
     what the page did when an auditor browse session's page events are beside the capture.
@@ -43,7 +57,9 @@ def _audit(
     keys = _load_keylog(keylog, warn)
     try:
         events = events_for(captures, page_events)  # what the page did, from an auditor browse session
-        options = AuditOptions(reveal=False, first_party=tuple(first_party or ()), first_party_origin=origin, keylog=keys)
+        options = AuditOptions(
+            reveal=False, first_party=tuple(first_party or ()), first_party_origin=origin, keylog=keys
+        )
         with progress_for(quiet) as progress:
             doc = audit_paths(captures, options, warn, progress, stream=True)
         if events is not None:
@@ -84,7 +100,9 @@ def check(
     ] = None,
     json_out: Annotated[
         Path | None,
-        typer.Option("--json", help="Write the audit's JSON report with the check result added (usable as a baseline)."),
+        typer.Option(
+            "--json", help="Write the audit's JSON report with the check result added (usable as a baseline)."
+        ),
     ] = None,
     first_party: Annotated[
         list[str] | None,
@@ -105,11 +123,19 @@ def check(
     owners_file: OwnersOption = None,
     page_events: Annotated[
         Path | None,
-        typer.Option("--page-events", help="page-events.jsonl of an auditor browse session (default: the one beside the first capture).", show_default=False),
+        typer.Option(
+            "--page-events",
+            help="page-events.jsonl of an auditor browse session (default: the one beside the first capture).",
+            show_default=False,
+        ),
     ] = None,
     keylog: Annotated[
         Path | None,
-        typer.Option("--keylog", help="TLS key log (NSS format) to decrypt pcap/pcapng captures, as in auditor report.", show_default=False),
+        typer.Option(
+            "--keylog",
+            help="TLS key log (NSS format) to decrypt pcap/pcapng captures, as in auditor report.",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Check captures against a policy and/or store labels: exit 0 if it passes, 1 on violations, 2 on bad input.
@@ -226,9 +252,12 @@ def diff(
 @app.command()
 def redact(
     capture: Annotated[
-        Path, typer.Argument(help="A mitmproxy flow file or HAR (also .zhar); - reads standard input.", show_default=False)
+        Path,
+        typer.Argument(help="A mitmproxy flow file or HAR (also .zhar); - reads standard input.", show_default=False),
     ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the redacted copy.", show_default=False)],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Where to write the redacted copy.", show_default=False)
+    ],
     known: Annotated[
         Path | None,
         typer.Option(
@@ -239,7 +268,9 @@ def redact(
     ] = None,
     max_body_mb: Annotated[
         int,
-        typer.Option("--max-body-mb", min=0, help="MiB of one body or message kept; longer ones are cut there in the copy."),
+        typer.Option(
+            "--max-body-mb", min=0, help="MiB of one body or message kept; longer ones are cut there in the copy."
+        ),
     ] = DEFAULT_LIMITS.max_body >> 20,
     max_inflated_mb: Annotated[
         int, typer.Option("--max-inflated-mb", min=0, help="MiB a compressed body is inflated to.")
@@ -281,7 +312,9 @@ def redact(
         raise typer.Exit(EXIT_VIOLATIONS)
     after = summary.after or {}
     if after != summary.categories:
-        changed = sorted(h for h in after.keys() | summary.categories.keys() if after.get(h) != summary.categories.get(h))
+        changed = sorted(
+            h for h in after.keys() | summary.categories.keys() if after.get(h) != summary.categories.get(h)
+        )
         warn(f"the redacted copy audits differently for {', '.join(changed)}")
     if not quiet:
         values = ", ".join(f"{n} {c}" for c, n in summary.values.items()) or "none"
@@ -308,9 +341,16 @@ def labels(
     ],
     output: Annotated[
         str | None,
-        typer.Option("-o", "--output", help="Also write reports with a labels section: a file stem, a directory, or -.", show_default=False),
+        typer.Option(
+            "-o",
+            "--output",
+            help="Also write reports with a labels section: a file stem, a directory, or -.",
+            show_default=False,
+        ),
     ] = None,
-    format: Annotated[str, typer.Option("-f", "--format", help="Report formats with -o: html, json, md.")] = "html,json",
+    format: Annotated[
+        str, typer.Option("-f", "--format", help="Report formats with -o: html, json, md.")
+    ] = "html,json",
     draft: Annotated[
         Path | None,
         typer.Option(
@@ -329,8 +369,8 @@ def labels(
 
     Example: auditor labels fixtures/ai-chat-session.flows --declared data_safety.csv --draft corrected.csv
     """
-    from .labels import LabelsError
     from .io import Outputs
+    from .labels import LabelsError
     from .labels.command import load_all, run
     from .renderers import render_to
 

@@ -87,8 +87,12 @@ def _print_outputs(addon: Any, doc: dict[str, Any]) -> None:
 
 @app.command()
 def capture(
-    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for capture.flows and the reports.")] = Path("capture"),
-    listen: Annotated[str, typer.Option("--listen", help="Address the proxy listens on (HOST:PORT).")] = "127.0.0.1:8080",
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for capture.flows and the reports.")] = Path(
+        "capture"
+    ),
+    listen: Annotated[
+        str, typer.Option("--listen", help="Address the proxy listens on (HOST:PORT).")
+    ] = "127.0.0.1:8080",
     mode: Annotated[
         list[str] | None,
         typer.Option(
@@ -99,9 +103,15 @@ def capture(
     confdir: Annotated[str, typer.Option("--confdir", help="Where mitmproxy keeps its CA.")] = DEFAULT_CONFDIR,
     format: Annotated[str, typer.Option("-f", "--format", help="Report formats: html, json, md.")] = "html,json",
     reveal: Annotated[bool, typer.Option("--reveal", help="Show personal values unmasked in the reports.")] = False,
-    first_party: Annotated[list[str] | None, typer.Option("--first-party", help="Host, domain or owner of the app itself.")] = None,
-    map_: Annotated[list[str] | None, typer.Option("--map", help="HOST=ADDR:PORT: send HOST's connections to ADDR:PORT.")] = None,
-    upstream_insecure: Annotated[bool, typer.Option("--upstream-insecure", help="Accept any upstream certificate.")] = False,
+    first_party: Annotated[
+        list[str] | None, typer.Option("--first-party", help="Host, domain or owner of the app itself.")
+    ] = None,
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help="HOST=ADDR:PORT: send HOST's connections to ADDR:PORT.")
+    ] = None,
+    upstream_insecure: Annotated[
+        bool, typer.Option("--upstream-insecure", help="Accept any upstream certificate.")
+    ] = False,
 ) -> None:
     """Run the auditing proxy until Ctrl-C, then write capture.flows, report.html and report.json.
 
@@ -120,7 +130,14 @@ def capture(
             "this machine can use the proxy and read what passes through it"
         )
     addon = LiveAuditor(on_update=lambda s: _err(_summary_line(s)))
-    config = ProxyConfig(listen_host=host, listen_port=port, modes=modes, confdir=confdir, ssl_insecure=upstream_insecure, options=options)
+    config = ProxyConfig(
+        listen_host=host,
+        listen_port=port,
+        modes=modes,
+        confdir=confdir,
+        ssl_insecure=upstream_insecure,
+        options=options,
+    )
 
     async def _main() -> None:
         stop = asyncio.Event()
@@ -135,8 +152,12 @@ def capture(
             raise UsageFailure(str(e)) from None
         _err(f"auditing proxy on {proxy.url} ({', '.join(modes)} mode); Ctrl-C writes the reports")
         _err(f"  CA certificate to trust: {proxy.ca_file}")
-        _err(f"  browser or device: set the HTTP and HTTPS proxy to {proxy.host}:{proxy.port}, then open http://mitm.it to install the CA")
-        _err(f"  command line: HTTPS_PROXY={proxy.url} SSL_CERT_FILE={proxy.ca_file} your-command (or: auditor run -- your-command)")
+        _err(
+            f"  browser or device: set the HTTP and HTTPS proxy to {proxy.host}:{proxy.port}, then open http://mitm.it to install the CA"
+        )
+        _err(
+            f"  command line: HTTPS_PROXY={proxy.url} SSL_CERT_FILE={proxy.ca_file} your-command (or: auditor run -- your-command)"
+        )
         for inst in proxy.master.addons.get("proxyserver").servers if proxy.master else ():
             conf = getattr(inst, "client_conf", None)
             if callable(conf) and conf():
@@ -159,21 +180,40 @@ def capture(
 
 @app.command(context_settings={"allow_interspersed_args": False})
 def run(
-    command: Annotated[list[str], typer.Argument(help="The command to run through the proxy, after --.", show_default=False)],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for capture.flows and the reports.")] = Path("audit"),
+    command: Annotated[
+        list[str], typer.Argument(help="The command to run through the proxy, after --.", show_default=False)
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for capture.flows and the reports.")] = Path(
+        "audit"
+    ),
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", help="HOST=ADDR:PORT: send HOST's connections to a local address; the capture keeps HOST (repeatable)."),
+        typer.Option(
+            "--map",
+            help="HOST=ADDR:PORT: send HOST's connections to a local address; the capture keeps HOST (repeatable).",
+        ),
     ] = None,
-    upstream_insecure: Annotated[bool, typer.Option("--upstream-insecure", help="Accept the test backend's self-signed certificate.")] = False,
-    block_unmapped: Annotated[
-        bool, typer.Option("--block-unmapped", help="Refuse connections to hosts not named by --map (nothing leaves the machine).")
+    upstream_insecure: Annotated[
+        bool, typer.Option("--upstream-insecure", help="Accept the test backend's self-signed certificate.")
     ] = False,
-    replay: Annotated[Path | None, typer.Option("--replay", help="Answer from a saved capture (server replay) instead of real servers.")] = None,
-    policy: Annotated[Path | None, typer.Option("--policy", help="Policy file: exit 1 on violations when the command passed.")] = None,
+    block_unmapped: Annotated[
+        bool,
+        typer.Option(
+            "--block-unmapped", help="Refuse connections to hosts not named by --map (nothing leaves the machine)."
+        ),
+    ] = False,
+    replay: Annotated[
+        Path | None,
+        typer.Option("--replay", help="Answer from a saved capture (server replay) instead of real servers."),
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Policy file: exit 1 on violations when the command passed.")
+    ] = None,
     format: Annotated[str, typer.Option("-f", "--format", help="Report formats: html, json, md.")] = "html,json",
     reveal: Annotated[bool, typer.Option("--reveal", help="Show personal values unmasked in the reports.")] = False,
-    first_party: Annotated[list[str] | None, typer.Option("--first-party", help="Host, domain or owner of the app itself.")] = None,
+    first_party: Annotated[
+        list[str] | None, typer.Option("--first-party", help="Host, domain or owner of the app itself.")
+    ] = None,
     confdir: Annotated[str, typer.Option("--confdir", help="Where mitmproxy keeps its CA.")] = DEFAULT_CONFDIR,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
 ) -> None:

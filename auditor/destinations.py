@@ -9,7 +9,6 @@ from typing import Any
 from . import geo, owners, parties
 from .models import Exchange, Owner
 
-
 # How a destination may appear in a network capture; all but "dns" mean traffic went there.
 # "decrypted": HTTP read from TLS or QUIC decrypted with a key log.
 NETWORK_SEEN = frozenset({"dns", "sni", "quic", "http", "ip", "decrypted"})

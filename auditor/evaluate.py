@@ -74,8 +74,14 @@ class Evaluation:
 
     def to_dict(self, errors: bool = False) -> dict[str, Any]:
         def score(s: Score) -> dict[str, Any]:
-            return {"precision": round(s.precision, 4), "recall": round(s.recall, 4), "f1": round(s.f1, 4),
-                    "tp": s.tp, "fp": s.fp, "fn": s.fn}
+            return {
+                "precision": round(s.precision, 4),
+                "recall": round(s.recall, 4),
+                "f1": round(s.f1, 4),
+                "tp": s.tp,
+                "fp": s.fp,
+                "fn": s.fn,
+            }
 
         out: dict[str, Any] = {
             "corpus": self.corpus,
@@ -96,7 +102,8 @@ class Evaluation:
                 for u, d, v in self.false_positives
             ]
             out["false_negatives"] = [
-                {"index": u[0], "category": u[1], "part": u[2], "path": u[3], "value": v} for u, v in self.false_negatives
+                {"index": u[0], "category": u[1], "part": u[2], "path": u[3], "value": v}
+                for u, v in self.false_negatives
             ]
         return out
 
@@ -208,8 +215,10 @@ def score(
 ) -> Evaluation:
     """Compare predicted units with labeled units (overall, per category, per batch and per
     group). Units in ``optional`` count neither way."""
-    partitions = [(batches or {}, {b: Score() for b in sorted(set((batches or {}).values()))}),
-                  (groups or {}, {g: Score() for g in sorted(set((groups or {}).values()))})]
+    partitions = [
+        (batches or {}, {b: Score() for b in sorted(set((batches or {}).values()))}),
+        (groups or {}, {g: Score() for g in sorted(set((groups or {}).values()))}),
+    ]
     optional = optional or {}
     per: dict[str, Score] = {}
     cats = sorted({u[1] for u in gold} | {u[1] for u in predicted if u not in optional})
@@ -233,7 +242,18 @@ def score(
             count(u, "fn")
             fns.append((u, value))
     overall = Score(sum(s.tp for s in per.values()), sum(s.fp for s in per.values()), sum(s.fn for s in per.values()))
-    return Evaluation(name, exchanges, len(gold), per, overall, sorted(fps), sorted(fns), partitions[0][1], partitions[1][1], len(optional))
+    return Evaluation(
+        name,
+        exchanges,
+        len(gold),
+        per,
+        overall,
+        sorted(fps),
+        sorted(fns),
+        partitions[0][1],
+        partitions[1][1],
+        len(optional),
+    )
 
 
 def format_report(ev: Evaluation, errors: bool = False) -> str:
@@ -252,14 +272,20 @@ def format_report(ev: Evaluation, errors: bool = False) -> str:
     if ev.batches:
         lines.append("")
         for b, s in ev.batches.items():
-            lines.append(f"{'batch ' + b:<20}{s.precision:>10.3f}{s.recall:>8.3f}{s.f1:>8.3f}{s.tp:>6}{s.fp:>5}{s.fn:>5}")
+            lines.append(
+                f"{'batch ' + b:<20}{s.precision:>10.3f}{s.recall:>8.3f}{s.f1:>8.3f}{s.tp:>6}{s.fp:>5}{s.fn:>5}"
+            )
     if ev.groups:
         lines.append("")
         for g, s in ev.groups.items():
-            lines.append(f"{'group ' + g:<20}{s.precision:>10.3f}{s.recall:>8.3f}{s.f1:>8.3f}{s.tp:>6}{s.fp:>5}{s.fn:>5}")
+            lines.append(
+                f"{'group ' + g:<20}{s.precision:>10.3f}{s.recall:>8.3f}{s.f1:>8.3f}{s.tp:>6}{s.fp:>5}{s.fn:>5}"
+            )
     if errors:
         lines += ["", "false positives:"]
-        lines += [f"  #{u[0]} {u[1]} {u[2]} {u[3]} [{det}] {value[:60]!r}" for u, det, value in ev.false_positives] or ["  none"]
+        lines += [f"  #{u[0]} {u[1]} {u[2]} {u[3]} [{det}] {value[:60]!r}" for u, det, value in ev.false_positives] or [
+            "  none"
+        ]
         lines += ["", "false negatives:"]
         lines += [f"  #{u[0]} {u[1]} {u[2]} {u[3]} {value[:60]!r}" for u, value in ev.false_negatives] or ["  none"]
     return "\n".join(lines)

@@ -58,7 +58,13 @@ def explain(host: str) -> dict[str, Any]:
         }
         where = match.source_file if match.origin == owners.ORIGIN_CURATED else f"owners file {match.source_file}"
         cited = f"{where}: {o.source}" if o.source else where
-        facts.append({"fact": "owner", "value": o.name, "source": f"{where}, entry {match.matched!r}: {o.source} (as of {o.as_of})"})
+        facts.append(
+            {
+                "fact": "owner",
+                "value": o.name,
+                "source": f"{where}, entry {match.matched!r}: {o.source} (as of {o.as_of})",
+            }
+        )
         if o.parent:
             facts.append({"fact": "parent company", "value": o.parent, "source": cited})
         if o.country:
@@ -70,7 +76,13 @@ def explain(host: str) -> dict[str, Any]:
     tld = geo.tld_country(h)
     out["tld_country"] = tld
     if tld:
-        facts.append({"fact": "country-code TLD", "value": tld, "source": "ISO 3166-1 country-code top-level domain (inferred, not proof of location)"})
+        facts.append(
+            {
+                "fact": "country-code TLD",
+                "value": tld,
+                "source": "ISO 3166-1 country-code top-level domain (inferred, not proof of location)",
+            }
+        )
     owner = out["owner"] or {}
     candidates = [
         (owner.get("country"), "owner"),
@@ -90,7 +102,9 @@ def explain(host: str) -> dict[str, Any]:
             "adequacy_scope": j.adequacy_scope,
             "adequacy_source": j.adequacy_source,
             "adequacy_as_of": j.adequacy_as_of,
-            "government_access": [{"law": g.law, "summary": g.summary, "source": g.source, "as_of": g.as_of} for g in j.government_access],
+            "government_access": [
+                {"law": g.law, "summary": g.summary, "source": g.source, "as_of": g.as_of} for g in j.government_access
+            ],
         }
     return out
 

@@ -124,9 +124,7 @@ def _record_at(buf: bytes, pos: int, size: int, keep: int = _NO_CUT) -> tuple[di
     return state, nxt
 
 
-def iter_flow_states(
-    buf: bytes, name: str, warn: Warn, limits: Limits = DEFAULT_LIMITS
-) -> Iterator[dict[str, Any]]:
+def iter_flow_states(buf: bytes, name: str, warn: Warn, limits: Limits = DEFAULT_LIMITS) -> Iterator[dict[str, Any]]:
     """Yield every readable, migrated flow state in ``buf``; warn about what could not be read.
 
     Strings longer than ``limits.max_body`` are cut (see :func:`_parse`). When ``buf`` is a
@@ -215,7 +213,9 @@ def _headers(raw: Any, errors: list[str] | None = None, what: str = "", keep: in
     return out
 
 
-def _body(raw: Any, headers: list[tuple[str, str]], errors: list[str], what: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
+def _body(
+    raw: Any, headers: list[tuple[str, str]], errors: list[str], what: str, limits: Limits = DEFAULT_LIMITS
+) -> bytes:
     if not isinstance(raw, bytes) or not raw:
         return b""
     if isinstance(raw, CutBytes):

@@ -49,8 +49,13 @@ def _text(b: bytes) -> str:
 class H2Connection:
     """Frames of one HTTP/2 connection, both directions; finished streams go to ``on_stream``."""
 
-    def __init__(self, on_stream: Callable[[H2Stream], None], *, max_body: int = 1 << 24,
-                 now: Callable[[], float | None] = lambda: None) -> None:
+    def __init__(
+        self,
+        on_stream: Callable[[H2Stream], None],
+        *,
+        max_body: int = 1 << 24,
+        now: Callable[[], float | None] = lambda: None,
+    ) -> None:
         self.on_stream = on_stream
         self.max_body = max_body
         self.now = now

@@ -400,7 +400,11 @@ def _attached(
 
 
 def _post_data(
-    pd: Any, headers: list[tuple[str, str]], errors: list[str], limits: Limits = DEFAULT_LIMITS, attached: Attached | None = None
+    pd: Any,
+    headers: list[tuple[str, str]],
+    errors: list[str],
+    limits: Limits = DEFAULT_LIMITS,
+    attached: Attached | None = None,
 ) -> bytes:
     if not isinstance(pd, dict):
         return b""
@@ -492,8 +496,12 @@ def entry_to_exchange(
         content = resp.get("content")
         if isinstance(content, dict):
             body = _attached(content, attached, errors, "response body", limits)
-            ex.response_body = body if body is not None else _content(
-                content.get("text"), content.get("encoding"), ex.response_headers, errors, "response body", limits
+            ex.response_body = (
+                body
+                if body is not None
+                else _content(
+                    content.get("text"), content.get("encoding"), ex.response_headers, errors, "response body", limits
+                )
             )
         if _str(resp.get("_error")):
             ex.error = _str(resp.get("_error"))

@@ -92,7 +92,9 @@ def parse_known(doc: object, source: str = "known values") -> list[KnownValue]:
     for key, raw in doc.items():
         cat = category_for(str(key))
         if cat is None:
-            raise KnownError(f"{source}: unknown key {key!r} (use a category such as email, phone, person_name, device_id, prompt)")
+            raise KnownError(
+                f"{source}: unknown key {key!r} (use a category such as email, phone, person_name, device_id, prompt)"
+            )
         items = raw if isinstance(raw, list) else [raw]
         for item in items:
             if item is None:

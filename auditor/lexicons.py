@@ -242,9 +242,17 @@ def key_rules() -> tuple[dict[str, tuple[KeyRule, ...]], dict[str, tuple[KeyRule
                     pair.setdefault(f"{p}.{normalize_key(n)}", []).append(rule)
             else:
                 single.setdefault(normalize_key(n), []).append(rule)
+
     def ordered(rules: list[KeyRule]) -> tuple[KeyRule, ...]:
         # Narrower rules first: one limited to some hosts, parts or neighbours wins over a general one.
-        return tuple(sorted(rules, key=lambda r: -((r.hosts is not None) * 4 + bool(r.requires or r.requires_any) * 2 + (r.parts is not None))))
+        return tuple(
+            sorted(
+                rules,
+                key=lambda r: (
+                    -((r.hosts is not None) * 4 + bool(r.requires or r.requires_any) * 2 + (r.parts is not None))
+                ),
+            )
+        )
 
     return {k: ordered(v) for k, v in pair.items()}, {k: ordered(v) for k, v in single.items()}
 
@@ -273,9 +281,7 @@ def prompt_formats() -> tuple[dict[str, tuple[PromptFormat, ...]], dict[str, tup
 @cache
 def chat_urls() -> tuple[ChatUrl, ...]:
     """Conversation URL patterns of AI chat web clients."""
-    return tuple(
-        ChatUrl(e["host"].lower(), e["prefix"], e.get("id_after")) for e in _data()["chat_urls"]["entries"]
-    )
+    return tuple(ChatUrl(e["host"].lower(), e["prefix"], e.get("id_after")) for e in _data()["chat_urls"]["entries"])
 
 
 @cache

@@ -50,7 +50,9 @@ def mask_text(value: str) -> str:
 
 def mask_secret(value: str) -> str:
     """A credential: its type prefix at most (``sk-***``, ``Bea***``), never enough to use it."""
-    m = re.match(r"(sk-ant-|sk-proj-|sk-|AIza|AKIA|ASIA|gh[pousr]_|github_pat_|xox[a-z]-|[rs]k_live_|[rs]k_test_|hf_|eyJ)", value)
+    m = re.match(
+        r"(sk-ant-|sk-proj-|sk-|AIza|AKIA|ASIA|gh[pousr]_|github_pat_|xox[a-z]-|[rs]k_live_|[rs]k_test_|hf_|eyJ)", value
+    )
     if m:
         return m.group() + STARS
     return _keep(value, 2) if len(value) >= 12 else STARS

@@ -133,8 +133,6 @@ def normalize_host(host: str) -> str:
     return h.rstrip(".")
 
 
-
-
 def registrable_domain(host: str) -> str:
     """The registrable domain of ``host`` (PSL with private suffixes), computed offline.
 
@@ -305,7 +303,9 @@ def public_ai_api(host: str) -> bool:
     companies' apps call, so never the app's own backend."""
     h = normalize_host(host)
     for idx in (_user_index, _index()):
-        if idx is not None and (h in idx.api_hosts or any(s in idx.api_hosts for s in ("." + x for x in _suffixes(h)[1:]))):
+        if idx is not None and (
+            h in idx.api_hosts or any(s in idx.api_hosts for s in ("." + x for x in _suffixes(h)[1:]))
+        ):
             return True
     return False
 

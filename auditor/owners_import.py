@@ -70,7 +70,9 @@ def convert(source: Path, as_of: str | None = None) -> dict[str, Any]:
         categories: Mapping[str, str] = trackers_doc["categories"]
         tracker_domains: Mapping[str, str] = trackers_doc["trackerDomains"]
     except (KeyError, TypeError):
-        raise CompaniesdbError(f"{source}: not companiesdb dist files (missing companies, trackers or trackerDomains)") from None
+        raise CompaniesdbError(
+            f"{source}: not companiesdb dist files (missing companies, trackers or trackerDomains)"
+        ) from None
     date = as_of or datetime.now(UTC).date().isoformat()
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     skipped = 0

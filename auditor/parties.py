@@ -203,7 +203,9 @@ def _browser(dests: dict[str, Destination], b: Browsing) -> Decision | None:
     if not sites:
         return None
     seeds = [dests[h] for h in dict.fromkeys(pages) if h in dests]
-    return Decision("browser", f"the top-level site of the browser session, from {evidence}: {', '.join(sites)}", seeds, sites)
+    return Decision(
+        "browser", f"the top-level site of the browser session, from {evidence}: {', '.join(sites)}", seeds, sites
+    )
 
 
 def _backend(dests: list[Destination]) -> Decision:

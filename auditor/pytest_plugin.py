@@ -83,7 +83,11 @@ class AuditReport:
         self._fail(f"personal data sent to {', '.join(sorted(wanted))}", rows)
 
     def assert_no_cleartext_personal_data(self) -> None:
-        rows = [f"{d['host']}: {', '.join(d['data_categories'])}" for d in self.doc["destinations"] if d["cleartext"] and d["data_categories"]]
+        rows = [
+            f"{d['host']}: {', '.join(d['data_categories'])}"
+            for d in self.doc["destinations"]
+            if d["cleartext"] and d["data_categories"]
+        ]
         self._fail("personal data sent in cleartext", rows)
 
 
@@ -155,6 +159,8 @@ def audit_proxy(request: pytest.FixtureRequest, tmp_path: Path, audit_maps: list
 
 
 @pytest.fixture(scope="session")
-def audit_proxy_session(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuditProxy]:
+def audit_proxy_session(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AuditProxy]:
     """One auditing proxy for the whole test session (maps from the ``audit_map`` setting)."""
     yield from _start(request, tmp_path_factory.mktemp("audit"), _configured_maps(request.config))

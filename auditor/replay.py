@@ -41,7 +41,16 @@ from urllib.parse import parse_qsl, urlencode
 from .sniff import inflate, latin1_compression
 
 __all__ = [
-    "Element", "Memory", "Page", "Text", "Walk", "describe", "element_of", "is_event_list", "is_masked", "reconstruct",
+    "Element",
+    "Memory",
+    "Page",
+    "Text",
+    "Walk",
+    "describe",
+    "element_of",
+    "is_event_list",
+    "is_masked",
+    "reconstruct",
     "unpack_events",
 ]
 
@@ -56,7 +65,9 @@ _INPUT_TAGS = frozenset({"input", "textarea", "select"})
 # Attributes that say what an input is for.
 _HINT_ATTRIBUTES = ("name", "id", "placeholder", "aria-label", "autocomplete", "title", "data-testid")
 _MASKED = re.compile(r"[\s*•●·∗]+")
-_NO_TEXT_INPUTS = frozenset({"checkbox", "radio", "button", "submit", "reset", "range", "color", "file", "hidden", "image"})
+_NO_TEXT_INPUTS = frozenset(
+    {"checkbox", "radio", "button", "submit", "reset", "range", "color", "file", "hidden", "image"}
+)
 
 
 @dataclass(frozen=True, slots=True)

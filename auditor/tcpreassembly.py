@@ -29,18 +29,18 @@ class TcpStream:
     """
 
     __slots__ = (
-        "next_seq",
-        "synced",
-        "pending",
-        "pending_bytes",
-        "fin_seq",
-        "ended",
         "delivered",
+        "ended",
+        "fin_seq",
         "gaps",
         "max_pending",
+        "next_seq",
         "on_data",
-        "on_gap",
         "on_end",
+        "on_gap",
+        "pending",
+        "pending_bytes",
+        "synced",
     )
 
     def __init__(
@@ -157,12 +157,7 @@ class TcpStream:
         self._check_end()
 
     def _check_end(self) -> None:
-        if (
-            not self.ended
-            and self.fin_seq is not None
-            and self.next_seq == self.fin_seq
-            and not self.pending
-        ):
+        if not self.ended and self.fin_seq is not None and self.next_seq == self.fin_seq and not self.pending:
             self.ended = True
             if self.on_end is not None:
                 self.on_end()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import accumulate
 from collections.abc import Sequence
+from itertools import accumulate
 
 try:  # pragma: no cover - the import is exercised by every run
     import hyperscan as _hs

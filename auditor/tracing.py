@@ -245,9 +245,7 @@ class Tracer:
                     if multiword:
                         anchor = self._add_anchor(form, src)
                         continue
-                elif len(form) < _MIN_HASHED or len(enc) < 6:
-                    continue
-                elif name == "url" and multiword and len(form) < min_plain:
+                elif len(form) < _MIN_HASHED or len(enc) < 6 or (name == "url" and multiword and len(form) < min_plain):
                     continue
                 key = enc.encode("utf-8", "surrogatepass")
                 if key not in tokens:
@@ -335,7 +333,11 @@ class Tracer:
         for f in found:
             values_at.setdefault((f.part, f.path), set()).add(f.value)
         for fl, src, enc in matches:
-            if src.origin is not None and src.origin[:2] == (ex.capture, ex.index) and src.origin[2:] == (fl.part, fl.path):
+            if (
+                src.origin is not None
+                and src.origin[:2] == (ex.capture, ex.index)
+                and src.origin[2:] == (fl.part, fl.path)
+            ):
                 continue  # the value's own field
             if src.value in values_at.get((fl.part, fl.path), ()) and (src.category, fl.part, fl.path) not in at:
                 continue  # the field is already a finding of this value under another category
@@ -382,7 +384,11 @@ class Tracer:
         return out
 
     def _lookup_anchors(
-        self, sent: list[Field], words: list[bytes], seen: set[tuple[int, str, str]], out: list[tuple[Field, Source, str]]
+        self,
+        sent: list[Field],
+        words: list[bytes],
+        seen: set[tuple[int, str, str]],
+        out: list[tuple[Field, Source, str]],
     ) -> None:
         """Multi-word values: their first words looked up at every word of the text, then confirmed."""
         firsts = self._anchor_firsts.keys() & set(words)
@@ -407,7 +413,6 @@ class Tracer:
                     seen.add((i, src.category, src.value))
                     out.append((fl, src, enc))
 
-
     # -- the lookback window ----------------------------------------------------------------
 
     def _remember(self, ex: Exchange, sent: list[Field], data: bytes, words: set[bytes], found: list[Finding]) -> None:
@@ -419,7 +424,19 @@ class Tracer:
         self._text += b"\x00"
         window = self._window
         window.append(
-            Earlier(ex.capture, ex.index, ex.id, ex.host, ex.method, ex.url, seq, start, start + len(data), sent, list(found))
+            Earlier(
+                ex.capture,
+                ex.index,
+                ex.id,
+                ex.host,
+                ex.method,
+                ex.url,
+                seq,
+                start,
+                start + len(data),
+                sent,
+                list(found),
+            )
         )
         recent = self._recent
         recent.update(dict.fromkeys(words, seq))
@@ -487,7 +504,12 @@ class Tracer:
             if f.part == fl.part and (f.path == fl.path or f.path.startswith(fl.path + ".")) and f.value == src.value:
                 return  # already a finding of this value (under this or another category, or inside)
         finding = Finding(
-            src.category, fl.part, fl.path, src.value, f"trace.{enc}", _CONFIDENCE.get(enc, 0.95),
+            src.category,
+            fl.part,
+            fl.path,
+            src.value,
+            f"trace.{enc}",
+            _CONFIDENCE.get(enc, 0.95),
             {"from": src.describe(), "encoding": enc},
         )
         e.found.append(finding)
@@ -539,4 +561,3 @@ def _confirm(text: str, value: str) -> str | None:
         n += 1
     rest = text[pos + n :].strip()
     return "prefix" if rest in ("", "…", "...", "..") or rest.startswith(("…", "...")) else None
-

@@ -75,7 +75,7 @@ def _listing(source: str) -> tuple[list[str], bool]:
         if fs.isdir(path):
             root = path.rstrip("/")
             base = source.rstrip("/")
-            return sorted(f"{base}/{p[len(root):].lstrip('/')}" for p in fs.find(path) if p.startswith(root)), True
+            return sorted(f"{base}/{p[len(root) :].lstrip('/')}" for p in fs.find(path) if p.startswith(root)), True
         if fs.exists(path):
             return [source], False
         raise InputError(f"{source}: no such file or directory")
@@ -107,7 +107,9 @@ def _manifest_rows(source: str) -> list[dict[str, Any]]:
     if source.lower().endswith(".csv"):
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames or "app" not in reader.fieldnames or "captures" not in reader.fieldnames:
-            raise InputError(f"{source}: a manifest CSV needs the columns app and captures (and optionally version, platform, declarations)")
+            raise InputError(
+                f"{source}: a manifest CSV needs the columns app and captures (and optionally version, platform, declarations)"
+            )
         for n, row in enumerate(reader, 2):
             rows.append({"line": n, **{k: (v or "").strip() for k, v in row.items() if k}})
         return rows
@@ -152,8 +154,15 @@ def _from_manifest(source: str, plan: Plan) -> None:
         version = row.get("version")
         platform = row.get("platform")
         for c in captures:
-            plan.tasks.append(Task(app.strip(), resolve(c), str(version) if version not in (None, "") else None,
-                                   str(platform) if platform not in (None, "") else None, decls))
+            plan.tasks.append(
+                Task(
+                    app.strip(),
+                    resolve(c),
+                    str(version) if version not in (None, "") else None,
+                    str(platform) if platform not in (None, "") else None,
+                    decls,
+                )
+            )
         if decls:
             plan.declarations.setdefault(app.strip(), []).extend(decls)
 

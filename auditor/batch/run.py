@@ -38,7 +38,9 @@ def _died(task: Task, why: str) -> dict[str, Any]:
     return {"status": "failed", "app": task.app, "source": task.source, "error": why}
 
 
-def run_local(tasks: list[Task], dataset: str, workers: int | None, reveal: bool, progress: Progress | None = None) -> Outcome:
+def run_local(
+    tasks: list[Task], dataset: str, workers: int | None, reveal: bool, progress: Progress | None = None
+) -> Outcome:
     """Run the tasks in a process pool of ``workers`` processes (default: every core)."""
     out = Outcome()
     attempts = dict.fromkeys(range(len(tasks)), 0)
@@ -91,8 +93,15 @@ def _dask_client(spec: str) -> tuple[Any, Any]:
             n = 0
         if n < 1:
             raise ExecutorError(f"--dask {spec}: expected local:N with N >= 1 worker processes")
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, protocol="tcp", silence_logs=50)
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            protocol="tcp",
+            silence_logs=50,
+        )
         return Client(cluster), cluster
     if not spec.startswith(("tcp://", "tls://")):
         raise ExecutorError(f"--dask {spec}: expected tcp://HOST:PORT (a scheduler) or local:N")

@@ -38,15 +38,29 @@ def app_summaries(dataset: Dataset, declarations: dict[str, list[str]]) -> int:
     try:
         caps = _rows(con, "SELECT app, version, platform, error, exchanges, findings FROM captures")
         dests = _rows(con, "SELECT app, host, owner, country, party FROM destinations")
-        shared = _rows(con, """
+        shared = _rows(
+            con,
+            """
             SELECT f.app, count(*) AS n FROM findings f
             JOIN destinations d ON d.capture_sha256 = f.capture_sha256 AND d.host = f.host AND d.app = f.app
-            WHERE d.party = 'third' AND f.category IN ('prompt', 'user_file') GROUP BY f.app""")
+            WHERE d.party = 'third' AND f.category IN ('prompt', 'user_file') GROUP BY f.app""",
+        )
     finally:
         con.close()
-    by_app: dict[str, dict[str, Any]] = defaultdict(lambda: {"versions": set(), "platforms": set(), "captures": 0, "failed": 0,
-                                                             "exchanges": 0, "findings": 0, "hosts": set(), "owners": set(),
-                                                             "countries": set(), "third": set()})
+    by_app: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {
+            "versions": set(),
+            "platforms": set(),
+            "captures": 0,
+            "failed": 0,
+            "exchanges": 0,
+            "findings": 0,
+            "hosts": set(),
+            "owners": set(),
+            "countries": set(),
+            "third": set(),
+        }
+    )
     for c in caps:
         a = by_app[c["app"]]
         if c["error"] is not None:
@@ -71,13 +85,31 @@ def app_summaries(dataset: Dataset, declarations: dict[str, list[str]]) -> int:
     shared_n = {r["app"]: r["n"] for r in shared}
     for app, a in by_app.items():
         decls = sorted(set(declarations.get(app, [])))
-        dataset.write_app(app, table("apps", [{
-            "app": app, "versions": sorted(a["versions"], key=version_key), "platforms": sorted(a["platforms"]),
-            "captures": a["captures"], "failed_captures": a["failed"], "exchanges": a["exchanges"], "findings": a["findings"],
-            "destinations": len(a["hosts"]), "companies": sorted(a["owners"]), "countries": sorted(a["countries"]),
-            "third_party_companies": sorted(a["third"]), "prompts_to_third_parties": shared_n.get(app, 0),
-            "declarations": decls, "labels": "not checked" if decls else None, "updated_at": now,
-        }]))
+        dataset.write_app(
+            app,
+            table(
+                "apps",
+                [
+                    {
+                        "app": app,
+                        "versions": sorted(a["versions"], key=version_key),
+                        "platforms": sorted(a["platforms"]),
+                        "captures": a["captures"],
+                        "failed_captures": a["failed"],
+                        "exchanges": a["exchanges"],
+                        "findings": a["findings"],
+                        "destinations": len(a["hosts"]),
+                        "companies": sorted(a["owners"]),
+                        "countries": sorted(a["countries"]),
+                        "third_party_companies": sorted(a["third"]),
+                        "prompts_to_third_parties": shared_n.get(app, 0),
+                        "declarations": decls,
+                        "labels": "not checked" if decls else None,
+                        "updated_at": now,
+                    }
+                ],
+            ),
+        )
     return len(by_app)
 
 
@@ -105,36 +137,56 @@ def build(dataset_dir: str | Path) -> dict[str, Any]:
     con = connect(dataset_dir)
     try:
         apps = _rows(con, "SELECT * FROM apps ORDER BY app")
-        flows = _rows(con, """
+        flows = _rows(
+            con,
+            """
             SELECT app, coalesce(owner, 'unknown owner') AS company, product, country, party,
                    list_sort(list_distinct(flatten(list(data_categories)))) AS categories, count(DISTINCT host) AS hosts
-            FROM destinations GROUP BY ALL ORDER BY app, company""")
-        prevalence = _rows(con, """
+            FROM destinations GROUP BY ALL ORDER BY app, company""",
+        )
+        prevalence = _rows(
+            con,
+            """
             SELECT coalesce(owner, 'unknown owner') AS company, product, count(DISTINCT app) AS apps,
                    list_sort(list_distinct(list(country))) AS countries
-            FROM destinations WHERE owner IS NOT NULL GROUP BY ALL ORDER BY apps DESC, company LIMIT 60""")
-        shared = _rows(con, """
+            FROM destinations WHERE owner IS NOT NULL GROUP BY ALL ORDER BY apps DESC, company LIMIT 60""",
+        )
+        shared = _rows(
+            con,
+            """
             SELECT f.app, f.category, f.host, d.owner, d.country, count(*) AS n FROM findings f
             JOIN destinations d ON d.capture_sha256 = f.capture_sha256 AND d.host = f.host AND d.app = f.app
-            WHERE d.party = 'third' AND f.category IN ('prompt', 'user_file') GROUP BY ALL ORDER BY f.app, n DESC""")
-        creds = _rows(con, """
+            WHERE d.party = 'third' AND f.category IN ('prompt', 'user_file') GROUP BY ALL ORDER BY f.app, n DESC""",
+        )
+        creds = _rows(
+            con,
+            """
             SELECT f.app, count(*) AS n FROM findings f
             JOIN destinations d ON d.capture_sha256 = f.capture_sha256 AND d.host = f.host AND d.app = f.app
-            WHERE d.party = 'third' AND f.category = 'credential' GROUP BY f.app""")
-        cleartext = _rows(con, """
+            WHERE d.party = 'third' AND f.category = 'credential' GROUP BY f.app""",
+        )
+        cleartext = _rows(
+            con,
+            """
             SELECT app, count(DISTINCT host) AS n FROM destinations
-            WHERE cleartext AND len(data_categories) > 0 GROUP BY app""")
-        per_version = _rows(con, """
+            WHERE cleartext AND len(data_categories) > 0 GROUP BY app""",
+        )
+        per_version = _rows(
+            con,
+            """
             SELECT c.app, coalesce(c.version, regexp_extract(c.source, '[^/]+$')) AS version, min(c.first_capture_at) AS t, d.host,
                    list_sort(list_distinct(flatten(list(d.data_categories)))) AS categories
             FROM captures c JOIN destinations d ON d.capture_sha256 = c.sha256 AND d.app = c.app
-            WHERE c.error IS NULL GROUP BY ALL""")
+            WHERE c.error IS NULL GROUP BY ALL""",
+        )
         failed = _rows(con, "SELECT app, source, error FROM captures WHERE error IS NOT NULL ORDER BY app, source")
     finally:
         con.close()
     views: dict[str, AppView] = {}
     for a in apps:
-        views[a["app"]] = AppView(a["app"], list(a["versions"] or []), a["captures"], a["failed_captures"], a["exchanges"], a["findings"])
+        views[a["app"]] = AppView(
+            a["app"], list(a["versions"] or []), a["captures"], a["failed_captures"], a["exchanges"], a["findings"]
+        )
     for f in flows:
         if f["app"] in views:
             views[f["app"]].flows.append(f)
@@ -165,15 +217,25 @@ def build(dataset_dir: str | Path) -> dict[str, Any]:
         prev, last = order[-2], order[-1]
         before, after = by_version[prev], by_version[last]
         views[app].changes = {
-            "previous": prev, "latest": last,
+            "previous": prev,
+            "latest": last,
             "new_hosts": sorted(set(after) - set(before)),
             "gone_hosts": sorted(set(before) - set(after)),
             "new_data": sorted((h, c) for h in set(after) & set(before) for c in set(after[h]) - set(before[h])),
         }
     ranked = sorted(views.values(), key=lambda v: tuple(-n for n in v.score.values()) + (v.app,))
-    return {"apps": ranked, "prevalence": prevalence, "failed": failed, "generated_by": __version__,
-            "totals": {"apps": len(views), "captures": sum(v.captures for v in views.values()),
-                       "exchanges": sum(v.exchanges for v in views.values()), "findings": sum(v.findings for v in views.values())}}
+    return {
+        "apps": ranked,
+        "prevalence": prevalence,
+        "failed": failed,
+        "generated_by": __version__,
+        "totals": {
+            "apps": len(views),
+            "captures": sum(v.captures for v in views.values()),
+            "exchanges": sum(v.exchanges for v in views.values()),
+            "findings": sum(v.findings for v in views.values()),
+        },
+    }
 
 
 def render(dataset_dir: str | Path) -> str:

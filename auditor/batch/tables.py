@@ -21,33 +21,102 @@ _str = pa.string()
 _strs = pa.list_(pa.string())
 
 SCHEMAS: dict[str, pa.Schema] = {
-    "captures": pa.schema([
-        ("app", _str), ("version", _str), ("platform", _str), ("source", _str), ("sha256", _str), ("bytes", pa.int64()),
-        ("format", _str), ("exchanges", pa.int64()), ("findings", pa.int64()), ("destinations", pa.int64()),
-        ("third_party_destinations", pa.int64()), ("first_capture_at", pa.float64()), ("warnings", _strs), ("error", _str),
-        ("key", _str), ("auditor_version", _str), ("data_version", _str), ("audited_at", _str), ("batch_schema", pa.int32()),
-    ]),
-    "exchanges": pa.schema([
-        ("app", _str), ("version", _str), ("capture_sha256", _str), ("index", pa.int64()), ("timestamp", pa.float64()),
-        ("method", _str), ("scheme", _str), ("host", _str), ("url", _str), ("status", pa.int32()),
-        ("request_bytes", pa.int64()), ("response_bytes", pa.int64()), ("websocket_messages", pa.int64()),
-    ]),
-    "findings": pa.schema([
-        ("app", _str), ("version", _str), ("capture_sha256", _str), ("index", pa.int64()), ("host", _str),
-        ("category", _str), ("part", _str), ("path", _str), ("value", _str), ("value_sha256", _str),
-        ("detector", _str), ("confidence", pa.float64()), ("derived", _str), ("method", _str), ("url", _str),
-    ]),
-    "destinations": pa.schema([
-        ("app", _str), ("version", _str), ("capture_sha256", _str), ("host", _str), ("registrable_domain", _str),
-        ("owner", _str), ("parent", _str), ("country", _str), ("party", _str), ("service", _str), ("product", _str),
-        ("data_categories", _strs), ("exchanges", pa.int64()), ("cleartext", pa.bool_()),
-    ]),
-    "apps": pa.schema([
-        ("app", _str), ("versions", _strs), ("platforms", _strs), ("captures", pa.int64()), ("failed_captures", pa.int64()),
-        ("exchanges", pa.int64()), ("findings", pa.int64()), ("destinations", pa.int64()), ("companies", _strs),
-        ("countries", _strs), ("third_party_companies", _strs), ("prompts_to_third_parties", pa.int64()),
-        ("declarations", _strs), ("labels", _str), ("updated_at", _str),
-    ]),
+    "captures": pa.schema(
+        [
+            ("app", _str),
+            ("version", _str),
+            ("platform", _str),
+            ("source", _str),
+            ("sha256", _str),
+            ("bytes", pa.int64()),
+            ("format", _str),
+            ("exchanges", pa.int64()),
+            ("findings", pa.int64()),
+            ("destinations", pa.int64()),
+            ("third_party_destinations", pa.int64()),
+            ("first_capture_at", pa.float64()),
+            ("warnings", _strs),
+            ("error", _str),
+            ("key", _str),
+            ("auditor_version", _str),
+            ("data_version", _str),
+            ("audited_at", _str),
+            ("batch_schema", pa.int32()),
+        ]
+    ),
+    "exchanges": pa.schema(
+        [
+            ("app", _str),
+            ("version", _str),
+            ("capture_sha256", _str),
+            ("index", pa.int64()),
+            ("timestamp", pa.float64()),
+            ("method", _str),
+            ("scheme", _str),
+            ("host", _str),
+            ("url", _str),
+            ("status", pa.int32()),
+            ("request_bytes", pa.int64()),
+            ("response_bytes", pa.int64()),
+            ("websocket_messages", pa.int64()),
+        ]
+    ),
+    "findings": pa.schema(
+        [
+            ("app", _str),
+            ("version", _str),
+            ("capture_sha256", _str),
+            ("index", pa.int64()),
+            ("host", _str),
+            ("category", _str),
+            ("part", _str),
+            ("path", _str),
+            ("value", _str),
+            ("value_sha256", _str),
+            ("detector", _str),
+            ("confidence", pa.float64()),
+            ("derived", _str),
+            ("method", _str),
+            ("url", _str),
+        ]
+    ),
+    "destinations": pa.schema(
+        [
+            ("app", _str),
+            ("version", _str),
+            ("capture_sha256", _str),
+            ("host", _str),
+            ("registrable_domain", _str),
+            ("owner", _str),
+            ("parent", _str),
+            ("country", _str),
+            ("party", _str),
+            ("service", _str),
+            ("product", _str),
+            ("data_categories", _strs),
+            ("exchanges", pa.int64()),
+            ("cleartext", pa.bool_()),
+        ]
+    ),
+    "apps": pa.schema(
+        [
+            ("app", _str),
+            ("versions", _strs),
+            ("platforms", _strs),
+            ("captures", pa.int64()),
+            ("failed_captures", pa.int64()),
+            ("exchanges", pa.int64()),
+            ("findings", pa.int64()),
+            ("destinations", pa.int64()),
+            ("companies", _strs),
+            ("countries", _strs),
+            ("third_party_companies", _strs),
+            ("prompts_to_third_parties", pa.int64()),
+            ("declarations", _strs),
+            ("labels", _str),
+            ("updated_at", _str),
+        ]
+    ),
 }
 
 
@@ -63,12 +132,21 @@ def exchange_rows(path: str, doc: dict[str, Any], base: dict[str, Any]) -> list[
     rows = []
     for ex in open_capture(path).exchanges:
         url = masked.get(ex.index) or mask_url(ex.url, [])
-        rows.append({
-            **base,
-            "index": ex.index, "timestamp": ex.timestamp, "method": ex.method, "scheme": ex.scheme, "host": ex.host,
-            "url": url, "status": ex.status, "request_bytes": len(ex.request_body), "response_bytes": len(ex.response_body),
-            "websocket_messages": len(ex.websocket),
-        })
+        rows.append(
+            {
+                **base,
+                "index": ex.index,
+                "timestamp": ex.timestamp,
+                "method": ex.method,
+                "scheme": ex.scheme,
+                "host": ex.host,
+                "url": url,
+                "status": ex.status,
+                "request_bytes": len(ex.request_body),
+                "response_bytes": len(ex.response_body),
+                "websocket_messages": len(ex.websocket),
+            }
+        )
     return rows
 
 
@@ -76,11 +154,18 @@ def finding_rows(doc: dict[str, Any], base: dict[str, Any]) -> list[dict[str, An
     return [
         {
             **base,
-            "index": f["flow"]["index"], "host": f["host"], "category": f["category"],
-            "part": f["location"]["part"], "path": f["location"]["path"], "value": f["value"],
-            "value_sha256": f["value_sha256"], "detector": f["detector"], "confidence": f["confidence"],
+            "index": f["flow"]["index"],
+            "host": f["host"],
+            "category": f["category"],
+            "part": f["location"]["part"],
+            "path": f["location"]["path"],
+            "value": f["value"],
+            "value_sha256": f["value_sha256"],
+            "detector": f["detector"],
+            "confidence": f["confidence"],
             "derived": json.dumps(f["derived"], sort_keys=True) if f.get("derived") else None,
-            "method": f["request"]["method"], "url": f["request"]["url"],
+            "method": f["request"]["method"],
+            "url": f["request"]["url"],
         }
         for f in doc["findings"]
     ]
@@ -91,13 +176,20 @@ def destination_rows(doc: dict[str, Any], base: dict[str, Any]) -> list[dict[str
     for d in doc["destinations"]:
         owner = d.get("owner") or {}
         match = owners.lookup(d["host"])
-        rows.append({
-            **base,
-            "host": d["host"], "registrable_domain": d.get("registrable_domain"), "owner": owner.get("name"),
-            "parent": owner.get("parent"), "country": (d.get("jurisdiction") or {}).get("country") or owner.get("country"),
-            "party": d.get("party"), "service": d.get("category"),
-            "product": match.owner.product if match is not None else None,
-            "data_categories": list(d.get("data_categories") or []), "exchanges": d.get("exchanges"),
-            "cleartext": bool(d.get("cleartext")),
-        })
+        rows.append(
+            {
+                **base,
+                "host": d["host"],
+                "registrable_domain": d.get("registrable_domain"),
+                "owner": owner.get("name"),
+                "parent": owner.get("parent"),
+                "country": (d.get("jurisdiction") or {}).get("country") or owner.get("country"),
+                "party": d.get("party"),
+                "service": d.get("category"),
+                "product": match.owner.product if match is not None else None,
+                "data_categories": list(d.get("data_categories") or []),
+                "exchanges": d.get("exchanges"),
+                "cleartext": bool(d.get("cleartext")),
+            }
+        )
     return rows

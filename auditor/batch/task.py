@@ -57,8 +57,14 @@ def audit_task(task: Task, dataset_dir: str, reveal: bool = False) -> dict[str, 
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     tag = version_tag()
     base_row: dict[str, Any] = {
-        "app": task.app, "version": task.version, "platform": task.platform, "source": task.source,
-        "auditor_version": __version__, "data_version": data_version(), "audited_at": now, "batch_schema": 1,
+        "app": task.app,
+        "version": task.version,
+        "platform": task.platform,
+        "source": task.source,
+        "auditor_version": __version__,
+        "data_version": data_version(),
+        "audited_at": now,
+        "batch_schema": 1,
     }
     tmp = None
     try:
@@ -68,7 +74,17 @@ def audit_task(task: Task, dataset_dir: str, reveal: bool = False) -> dict[str, 
             sha = hashlib.sha256(task.source.encode()).hexdigest()
             name = f"{sha[:40]}-{tag}"
             reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
-            dataset.write(task.app, name, {"captures": table("captures", [{**base_row, "sha256": None, "key": name, "error": f"cannot read: {reason}", "warnings": []}])}, failed=True)
+            dataset.write(
+                task.app,
+                name,
+                {
+                    "captures": table(
+                        "captures",
+                        [{**base_row, "sha256": None, "key": name, "error": f"cannot read: {reason}", "warnings": []}],
+                    )
+                },
+                failed=True,
+            )
             return {"status": "failed", "app": task.app, "source": task.source, "error": f"cannot read: {reason}"}
         name = f"{sha[:40]}-{tag}"
         if dataset.done(task.app, name):
@@ -78,7 +94,9 @@ def audit_task(task: Task, dataset_dir: str, reveal: bool = False) -> dict[str, 
             doc = audit_paths([local], AuditOptions(reveal=reveal))
         except Exception as e:  # a capture auditor cannot read: recorded, the batch goes on
             msg = str(e).replace(str(local), Path(task.source).name) or type(e).__name__
-            dataset.write(task.app, name, {"captures": table("captures", [{**row, "error": msg, "warnings": []}])}, failed=True)
+            dataset.write(
+                task.app, name, {"captures": table("captures", [{**row, "error": msg, "warnings": []}])}, failed=True
+            )
             return {"status": "failed", "app": task.app, "source": task.source, "error": msg}
         base = {"app": task.app, "version": task.version, "capture_sha256": sha}
         capture = doc["captures"][0]
@@ -89,15 +107,32 @@ def audit_task(task: Task, dataset_dir: str, reveal: bool = False) -> dict[str, 
             "destinations": table("destinations", destination_rows(doc, base)),
         }
         first = tables["exchanges"].column("timestamp").to_pylist()
-        tables["captures"] = table("captures", [{
-            **row, "format": capture["format"], "exchanges": summary["exchanges"], "findings": summary["findings"],
-            "destinations": summary["destinations"], "third_party_destinations": summary["third_party_destinations"],
-            "first_capture_at": min((t for t in first if t is not None), default=None),
-            "warnings": [w.replace(str(local), Path(task.source).name) for w in capture["warnings"]], "error": None,
-        }])
+        tables["captures"] = table(
+            "captures",
+            [
+                {
+                    **row,
+                    "format": capture["format"],
+                    "exchanges": summary["exchanges"],
+                    "findings": summary["findings"],
+                    "destinations": summary["destinations"],
+                    "third_party_destinations": summary["third_party_destinations"],
+                    "first_capture_at": min((t for t in first if t is not None), default=None),
+                    "warnings": [w.replace(str(local), Path(task.source).name) for w in capture["warnings"]],
+                    "error": None,
+                }
+            ],
+        )
         dataset.write(task.app, name, tables)
-        return {"status": "audited", "app": task.app, "source": task.source, "key": name,
-                "exchanges": summary["exchanges"], "seconds": time.perf_counter() - started, "pid": os.getpid()}
+        return {
+            "status": "audited",
+            "app": task.app,
+            "source": task.source,
+            "key": name,
+            "exchanges": summary["exchanges"],
+            "seconds": time.perf_counter() - started,
+            "pid": os.getpid(),
+        }
     finally:
         if tmp is not None:
             tmp.cleanup()

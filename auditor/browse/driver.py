@@ -113,7 +113,9 @@ def _find_input(page: Any, selector: str | None, timeout_ms: int) -> Any:
             except Exception:  # a selector the page's DOM rejects: try the next one
                 continue
         if time.monotonic() >= deadline:
-            raise BrowseFailure(f"no chat input found on {page.url} (tried: {', '.join(tried)}); name it with --input SELECTOR")
+            raise BrowseFailure(
+                f"no chat input found on {page.url} (tried: {', '.join(tried)}); name it with --input SELECTOR"
+            )
         page.wait_for_timeout(250)
 
 
@@ -150,7 +152,9 @@ def drive(page: Any, context: Any, settings: BrowseSettings, log: BrowseLog, rng
         except BrowseFailure:
             raise
         except Exception as e:
-            raise BrowseFailure(f"{settings.script}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
+            raise BrowseFailure(
+                f"{settings.script}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            ) from None
     box = _find_input(page, settings.input_selector, 10_000)
     box.click()
     log.driver("type", text="canary")
@@ -187,7 +191,9 @@ def browse(settings: BrowseSettings, executable: str, proxy_url: str, ca_file: P
 
     rng = random.Random(settings.seed)
     canary = make_canary(rng)
-    log.driver("session", url=settings.url, canary=canary, prompts=list(settings.prompts), instrumented=settings.instrument)
+    log.driver(
+        "session", url=settings.url, canary=canary, prompts=list(settings.prompts), instrumented=settings.instrument
+    )
     args = launch_args(ca_file)
     with sync_playwright() as p:
         launch: dict[str, Any] = {

@@ -135,7 +135,16 @@ def detectors() -> list[Detector]:
     """The detectors, in the order they run (value patterns last: they skip fields already found)."""
     from . import activity, content, credential, location, patterns, prompt, replay, rules
 
-    return [prompt.detect, rules.detect, credential.detect, location.detect, activity.detect, content.detect, replay.detect, patterns.detect]
+    return [
+        prompt.detect,
+        rules.detect,
+        credential.detect,
+        location.detect,
+        activity.detect,
+        content.detect,
+        replay.detect,
+        patterns.detect,
+    ]
 
 
 def classify(exchange: Exchange, fields: Sequence[Field]) -> list[Finding]:
@@ -158,7 +167,14 @@ def classify(exchange: Exchange, fields: Sequence[Field]) -> list[Finding]:
         def position(f: Finding) -> int:
             pos = order.get((f.part, f.path))
             if pos is None:  # a finding for a whole list or object: where its first member is
-                pos = next((i for i, fl in enumerate(ctx.sent) if fl.part == f.part and fl.path.startswith((f.path + "[", f.path + "."))), len(ctx.sent))
+                pos = next(
+                    (
+                        i
+                        for i, fl in enumerate(ctx.sent)
+                        if fl.part == f.part and fl.path.startswith((f.path + "[", f.path + "."))
+                    ),
+                    len(ctx.sent),
+                )
             return pos
 
         out.sort(key=position)

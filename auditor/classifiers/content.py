@@ -18,8 +18,16 @@ from ..models import Finding
 from . import Context
 from .validators import conversation_id
 
-_MEDIA = ("image/", "audio/", "video/", "application/pdf", "application/msword", "application/vnd.openxmlformats",
-          "application/vnd.ms-", "application/zip")
+_MEDIA = (
+    "image/",
+    "audio/",
+    "video/",
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats",
+    "application/vnd.ms-",
+    "application/zip",
+)
 
 
 @cache

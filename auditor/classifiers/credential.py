@@ -72,7 +72,9 @@ def detect(ctx: Context) -> Iterator[Finding]:
                     yield Finding("credential", f.part, f.path, value, "credential.authorization", 0.95)
                 continue
         if f.part == "request.cookie":
-            if (key in cookie_names or "session" in key or key.endswith(("token", "auth", "authorization"))) and len(value) >= 8:
+            if (key in cookie_names or "session" in key or key.endswith(("token", "auth", "authorization"))) and len(
+                value
+            ) >= 8:
                 yield Finding("credential", f.part, f.path, value, "credential.session_cookie", 0.85)
                 continue
         if (key in cred_keys or key.endswith(suffixes)) and _is_secret_like(value):

@@ -36,7 +36,11 @@ def _decimals(text: str) -> int:
 
 
 def interested(part: str, path: str, parent: str, key: str) -> bool:
-    return key in lexicons.names("latitude_keys") or key in lexicons.names("longitude_keys") or key in lexicons.names("lat_lng_pair_keys")
+    return (
+        key in lexicons.names("latitude_keys")
+        or key in lexicons.names("longitude_keys")
+        or key in lexicons.names("lat_lng_pair_keys")
+    )
 
 
 def detect(ctx: Context) -> Iterator[Finding]:

@@ -47,7 +47,9 @@ _CN_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _FR_NIR = re.compile(r"(?<![0-9A-Za-z])[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?![0-9A-Za-z])")
 _NINO = re.compile(r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
 _DATA_URI = re.compile(r"data:([a-z]+/[A-Za-z0-9.+-]+)((?:;[A-Za-z0-9=.-]+)*);base64,([A-Za-z0-9+/=_-]*)")
-_B64_RUN = re.compile(r"(?<![A-Za-z0-9+/])(?:iVBORw0KGgo|/9j/|R0lGOD|JVBERi0|UklGR|SUQz|T2dnUw|ZkxhQw|AAAA[A-Za-z0-9+/]{2}ZnR5c)[A-Za-z0-9+/_-]*=*")
+_B64_RUN = re.compile(
+    r"(?<![A-Za-z0-9+/])(?:iVBORw0KGgo|/9j/|R0lGOD|JVBERi0|UklGR|SUQz|T2dnUw|ZkxhQw|AAAA[A-Za-z0-9+/]{2}ZnR5c)[A-Za-z0-9+/_-]*=*"
+)
 _NOT_USER_FILES = ("font/", "application/font", "application/x-font", "image/x-icon", "image/vnd.microsoft.icon")
 # Magic numbers of media and document formats (file signatures).
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
@@ -70,16 +72,25 @@ def _prefilters() -> list[tuple[str, str]]:
         ("email", r"[^\s@\"'<>]@[A-Za-z0-9-]+\.[A-Za-z]"),  # (any letter before @: UTF-8 local parts)
         ("phone_intl", r"\+[1-9][0-9 ().-]{5}"),
         ("cn_mobile", r"(?:^|[^0-9])1[3-9][0-9]{9}(?:[^0-9]|$)"),
-        ("card", r"(?:^|[^0-9A-Za-z_-])(?:[2-6][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}|3[47][0-9]{2}[ -]?[0-9]{6}[ -]?[0-9]{5})"),
+        (
+            "card",
+            r"(?:^|[^0-9A-Za-z_-])(?:[2-6][0-9]{3}[ -]?[0-9]{4}[ -]?[0-9]{4}|3[47][0-9]{2}[ -]?[0-9]{6}[ -]?[0-9]{5})",
+        ),
         ("iban", r"\b[A-Z]{2}\d{2} ?[A-Z0-9]{4}"),
         ("ssn", r"\d{3}-\d{2}-\d{4}"),
         ("cn_id", r"(?:^|[^0-9])[0-9]{6}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"),
         ("fr_nir", r"\b[12] ?\d{2} ?(?:0[1-9]|1[0-2]) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}\b"),
         ("uk_nino", r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"),
-        ("api_key", r"sk-[A-Za-z0-9_-]{8}|AIza[0-9A-Za-z_-]{8}|A[KS]IA[0-9A-Z]{8}|gh[pousr]_[A-Za-z0-9]{8}|github_pat_|[rs]k_(?:live|test)_|xox[abposr]-|hf_[A-Za-z0-9]{8}|ph[cx]_[A-Za-z0-9]{8}"),
+        (
+            "api_key",
+            r"sk-[A-Za-z0-9_-]{8}|AIza[0-9A-Za-z_-]{8}|A[KS]IA[0-9A-Z]{8}|gh[pousr]_[A-Za-z0-9]{8}|github_pat_|[rs]k_(?:live|test)_|xox[abposr]-|hf_[A-Za-z0-9]{8}|ph[cx]_[A-Za-z0-9]{8}",
+        ),
         ("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ"),
         ("data_uri", r"data:[a-z]+/[A-Za-z0-9.+-]+(?:;[A-Za-z0-9=.-]+)*;base64,"),
-        ("b64_media", r"(?:^|[^A-Za-z0-9+/])(?:iVBORw0KGgo|/9j/|R0lGOD|JVBERi0|UklGR|SUQz|T2dnUw|ZkxhQw|AAAA[A-Za-z0-9+/]{2}ZnR5c)"),
+        (
+            "b64_media",
+            r"(?:^|[^A-Za-z0-9+/])(?:iVBORw0KGgo|/9j/|R0lGOD|JVBERi0|UklGR|SUQz|T2dnUw|ZkxhQw|AAAA[A-Za-z0-9+/]{2}ZnR5c)",
+        ),
         ("chat_url", "(?:" + "|".join(hosts) + ")(?::[0-9]+)?/"),
     ]
 

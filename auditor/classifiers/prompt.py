@@ -29,8 +29,20 @@ USER_ROLES = frozenset({"user", "human", "customer", "me"})
 _ROLE_KEYS = ("role", "author.role", "sender", "speaker", "from", "author")
 # Where the text sits inside a message object, with indices blanked.
 _TEXT_SUFFIXES = frozenset(
-    {".content", ".text", ".message", ".query", ".content[].text", ".content.text", ".content.parts[]",
-     ".parts[].text", ".parts[]", ".content[].content", ".message.content", ".message.text"}
+    {
+        ".content",
+        ".text",
+        ".message",
+        ".query",
+        ".content[].text",
+        ".content.text",
+        ".content.parts[]",
+        ".parts[].text",
+        ".parts[]",
+        ".content[].content",
+        ".message.content",
+        ".message.text",
+    }
 )
 _INDEX_END = re.compile(r"\[\d+\]")
 _TEXT_KEYS = frozenset({"content", "text", "message", "query", "parts"})

@@ -27,7 +27,9 @@ from . import Context
 from .prompt import is_free_text
 from .validators import VALIDATORS
 
-_CHAT_HINT = re.compile(r"prompt|messag|chat|ask|question|query|search|compose|reply|send|talk|conversation|input", re.I)
+_CHAT_HINT = re.compile(
+    r"prompt|messag|chat|ask|question|query|search|compose|reply|send|talk|conversation|input", re.I
+)
 _KEY_ATTRIBUTES = ("autocomplete", "name", "id")
 _BOXES = frozenset({"textarea", "contenteditable"})
 _REPLAY_PART = "replay.input"  # the "part" of lexicon groups meant for input names only
@@ -42,7 +44,12 @@ def _by_key(element: Element, value: str) -> tuple[str, str] | None:
             continue
         for token in (name, name.rsplit(" ", 1)[-1]):  # autocomplete="shipping street-address"
             for rule in single.get(lexicons.normalize_key(token), ()):
-                if (rule.parts is not None and _REPLAY_PART not in rule.parts) or rule.hosts is not None or rule.requires or rule.requires_any:
+                if (
+                    (rule.parts is not None and _REPLAY_PART not in rule.parts)
+                    or rule.hosts is not None
+                    or rule.requires
+                    or rule.requires_any
+                ):
                     continue
                 if VALIDATORS[rule.validator](value):
                     return rule.category, rule.group

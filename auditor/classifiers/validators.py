@@ -14,9 +14,36 @@ from datetime import date
 
 PLACEHOLDERS = frozenset(
     {
-        "", "null", "none", "nil", "undefined", "unknown", "n/a", "na", "-", "--", "0", "-1", "true", "false",
-        "anonymous", "anon", "guest", "test", "default", "empty", "(not set)", "not set", "nan", "{{auto}}",
-        "00000000-0000-0000-0000-000000000000", "unset", "redacted", "[redacted]", "[filtered]", "***",
+        "",
+        "null",
+        "none",
+        "nil",
+        "undefined",
+        "unknown",
+        "n/a",
+        "na",
+        "-",
+        "--",
+        "0",
+        "-1",
+        "true",
+        "false",
+        "anonymous",
+        "anon",
+        "guest",
+        "test",
+        "default",
+        "empty",
+        "(not set)",
+        "not set",
+        "nan",
+        "{{auto}}",
+        "00000000-0000-0000-0000-000000000000",
+        "unset",
+        "redacted",
+        "[redacted]",
+        "[filtered]",
+        "***",
     }
 )
 _BOOLEANS = frozenset({"true", "false", "yes", "no", "on", "off"})
@@ -37,9 +64,18 @@ _MONTHS = {
     m: i + 1
     for i, names in enumerate(
         [
-            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-            ("oct", "october"), ("nov", "november"), ("dec", "december"),
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
         ]
     )
     for m in names
@@ -47,29 +83,142 @@ _MONTHS = {
 _DATE_NUMERIC = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _DATE_DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_DATE_WORDS = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$|^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+_DATE_WORDS = re.compile(
+    r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$|^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$"
+)
 _OS_NAMES = (
-    "android", "ios", "ipados", "linux", "windows", "macos", "mac os", "os x", "osx", "darwin", "harmonyos",
-    "openharmony", "chromeos", "chrome os", "tvos", "watchos", "visionos", "fuchsia", "ubuntu", "debian",
-    "fedora", "kaios", "tizen", "win32", "win64",
+    "android",
+    "ios",
+    "ipados",
+    "linux",
+    "windows",
+    "macos",
+    "mac os",
+    "os x",
+    "osx",
+    "darwin",
+    "harmonyos",
+    "openharmony",
+    "chromeos",
+    "chrome os",
+    "tvos",
+    "watchos",
+    "visionos",
+    "fuchsia",
+    "ubuntu",
+    "debian",
+    "fedora",
+    "kaios",
+    "tizen",
+    "win32",
+    "win64",
 )
 _NETWORK_TYPES = frozenset(
-    {"wifi", "wi-fi", "wlan", "2g", "3g", "4g", "5g", "lte", "nr", "edge", "gprs", "umts", "hspa", "cellular",
-     "mobile", "wwan", "ethernet", "wired", "bluetooth", "cell"}
+    {
+        "wifi",
+        "wi-fi",
+        "wlan",
+        "2g",
+        "3g",
+        "4g",
+        "5g",
+        "lte",
+        "nr",
+        "edge",
+        "gprs",
+        "umts",
+        "hspa",
+        "cellular",
+        "mobile",
+        "wwan",
+        "ethernet",
+        "wired",
+        "bluetooth",
+        "cell",
+    }
 )
 _FLAGS = frozenset({"true", "false", "0", "1", "yes", "no"})
 THIS_YEAR = 2026
 
 # IBAN lengths by country (ISO 13616 registry, SWIFT IBAN Registry release 99, 2025).
 IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
-    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
-    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
-    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
-    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
-    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
-    "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28,
-    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+    "AD": 24,
+    "AE": 23,
+    "AL": 28,
+    "AT": 20,
+    "AZ": 28,
+    "BA": 20,
+    "BE": 16,
+    "BG": 22,
+    "BH": 22,
+    "BR": 29,
+    "BY": 28,
+    "CH": 21,
+    "CR": 22,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DK": 18,
+    "DO": 28,
+    "EE": 20,
+    "EG": 29,
+    "ES": 24,
+    "FI": 18,
+    "FO": 18,
+    "FR": 27,
+    "GB": 22,
+    "GE": 22,
+    "GI": 23,
+    "GL": 18,
+    "GR": 27,
+    "GT": 28,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IL": 23,
+    "IQ": 23,
+    "IS": 26,
+    "IT": 27,
+    "JO": 30,
+    "KW": 30,
+    "KZ": 20,
+    "LB": 28,
+    "LC": 32,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "MC": 27,
+    "MD": 24,
+    "ME": 22,
+    "MK": 19,
+    "MR": 27,
+    "MT": 31,
+    "MU": 30,
+    "NL": 18,
+    "NO": 15,
+    "PK": 24,
+    "PL": 28,
+    "PS": 29,
+    "PT": 25,
+    "QA": 29,
+    "RO": 24,
+    "RS": 22,
+    "SA": 24,
+    "SC": 31,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "SM": 27,
+    "ST": 25,
+    "SV": 28,
+    "TL": 23,
+    "TN": 24,
+    "TR": 26,
+    "UA": 29,
+    "VA": 22,
+    "VG": 24,
+    "XK": 20,
 }
 _CN_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CN_CHECK = "10X98765432"
@@ -366,7 +515,9 @@ def government_id(value: str) -> bool:
 def conversation_id(value: str) -> bool:
     """An id: 6-128 characters, no spaces."""
     v = value.strip()
-    return 6 <= len(v) <= 128 and not is_placeholder(v) and not any(c.isspace() for c in v) and any(c.isalnum() for c in v)
+    return (
+        6 <= len(v) <= 128 and not is_placeholder(v) and not any(c.isspace() for c in v) and any(c.isalnum() for c in v)
+    )
 
 
 _THREAD_NUMBER = re.compile(r"(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d+)?)")
@@ -402,7 +553,7 @@ def flag(value: str) -> bool:
 def timezone(value: str) -> bool:
     """An IANA time zone name or a UTC offset (hours or minutes)."""
     v = value.strip()
-    if _IANA_TZ.match(v) or _OFFSET.match(v) and not v.lstrip("+-").isdigit():
+    if _IANA_TZ.match(v) or (_OFFSET.match(v) and not v.lstrip("+-").isdigit()):
         return True
     if v.lstrip("+-").isdigit():
         n = int(v)

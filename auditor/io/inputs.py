@@ -19,8 +19,8 @@ import sys
 import tempfile
 import zipfile
 import zlib
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -303,4 +303,3 @@ def _unzip(raw: IO[bytes], out: IO[bytes], limit: int, name: str, what: str) -> 
         with z.open(info) as member:
             _copy_bounded(member, out, limit, name, f"compressed {what} inflates beyond")
         return info.filename
-

@@ -44,8 +44,10 @@ def _strings(value: Any, name: str, text: str, where: str) -> list[str]:
 
 
 def is_fastlane(doc: Any) -> bool:
-    return isinstance(doc, list) and all(isinstance(e, dict) for e in doc) and any(
-        "data_protections" in e or "category" in e for e in doc
+    return (
+        isinstance(doc, list)
+        and all(isinstance(e, dict) for e in doc)
+        and any("data_protections" in e or "category" in e for e in doc)
     )
 
 
@@ -62,25 +64,36 @@ def parse_fastlane(doc: Any, text: str, name: str) -> Declaration:
         unknown = set(entry) - {"category", "purposes", "data_protections"}
         if unknown:
             key = min(unknown)
-            raise _fail(name, text, key, f"usage [{i}]: unknown key {key!r} (expected category, purposes, data_protections)")
+            raise _fail(
+                name, text, key, f"usage [{i}]: unknown key {key!r} (expected category, purposes, data_protections)"
+            )
         prots = _strings(entry.get("data_protections", []), name, text, "data_protections")
         for p in prots:
             if p not in protections:
-                raise _fail(name, text, p, f"usage [{i}]: unknown data protection {p!r}; expected one of: {', '.join(sorted(protections))}")
+                raise _fail(
+                    name,
+                    text,
+                    p,
+                    f"usage [{i}]: unknown data protection {p!r}; expected one of: {', '.join(sorted(protections))}",
+                )
         if NOT_COLLECTED in prots:
             if "category" in entry or len(prots) != 1 or len(doc) != 1:
-                raise _fail(name, text, NOT_COLLECTED, f"{NOT_COLLECTED} must be the only usage, alone, without a category")
+                raise _fail(
+                    name, text, NOT_COLLECTED, f"{NOT_COLLECTED} must be the only usage, alone, without a category"
+                )
             decl.not_collected = True
             continue
         cat = entry.get("category")
         if not isinstance(cat, str):
-            raise LabelsError(f"{name}:{line_of(text, '\"data_protections\"')}: usage [{i}] has no category")
+            raise LabelsError(f"{name}:{line_of(text, '"data_protections"')}: usage [{i}] has no category")
         if cat not in cats:
             raise _fail(name, text, cat, f"usage [{i}]: unknown category {cat!r}")
         ps = _strings(entry.get("purposes", []), name, text, "purposes")
         for p in ps:
             if p not in purposes:
-                raise _fail(name, text, p, f"usage [{i}]: unknown purpose {p!r}; expected one of: {', '.join(purposes)}")
+                raise _fail(
+                    name, text, p, f"usage [{i}]: unknown purpose {p!r}; expected one of: {', '.join(purposes)}"
+                )
         if LINKED in prots and NOT_LINKED in prots:
             raise _fail(name, text, cat, f"usage [{i}] ({cat}): both {LINKED} and {NOT_LINKED}")
         d = decl.types.setdefault(cat, DeclaredType(id=cat, line=line_of(text, json.dumps(cat))))
@@ -129,10 +142,10 @@ def _page_type(value: Any, name: str, text: str) -> str:
 def _categories(value: Any, name: str, text: str) -> list[str]:
     out: list[str] = []
     if not isinstance(value, list):
-        raise LabelsError(f"{name}:{line_of(text, '\"dataCategories\"')}: dataCategories: expected a list")
+        raise LabelsError(f"{name}:{line_of(text, '"dataCategories"')}: dataCategories: expected a list")
     for c in value:
         if not isinstance(c, dict):
-            raise LabelsError(f"{name}:{line_of(text, '\"dataCategories\"')}: dataCategories: expected objects")
+            raise LabelsError(f"{name}:{line_of(text, '"dataCategories"')}: dataCategories: expected objects")
         for t in c.get("dataTypes") or []:
             out.append(_page_type(t, name, text))
     return out
@@ -179,5 +192,7 @@ def write_fastlane(decl: Declaration) -> str:
         for cat in sorted(decl.types):
             d = decl.types[cat]
             prots = [LINKED if d.linked else NOT_LINKED] + ([TRACKING] if d.tracking else [])
-            usages.append({"category": cat, "purposes": sorted(d.collection_purposes), "data_protections": sorted(prots)})
+            usages.append(
+                {"category": cat, "purposes": sorted(d.collection_purposes), "data_protections": sorted(prots)}
+            )
     return json.dumps(usages, indent=2) + "\n"

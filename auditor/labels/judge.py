@@ -88,7 +88,9 @@ class Observation:
         return out
 
 
-def observe(doc: dict[str, Any]) -> tuple[dict[str, dict[str, Receiver]], dict[str, set[tuple[int, int]]], dict[tuple[int, int], set[str]]]:
+def observe(
+    doc: dict[str, Any],
+) -> tuple[dict[str, dict[str, Receiver]], dict[str, set[tuple[int, int]]], dict[tuple[int, int], set[str]]]:
     """Receivers and requests per taxonomy category (plus ``crash_report``), and the categories
     of each request, from the report document's findings and destinations."""
     dests = {d.get("host"): d for d in doc.get("destinations") or ()}
@@ -124,7 +126,9 @@ def observe(doc: dict[str, Any]) -> tuple[dict[str, dict[str, Receiver]], dict[s
             r.flows.add(key)
             if len(r.requests) < REQUESTS_PER_RECEIVER:
                 req = f.get("request") or {}
-                r.requests.append({"capture": key[0], "index": key[1], "method": req.get("method"), "url": req.get("url")})
+                r.requests.append(
+                    {"capture": key[0], "index": key[1], "method": req.get("method"), "url": req.get("url")}
+                )
     for d in doc.get("destinations") or ():
         if d.get("category") == "crash_reporting" and (d.get("exchanges") or 0) > 0 and not d.get("opaque"):
             r = receiver(mapping.CRASH_REPORT, d["host"])
@@ -155,7 +159,9 @@ def observations(doc: dict[str, Any], store: str) -> list[Observation]:
         for host, r in by_cat[cat].items():
             mine = ob.receivers.get(host)
             if mine is None:
-                ob.receivers[host] = Receiver(r.host, r.owner, r.country, r.party, r.service, list(r.requests), set(r.flows))
+                ob.receivers[host] = Receiver(
+                    r.host, r.owner, r.country, r.party, r.service, list(r.requests), set(r.flows)
+                )
             else:
                 for req in r.requests:
                     if (req["capture"], req["index"]) not in mine.flows and len(mine.requests) < REQUESTS_PER_RECEIVER:
@@ -230,7 +236,9 @@ class Item:
                 "tracking": ob.tracking,
                 "inferred_purposes": sorted(list(p) for p in ob.required_purposes(list(ob.receivers.values()))),
             },
-            "evidence": [] if ob is None else [r.to_json() for r in sorted(ob.receivers.values(), key=lambda r: r.host)],
+            "evidence": []
+            if ob is None
+            else [r.to_json() for r in sorted(ob.receivers.values(), key=lambda r: r.host)],
         }
 
 
@@ -294,28 +302,52 @@ def _check(ob: Observation, d: DeclaredType) -> list[Problem]:
     third = ob.third
     if store == "play":
         if not d.collected:
-            out.append(Problem("mismatched", "declared shared only, but it leaves the device: Play counts that as collected"))
+            out.append(
+                Problem("mismatched", "declared shared only, but it leaves the device: Play counts that as collected")
+            )
         if third and not d.shared:
             ads = [r for r in third if r.service in mapping.shared_mismatch_services()]
             others = [r for r in third if r not in ads]
             if ads:
-                out.append(Problem("mismatched", f"declared not shared, but sent to {_hosts(ads)}: advertising, attribution and data-broker companies are not service providers"))
+                out.append(
+                    Problem(
+                        "mismatched",
+                        f"declared not shared, but sent to {_hosts(ads)}: advertising, attribution and data-broker companies are not service providers",
+                    )
+                )
             if others:
-                out.append(Problem("review", f"declared not shared, but sent to {_hosts(others)}: shared, unless each is your service provider"))
+                out.append(
+                    Problem(
+                        "review",
+                        f"declared not shared, but sent to {_hosts(others)}: shared, unless each is your service provider",
+                    )
+                )
     else:
         if ob.linked and d.linked is False:
-            out.append(Problem("mismatched", f"declared not linked to you, but it left in the same request as an account id, a device id or an email ({', '.join(ob.linked_refs)})"))
+            out.append(
+                Problem(
+                    "mismatched",
+                    f"declared not linked to you, but it left in the same request as an account id, a device id or an email ({', '.join(ob.linked_refs)})",
+                )
+            )
         if ob.tracking and not d.tracking:
             why = [r for r in ob.receivers.values() if r.service in mapping.tracking_services()]
             reason = f"sent to {_hosts(why)}" if why else "an advertising id"
             out.append(Problem("mismatched", f"declared not used to track you, but {reason}"))
     for req, rs in ob.required_purposes(list(ob.receivers.values())).items():
         if not set(req) & d.collection_purposes:
-            out.append(Problem("mismatched", f"purpose not declared: {_purposes(store, req)} (inferred from {_hosts(rs)})"))
+            out.append(
+                Problem("mismatched", f"purpose not declared: {_purposes(store, req)} (inferred from {_hosts(rs)})")
+            )
     if store == "play" and d.shared:
         for req, rs in ob.required_purposes(third).items():
             if not set(req) & d.sharing_purposes:
-                out.append(Problem("mismatched", f"sharing purpose not declared: {_purposes(store, req)} (inferred from {_hosts(rs)})"))
+                out.append(
+                    Problem(
+                        "mismatched",
+                        f"sharing purpose not declared: {_purposes(store, req)} (inferred from {_hosts(rs)})",
+                    )
+                )
     return out
 
 
@@ -345,28 +377,64 @@ def judge(decl: Declaration, doc: dict[str, Any]) -> Verdict:
             where = "declared: no data collected; " if decl.not_collected else ""
             n = len(ob.receivers)
             text = f"{where}not declared: {alts}; observed as {', '.join(cats)}, sent to {n} destination{'s' if n != 1 else ''}"
-            items.append(Item("undeclared", decl.store, ob.types[0], ob.types, cats, [Problem("undeclared", text)], None, ob))
+            items.append(
+                Item("undeclared", decl.store, ob.types[0], ob.types, cats, [Problem("undeclared", text)], None, ob)
+            )
             continue
         merged = _merge(decl, tuple(declared))
         assert merged is not None
         problems = _check(ob, merged)
         items.append(Item(_worst(problems), decl.store, declared[0], ob.types, cats, problems, merged, ob))
-    tracked = [r for ob in obs if ob.tracking for r in ob.receivers.values() if r.service in mapping.tracking_services()]
+    tracked = [
+        r for ob in obs if ob.tracking for r in ob.receivers.values() if r.service in mapping.tracking_services()
+    ]
     if decl.format == "xcprivacy":
         if decl.tracking is False and any(ob.tracking for ob in obs):
             why = f"sent to {_hosts(tracked)}" if tracked else "advertising ids were sent"
-            items.append(Item("mismatched", decl.store, "NSPrivacyTracking", (), [], [Problem("mismatched", f"NSPrivacyTracking is false, but data is used to track: {why}")]))
+            items.append(
+                Item(
+                    "mismatched",
+                    decl.store,
+                    "NSPrivacyTracking",
+                    (),
+                    [],
+                    [Problem("mismatched", f"NSPrivacyTracking is false, but data is used to track: {why}")],
+                )
+            )
         domains = decl.tracking_domains or []
         missing = {r.host: r for r in tracked if not _domain_covered(r.host, domains)}
         if missing:
             items.append(
-                Item("mismatched", decl.store, "NSPrivacyTrackingDomains", (), [],
-                     [Problem("mismatched", f"tracking domains not in NSPrivacyTrackingDomains: {_hosts(list(missing.values()), 8)}")])
+                Item(
+                    "mismatched",
+                    decl.store,
+                    "NSPrivacyTrackingDomains",
+                    (),
+                    [],
+                    [
+                        Problem(
+                            "mismatched",
+                            f"tracking domains not in NSPrivacyTrackingDomains: {_hosts(list(missing.values()), 8)}",
+                        )
+                    ],
+                )
             )
     for t in sorted(set(decl.types) - seen):
         d = decl.types[t]
         items.append(
-            Item("not_observed", decl.store, t, (t,), [], [Problem("not_observed", "declared, not seen in the captures (the test run may not have exercised it)")], d)
+            Item(
+                "not_observed",
+                decl.store,
+                t,
+                (t,),
+                [],
+                [
+                    Problem(
+                        "not_observed", "declared, not seen in the captures (the test run may not have exercised it)"
+                    )
+                ],
+                d,
+            )
         )
     order = {k: i for i, k in enumerate(KINDS)}
     items.sort(key=lambda i: (order[i.kind], i.type))

@@ -32,7 +32,9 @@ def header() -> list[str]:
 @cache
 def _general() -> dict[tuple[str, str], list[str]]:
     play = mapping.data()["play"]
-    return {(q, r): [q, r, req, label] for q, r, req, label in play["general_questions"] + play["legacy_general_questions"]}
+    return {
+        (q, r): [q, r, req, label] for q, r, req, label in play["general_questions"] + play["legacy_general_questions"]
+    }
 
 
 @cache
@@ -90,7 +92,11 @@ def parse_play_csv(text: str, name: str) -> Declaration:
             if qid.startswith(TYPES_PREFIX):
                 t = mapping.play_types().get(rid)
                 if t is None or t["group"] != qid:
-                    what = f"data type {rid!r}" if t is None else f"data type {rid!r} in group {qid!r} (it is in {t['group']})"
+                    what = (
+                        f"data type {rid!r}"
+                        if t is None
+                        else f"data type {rid!r} in group {qid!r} (it is in {t['group']})"
+                    )
                     raise LabelsError(f"{name}:{line}: unknown {what}")
                 if _flag(value, name, line):
                     selected.setdefault(rid, line)
@@ -98,7 +104,9 @@ def parse_play_csv(text: str, name: str) -> Declaration:
             if qid.startswith(USAGE_PREFIX + ":"):
                 parts = qid.split(":")
                 if len(parts) != 3:
-                    raise LabelsError(f"{name}:{line}: malformed question id {qid!r} (expected {USAGE_PREFIX}:<TYPE>:<QUESTION>)")
+                    raise LabelsError(
+                        f"{name}:{line}: malformed question id {qid!r} (expected {USAGE_PREFIX}:<TYPE>:<QUESTION>)"
+                    )
                 _, type_id, question = parts
                 if type_id not in mapping.play_types():
                     raise LabelsError(f"{name}:{line}: unknown data type {type_id!r} in {qid!r}")
@@ -114,7 +122,9 @@ def parse_play_csv(text: str, name: str) -> Declaration:
             raise LabelsError(f"{name}:{line}: unknown question id {qid!r}")
     except csv.Error as e:
         raise LabelsError(f"{name}:{reader.line_num}: malformed CSV: {e}") from None
-    for type_id in sorted(set(selected) | {t for t, a in usage.items() if any(v is True for k, v in a.items() if k != "line")}):
+    for type_id in sorted(
+        set(selected) | {t for t, a in usage.items() if any(v is True for k, v in a.items() if k != "line")}
+    ):
         a = usage.get(type_id, {})
         collected = a.get(f"PSL_DATA_USAGE_COLLECTION_AND_SHARING|{ONLY_COLLECTED}") is True
         shared = a.get(f"PSL_DATA_USAGE_COLLECTION_AND_SHARING|{ONLY_SHARED}") is True
@@ -130,7 +140,9 @@ def parse_play_csv(text: str, name: str) -> Declaration:
             id=type_id,
             collected=collected,
             shared=shared,
-            collection_purposes={p for p in mapping.play_purposes() if a.get(f"DATA_USAGE_COLLECTION_PURPOSE|{p}") is True},
+            collection_purposes={
+                p for p in mapping.play_purposes() if a.get(f"DATA_USAGE_COLLECTION_PURPOSE|{p}") is True
+            },
             sharing_purposes={p for p in mapping.play_purposes() if a.get(f"DATA_USAGE_SHARING_PURPOSE|{p}") is True},
             ephemeral=eph if isinstance(eph, bool) else None,
             required=control,

@@ -19,7 +19,13 @@ FORMAT_NAMES = {
     "app_store_page": "App Store page privacyDetails",
     "xcprivacy": "privacy manifest (PrivacyInfo.xcprivacy)",
 }
-TAGS = {"undeclared": "UNDECLARED", "mismatched": "MISMATCHED", "review": "REVIEW", "consistent": "OK", "not_observed": "NOT SEEN"}
+TAGS = {
+    "undeclared": "UNDECLARED",
+    "mismatched": "MISMATCHED",
+    "review": "REVIEW",
+    "consistent": "OK",
+    "not_observed": "NOT SEEN",
+}
 
 
 def _oneline(value: Any) -> str:
@@ -41,7 +47,9 @@ def counts_text(summary: dict[str, int]) -> str:
 
 def verdict_lines(v: dict[str, Any], indent: str = "  ", verbose: bool = True) -> list[str]:
     """Lines for one declaration's verdict (its JSON form)."""
-    lines = [f"{'FAIL' if not v['passed'] else 'PASS'} {_oneline(v['path'])} ({FORMAT_NAMES.get(v['format'], v['format'])}): {counts_text(v['summary'])}"]
+    lines = [
+        f"{'FAIL' if not v['passed'] else 'PASS'} {_oneline(v['path'])} ({FORMAT_NAMES.get(v['format'], v['format'])}): {counts_text(v['summary'])}"
+    ]
     for item in v["items"]:
         if item["kind"] == "consistent" and not verbose:
             continue
@@ -59,7 +67,9 @@ def render_text(result: LabelsResult, doc: dict[str, Any]) -> str:
     """The console report of ``auditor labels``."""
     s = doc.get("summary") or {}
     j = result.to_json()
-    out = [f"auditor labels: {s.get('exchanges', 0)} requests, {s.get('destinations', 0)} destinations, {s.get('findings', 0)} findings"]
+    out = [
+        f"auditor labels: {s.get('exchanges', 0)} requests, {s.get('destinations', 0)} destinations, {s.get('findings', 0)} findings"
+    ]
     for v in j["declarations"]:
         out += verdict_lines(v)
     if result.failed:
@@ -92,16 +102,29 @@ def junit_cases(suite: ET.Element, result: LabelsResult, severity: str, sub: Any
             cats = f" [{', '.join(item['categories'])}]" if item["categories"] else ""
             name = f"labels: {item['type']}{cats} ({v.declaration.path})"
             case = sub(suite, "testcase", name=name, classname=f"auditor.labels.{v.declaration.store}", time="0.000")
-            text = "\n".join([p["text"] for p in item["problems"]] + [f"evidence: {e['host']} ({e['party']}) requests {_refs(e)}" for e in item["evidence"]])
+            text = "\n".join(
+                [p["text"] for p in item["problems"]]
+                + [f"evidence: {e['host']} ({e['party']}) requests {_refs(e)}" for e in item["evidence"]]
+            )
             if item["kind"] in ("undeclared", "mismatched"):
                 if severity == "error":
                     failures += 1
-                    sub(case, "failure", text, message=f"{item['kind']}: {item['type']} ({item['type_label']})", type=f"labels.{item['kind']}")
+                    sub(
+                        case,
+                        "failure",
+                        text,
+                        message=f"{item['kind']}: {item['type']} ({item['type_label']})",
+                        type=f"labels.{item['kind']}",
+                    )
                 else:
                     sub(case, "system-out", f"{severity}: {item['kind']}\n{text}")
             elif item["kind"] == "not_observed":
                 skipped += 1
-                sub(case, "skipped", message="declared, not seen in the captures (the test run may not have exercised it)")
+                sub(
+                    case,
+                    "skipped",
+                    message="declared, not seen in the captures (the test run may not have exercised it)",
+                )
             elif item["kind"] == "review":
                 sub(case, "system-out", f"review: {text}")
     return cases, failures, skipped

@@ -21,7 +21,11 @@ BINARY_MAGIC = b"bplist00"
 
 def looks_like_plist(data: bytes) -> bool:
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return data.startswith(BINARY_MAGIC) or head.startswith(b"<?xml") and b"<plist" in data[:2048] or head.startswith(b"<plist")
+    return (
+        data.startswith(BINARY_MAGIC)
+        or (head.startswith(b"<?xml") and b"<plist" in data[:2048])
+        or head.startswith(b"<plist")
+    )
 
 
 def parse_xcprivacy(data: bytes, name: str) -> Declaration:
@@ -32,7 +36,16 @@ def parse_xcprivacy(data: bytes, name: str) -> Declaration:
         root = plistlib.loads(data)
     except ExpatError as e:
         raise LabelsError(f"{name}:{e.lineno}: malformed property list: {e}") from None
-    except (plistlib.InvalidFileException, ValueError, TypeError, KeyError, IndexError, OverflowError, LookupError, RecursionError) as e:
+    except (
+        plistlib.InvalidFileException,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        LookupError,
+        RecursionError,
+    ) as e:
         if binary:
             raise LabelsError(f"{name}: malformed binary property list: {e or type(e).__name__}") from None
         raise LabelsError(f"{name}:1: malformed property list: {e or type(e).__name__}") from None
@@ -80,7 +93,11 @@ def parse_xcprivacy(data: bytes, name: str) -> Declaration:
                 raise fail(key, f"{key}: expected true or false", at)
         ps = entry.get("NSPrivacyCollectedDataTypePurposes", [])
         if not isinstance(ps, list) or not all(isinstance(p, str) for p in ps):
-            raise fail("NSPrivacyCollectedDataTypePurposes", "NSPrivacyCollectedDataTypePurposes: expected an array of strings", at)
+            raise fail(
+                "NSPrivacyCollectedDataTypePurposes",
+                "NSPrivacyCollectedDataTypePurposes: expected an array of strings",
+                at,
+            )
         d = decl.types.setdefault(cat, DeclaredType(id=cat, line=1 if binary else line_of(text, kind)))
         for p in ps:
             if p not in purposes:

@@ -24,6 +24,7 @@ from ..models import Exchange
 from ..owners import normalize_host, registrable_domain
 from . import BEHAVIOURS
 from .events import PageEvents
+
 FINGERPRINT_KINDS: dict[str, str] = {
     "canvas_fingerprint": "canvas",
     "webgl_fingerprint": "webgl",
@@ -180,21 +181,41 @@ def _exchange_checks(ctx: _Context, ex: Exchange, session: dict[str, Any], submi
         texts = list(_texts(ex))
     # Keylogging: the canary (typed, never submitted) anywhere, or a prompt before its submit.
     if canary and texts is not None and any(canary[:CANARY_PREFIX] in t for t in texts):
-        ctx.add("keylogging", "canary", host, (), request=ref, flow=flow, detail="text typed into the chat box and never submitted was sent")
+        ctx.add(
+            "keylogging",
+            "canary",
+            host,
+            (),
+            request=ref,
+            flow=flow,
+            detail="text typed into the chat box and never submitted was sent",
+        )
     if when is not None and texts is not None:
         for t_submit, prompt in submits:
             piece = prompt[:PROMPT_PREFIX]
             if when * 1000 < t_submit and len(piece) >= 4 and any(piece in t for t in texts):
                 ctx.add(
-                    "keylogging", "prompt_before_submit", host, (),
-                    request=ref, flow=flow,
+                    "keylogging",
+                    "prompt_before_submit",
+                    host,
+                    (),
+                    request=ref,
+                    flow=flow,
                     detail=f"prompt text sent {(t_submit - when * 1000) / 1000:.1f} s before it was submitted",
                 )
     # Session replay by payload.
     for body in _json_bodies(ex):
         n = _rrweb_events(body)
         if n:
-            ctx.add("session_replay", "payload", host, (), request=ref, flow=flow, detail=f"{n} recorded page and input event{'' if n == 1 else 's'} (rrweb format)")
+            ctx.add(
+                "session_replay",
+                "payload",
+                host,
+                (),
+                request=ref,
+                flow=flow,
+                detail=f"{n} recorded page and input event{'' if n == 1 else 's'} (rrweb format)",
+            )
             break
     # Session replay by script, and scripts by URL.
     url_l = ex.url.lower()
@@ -203,19 +224,45 @@ def _exchange_checks(ctx: _Context, ex: Exchange, session: dict[str, Any], submi
     if dest == "script" or "javascript" in ctype or url_l.split("?")[0].endswith(".js"):
         for sig in signatures()["replay_scripts"]:
             if sig["script"].lower() in url_l:
-                ctx.add("session_replay", "script", host, (sig["name"],), script=ctx.url(ex.url), detail=f"{sig['name']} recording script loaded")
+                ctx.add(
+                    "session_replay",
+                    "script",
+                    host,
+                    (sig["name"],),
+                    script=ctx.url(ex.url),
+                    detail=f"{sig['name']} recording script loaded",
+                )
                 break
     # Ad pixels.
     for sig in signatures()["pixels"]:
         if _under(host, sig["host"]) and ex.path.startswith(sig["path"]):
             event = parse_qs(urlsplit(ex.path).query).get(sig["event_param"], [""])[0][:64]
-            ctx.add("pixels", sig["kind"], host, (event,), request=ref, flow=flow, detail=f"{sig['name']} event {event or '(none)'}")
+            ctx.add(
+                "pixels",
+                sig["kind"],
+                host,
+                (event,),
+                request=ref,
+                flow=flow,
+                detail=f"{sig['name']} event {event or '(none)'}",
+            )
             break
     # Third-party cookies set by responses.
     if ctx.party(host) != "first":
-        names = sorted({v.split("=", 1)[0].strip()[:100] for k, v in ex.response_headers if k.lower() == "set-cookie" and "=" in v})
+        names = sorted(
+            {v.split("=", 1)[0].strip()[:100] for k, v in ex.response_headers if k.lower() == "set-cookie" and "=" in v}
+        )
         if names:
-            ctx.add("third_party_cookies", "set-cookie", host, tuple(names), request=ref, flow=flow, cookies=names, detail=f"{len(names)} cookie{'' if len(names) == 1 else 's'} set by a third-party response")
+            ctx.add(
+                "third_party_cookies",
+                "set-cookie",
+                host,
+                tuple(names),
+                request=ref,
+                flow=flow,
+                cookies=names,
+                detail=f"{len(names)} cookie{'' if len(names) == 1 else 's'} set by a third-party response",
+            )
 
 
 def _event_checks(ctx: _Context, events: PageEvents) -> None:
@@ -231,8 +278,13 @@ def _event_checks(ctx: _Context, events: PageEvents) -> None:
         elif ev.type == "cookie_write" and ctx.party(host) != "first":
             name = str(ev.detail.get("name") or "")
             ctx.add(
-                "third_party_cookies", "script", host, (name,),
-                script=ctx.url(script), cookies=[name], detail=f"cookie {name!r} written by a third-party script",
+                "third_party_cookies",
+                "script",
+                host,
+                (name,),
+                script=ctx.url(script),
+                cookies=[name],
+                detail=f"cookie {name!r} written by a third-party script",
             )
     for (kind, script), details in per_script.items():
         calls = max(int(d.get("calls") or 1) for d in details)
@@ -243,8 +295,13 @@ def _event_checks(ctx: _Context, events: PageEvents) -> None:
             props = sorted({p for d in details for p in d.get("properties") or []})
             what = [f"navigator.{{{', '.join(props)}}}"]
         ctx.add(
-            "fingerprinting", kind, _script_host(script), (script,),
-            script=ctx.url(script), calls=calls, detail="; ".join(what) or kind,
+            "fingerprinting",
+            kind,
+            _script_host(script),
+            (script,),
+            script=ctx.url(script),
+            calls=calls,
+            detail="; ".join(what) or kind,
         )
 
 

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 PAGE_TYPES = frozenset(
-    {"canvas_fingerprint", "webgl_fingerprint", "audio_fingerprint", "font_probe", "navigator_enumeration", "cookie_write"}
+    {
+        "canvas_fingerprint",
+        "webgl_fingerprint",
+        "audio_fingerprint",
+        "font_probe",
+        "navigator_enumeration",
+        "cookie_write",
+    }
 )
 DRIVER_TYPES = frozenset({"session", "navigate", "type", "clear", "submit", "settled"})
 FILE_NAME = "page-events.jsonl"
@@ -73,7 +80,7 @@ def parse_event(obj: Any, source: str | None = None) -> PageEvent | None:
     src = source or obj.get("source")
     if not isinstance(t, int | float) or isinstance(t, bool) or not isinstance(kind, str):
         return None
-    if src == "page" and kind not in PAGE_TYPES or src == "driver" and kind not in DRIVER_TYPES:
+    if (src == "page" and kind not in PAGE_TYPES) or (src == "driver" and kind not in DRIVER_TYPES):
         return None
     if src not in ("page", "driver"):
         return None

@@ -133,7 +133,9 @@ def build_chart(
         if column == 1:
             n.weight = sum(l.weight for l in links.values() if l.source is n)
     chart = Chart(links=list(links.values()))
-    columns = [sorted((n for n in nodes.values() if n.column == c), key=lambda n: (-n.weight, n.label)) for c in range(3)]
+    columns = [
+        sorted((n for n in nodes.values() if n.column == c), key=lambda n: (-n.weight, n.label)) for c in range(3)
+    ]
     total = max(sum(n.weight for n in col) for col in columns)
     unit = SCALE_HEIGHT / total if total else 1.0
     height = 0.0

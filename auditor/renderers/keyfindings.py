@@ -137,29 +137,43 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
         out.append(_cap("prompts", "Prompts or files sent to third parties", items))
 
     page = doc.get("page") or {}
-    names = {"keylogging": "Keylogging", "session_replay": "Session replay", "fingerprinting": "Fingerprinting",
-             "third_party_cookies": "Third-party cookies", "pixels": "Ad pixel"}
+    names = {
+        "keylogging": "Keylogging",
+        "session_replay": "Session replay",
+        "fingerprinting": "Fingerprinting",
+        "third_party_cookies": "Third-party cookies",
+        "pixels": "Ad pixel",
+    }
     items = []
     for det in page.get("detections") or ():
         if det.get("party") == "first":
             continue
         b = det.get("behaviour")
         where = f" ({country_name(det['country'])})" if det.get("country") else ""
-        by = f"by {det['owner']}{where} at {det.get('host')}" if det.get("owner") else f"at {det.get('host')} (owner unknown)"
+        by = (
+            f"by {det['owner']}{where} at {det.get('host')}"
+            if det.get("owner")
+            else f"at {det.get('host')} (owner unknown)"
+        )
         items.append(KeyItem(f"{names.get(b, b)} {by}: {det.get('detail')}", anchor=f"page-{b}"))
     if items:
         out.append(_cap("page", "What the page does behind the user's back", items))
 
     by_host = {d["host"]: d for d in dests}
     items = []
-    traced = sorted(stats.derived.items(), key=lambda kv: (by_host.get(kv[0], {}).get("party") != "third", -kv[1].count))
+    traced = sorted(
+        stats.derived.items(), key=lambda kv: (by_host.get(kv[0], {}).get("party") != "third", -kv[1].count)
+    )
     for host, t in traced:
         d = by_host.get(host) or {"host": host}
         first = _labels(t.sources, label, 3)
         how = " or ".join(encoding_text(e) for e in sorted(t.encodings))
         party = "third party " if d.get("party") == "third" else ""
         items.append(
-            KeyItem(f"{_who(d, country_name)}, {party}at {host}: {count(t.count, 'value')} copied {how} from elsewhere ({first})", host)
+            KeyItem(
+                f"{_who(d, country_name)}, {party}at {host}: {count(t.count, 'value')} copied {how} from elsewhere ({first})",
+                host,
+            )
         )
     if items:
         out.append(_cap("derived", "Values copied or hashed into other services", items))
@@ -190,9 +204,16 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
             countries.setdefault(j["country"], []).append(d)
     items = []
     for code, ds in sorted(countries.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        owners = sorted({(d.get("owner") or {}).get("name") or f"an unknown owner of {d.get('registrable_domain') or d['host']}" for d in ds})
+        owners = sorted(
+            {
+                (d.get("owner") or {}).get("name") or f"an unknown owner of {d.get('registrable_domain') or d['host']}"
+                for d in ds
+            }
+        )
         cats = {c for d in ds for c in d.get("data_categories", ())}
-        regime = "partial EU adequacy" if ds[0]["jurisdiction"].get("adequacy") == "partial" else "no EU adequacy decision"
+        regime = (
+            "partial EU adequacy" if ds[0]["jurisdiction"].get("adequacy") == "partial" else "no EU adequacy decision"
+        )
         who = ", ".join(owners[:4]) + (f" and {count(len(owners) - 4, 'other')}" if len(owners) > 4 else "")
         item = KeyItem(f"{country_name(code)} ({regime}): {who} received {_labels(cats, label)}", ds[0]["host"])
         items.append(item)
@@ -202,12 +223,26 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
     items = []
     warnings = sum(len(c.get("warnings", ())) for c in doc.get("captures", ()))
     if warnings:
-        items.append(KeyItem(f"{count(warnings, 'warning')}: part of the capture could not be read (see Warnings)", anchor="warnings"))
+        items.append(
+            KeyItem(
+                f"{count(warnings, 'warning')}: part of the capture could not be read (see Warnings)", anchor="warnings"
+            )
+        )
     for d in dests:
         if d.get("opaque"):
-            items.append(KeyItem(f"Not inspected: the client refused the proxy's certificate for {d['host']} ({_who(d, country_name)})", d["host"]))
+            items.append(
+                KeyItem(
+                    f"Not inspected: the client refused the proxy's certificate for {d['host']} ({_who(d, country_name)})",
+                    d["host"],
+                )
+            )
         elif d.get("bypassed_proxy"):
-            items.append(KeyItem(f"{d['host']} ({_who(d, country_name)}) was reached around the proxy: its content was not seen", d["host"]))
+            items.append(
+                KeyItem(
+                    f"{d['host']} ({_who(d, country_name)}) was reached around the proxy: its content was not seen",
+                    d["host"],
+                )
+            )
     if items:
         out.append(_cap("incomplete", "Incomplete capture", items))
     return out

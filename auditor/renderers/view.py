@@ -198,7 +198,13 @@ def _request(f: dict[str, Any]) -> dict[str, Any]:
     url = str(req.get("url") or "")
     rest = url.split("://", 1)[-1]
     target = "/" + rest.split("/", 1)[1] if "/" in rest else url
-    return {"capture": flow.get("capture", 0), "index": flow.get("index"), "method": req.get("method"), "url": url, "target": target}
+    return {
+        "capture": flow.get("capture", 0),
+        "index": flow.get("index"),
+        "method": req.get("method"),
+        "url": url,
+        "target": target,
+    }
 
 
 def _collect_evidence(findings: Iterable[dict[str, Any]], hosts: dict[str, int]) -> dict[str, list[Evidence]]:
@@ -247,7 +253,12 @@ def build(doc: dict[str, Any]) -> View:
         row.exchanges += d.get("exchanges", 0)
     countries = sorted(
         rows.values(),
-        key=lambda r: (r.code is None, -max((severity(c) for c in r.categories), default=0), -len(r.categories), r.name),
+        key=lambda r: (
+            r.code is None,
+            -max((severity(c) for c in r.categories), default=0),
+            -len(r.categories),
+            r.name,
+        ),
     )
     stats = FindingStats.collect(doc.get("findings", []))
     anchors = {d["host"]: f"dest-{i + 1}" for i, d in enumerate(dests)}
@@ -328,7 +339,9 @@ def build(doc: dict[str, Any]) -> View:
 # Characters that are invisible or reorder text (controls, bidirectional overrides), and lone
 # surrogates (not encodable): a captured host, path or value holding them is shown with them
 # escaped, never as they would act.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def _escape_char(m: re.Match[str]) -> str:

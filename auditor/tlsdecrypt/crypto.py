@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from ..quic import hkdf_expand_label  # one HKDF-Expand-Label for QUIC Initials and TLS 1.3
 
-__all__ = ["Suite", "SUITES", "hkdf_expand_label", "tls12_key_block", "Aead", "header_protection"]
+__all__ = ["SUITES", "Aead", "Suite", "header_protection", "hkdf_expand_label", "tls12_key_block"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ def tls12_key_block(master: bytes, client_random: bytes, server_random: bytes, s
 class Aead:
     """One direction's AEAD key and IV."""
 
-    __slots__ = ("kind", "cipher", "iv", "iv_int")
+    __slots__ = ("cipher", "iv", "iv_int", "kind")
 
     def __init__(self, kind: str, key: bytes, iv: bytes) -> None:
         self.kind = kind

@@ -77,8 +77,20 @@ class _Https1(_HttpConn):
 class _Conn:
     """One TCP connection (TLS) or UDP conversation (QUIC)."""
 
-    __slots__ = ("proto", "client", "server", "cport", "sport", "bytes", "session", "streams", "app",
-                 "info", "dead", "first_ts")
+    __slots__ = (
+        "app",
+        "bytes",
+        "client",
+        "cport",
+        "dead",
+        "first_ts",
+        "info",
+        "proto",
+        "server",
+        "session",
+        "sport",
+        "streams",
+    )
 
     def __init__(self, proto: int, client: bytes, server: bytes, cport: int, sport: int, ts: float) -> None:
         self.proto = proto
@@ -106,8 +118,18 @@ class _Decryptor:
 
     # -- TCP ---------------------------------------------------------------------------------
 
-    def tcp_packet(self, ts: float, src: bytes, dst: bytes, sport: int, dport: int, seq: int, flags: int,
-                   payload: bytes, wire_len: int) -> None:
+    def tcp_packet(
+        self,
+        ts: float,
+        src: bytes,
+        dst: bytes,
+        sport: int,
+        dport: int,
+        seq: int,
+        flags: int,
+        payload: bytes,
+        wire_len: int,
+    ) -> None:
         key = (src, sport, dst, dport)
         entry = self.tcp.get(key)
         if entry is None:
@@ -169,10 +191,14 @@ class _Decryptor:
         if app is None:
             session = conn.session
             assert isinstance(session, TlsSession)
-            tls = TlsInfo(sni=session.sni, version=session.version_name,
-                          cipher=session.suite.name if session.suite else None, alpn=session.alpn)
+            tls = TlsInfo(
+                sni=session.sni,
+                version=session.version_name,
+                cipher=session.suite.name if session.suite else None,
+                alpn=session.alpn,
+            )
             conn.info = ConnInfo(_ntop(conn.server), conn.sport, tls)
-            if from_client and data.startswith(PREFACE[: min(len(data), len(PREFACE))]) or session.alpn == "h2":
+            if (from_client and data.startswith(PREFACE[: min(len(data), len(PREFACE))])) or session.alpn == "h2":
                 app = conn.app = Http2Conn(self.sink, conn.info)
             else:
                 app = conn.app = _Https1(self.sink, conn.info)  # type: ignore[arg-type]
@@ -180,7 +206,9 @@ class _Decryptor:
 
     # -- UDP ---------------------------------------------------------------------------------
 
-    def udp_packet(self, ts: float, src: bytes, dst: bytes, sport: int, dport: int, payload: bytes, wire_len: int) -> None:
+    def udp_packet(
+        self, ts: float, src: bytes, dst: bytes, sport: int, dport: int, payload: bytes, wire_len: int
+    ) -> None:
         key = (src, sport, dst, dport)
         entry = self.udp.get(key)
         if entry is None:
@@ -199,7 +227,10 @@ class _Decryptor:
     # -- results -----------------------------------------------------------------------------
 
     def _close(self, conn: _Conn) -> None:
-        for key in ((conn.client, conn.cport, conn.server, conn.sport), (conn.server, conn.sport, conn.client, conn.cport)):
+        for key in (
+            (conn.client, conn.cport, conn.server, conn.sport),
+            (conn.server, conn.sport, conn.client, conn.cport),
+        ):
             table = self.tcp if conn.proto == 6 else self.udp
             if table.get(key, (None,))[0] is conn:
                 del table[key]
@@ -228,14 +259,16 @@ class _Decryptor:
                 result.decrypted += 1
                 result.decrypted_bytes += conn.bytes
             elif len(result.not_decrypted) < MAX_LISTED:
-                result.not_decrypted.append({
-                    "transport": "tcp" if conn.proto == 6 else "udp",
-                    "client": f"{_ntop(conn.client)}:{conn.cport}",
-                    "server": f"{_ntop(conn.server)}:{conn.sport}",
-                    "sni": s.sni,
-                    "bytes": conn.bytes,
-                    "reason": s.reason or _incomplete(s),
-                })
+                result.not_decrypted.append(
+                    {
+                        "transport": "tcp" if conn.proto == 6 else "udp",
+                        "client": f"{_ntop(conn.client)}:{conn.cport}",
+                        "server": f"{_ntop(conn.server)}:{conn.sport}",
+                        "sni": s.sni,
+                        "bytes": conn.bytes,
+                        "reason": s.reason or _incomplete(s),
+                    }
+                )
 
 
 def _incomplete(s: TlsSession | QuicSession) -> str:

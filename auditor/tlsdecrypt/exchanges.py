@@ -6,7 +6,7 @@ from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor.models import Exchange, TlsInfo
 from auditor.pcap import _Analyzer, _finish_body, _strip_port
 
-__all__ = ["Sink", "ConnInfo", "StreamExchange", "message_exchange"]
+__all__ = ["ConnInfo", "Sink", "StreamExchange", "message_exchange"]
 
 
 class Sink:
@@ -28,7 +28,7 @@ class Sink:
 class ConnInfo:
     """What an HTTP parser needs to know of its connection (duck-types the pcap flow)."""
 
-    __slots__ = ("server_ip_str", "server_port", "name", "name_src", "tls")
+    __slots__ = ("name", "name_src", "server_ip_str", "server_port", "tls")
 
     def __init__(self, server_ip: str, server_port: int, tls: TlsInfo) -> None:
         self.server_ip_str = server_ip
@@ -118,7 +118,7 @@ class StreamExchange:
     """One HTTP/2 or HTTP/3 request stream: its exchange and both bodies as they arrive
     (index 0: request, 1: response)."""
 
-    __slots__ = ("ex", "bodies", "totals", "ended", "has_response")
+    __slots__ = ("bodies", "ended", "ex", "has_response", "totals")
 
     def __init__(self, ex: Exchange | None) -> None:
         self.ex = ex

@@ -21,7 +21,7 @@ _END_STREAM, _END_HEADERS, _PADDED, _PRIORITY = 0x1, 0x4, 0x8, 0x20
 
 
 class _Side:
-    __slots__ = ("buf", "decoder", "block", "block_stream", "block_flags", "block_push", "preface", "dead")
+    __slots__ = ("block", "block_flags", "block_push", "block_stream", "buf", "dead", "decoder", "preface")
 
     def __init__(self, preface: bool) -> None:
         self.buf = bytearray()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from pylsqpack import Decoder, DecompressionFailed, DecoderStreamError, EncoderStreamError, StreamBlocked
+from pylsqpack import Decoder, DecoderStreamError, DecompressionFailed, EncoderStreamError, StreamBlocked
 
 from auditor.quic import _encode_varint, _varint
 
@@ -28,7 +28,7 @@ MAX_H3_FRAME = 1 << 24
 class _Stream:
     """One direction of a stream, as bytes not yet cut into frames."""
 
-    __slots__ = ("buf", "kind", "dead")
+    __slots__ = ("buf", "dead", "kind")
 
     def __init__(self) -> None:
         self.buf = bytearray()
@@ -208,4 +208,3 @@ class Http3Conn:
         self._pump(final=True)
         for st in self.requests.values():
             st.finish(self.sink.limits)
-

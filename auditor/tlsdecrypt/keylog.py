@@ -16,13 +16,15 @@ from pathlib import Path
 
 __all__ = ["KeyLog", "KeyLogError", "load_keylog"]
 
-LABELS = frozenset({
-    "CLIENT_RANDOM",
-    "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
-    "SERVER_HANDSHAKE_TRAFFIC_SECRET",
-    "CLIENT_TRAFFIC_SECRET_0",
-    "SERVER_TRAFFIC_SECRET_0",
-})
+LABELS = frozenset(
+    {
+        "CLIENT_RANDOM",
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+    }
+)
 # Labels of the format that carry nothing this reader needs.
 IGNORED = frozenset({"CLIENT_EARLY_TRAFFIC_SECRET", "EARLY_EXPORTER_SECRET", "EXPORTER_SECRET", "RSA"})
 MAX_KEYLOG = 1 << 28  # a key log larger than this is not a key log
@@ -104,7 +106,9 @@ def load_keylog(path: str | Path, keylog: KeyLog | None = None, warn: Warn | Non
     text = raw.decode("utf-8", "replace")
     held: list[str] = []
     if keylog.add_text(text, p.name, held.append) == 0:
-        raise KeyLogError(f"{name}: no TLS secrets in it (expected NSS key log lines such as CLIENT_RANDOM ... or CLIENT_TRAFFIC_SECRET_0 ...)")
+        raise KeyLogError(
+            f"{name}: no TLS secrets in it (expected NSS key log lines such as CLIENT_RANDOM ... or CLIENT_TRAFFIC_SECRET_0 ...)"
+        )
     for message in held:
         if warn is not None:
             warn(message)

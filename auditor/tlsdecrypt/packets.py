@@ -17,7 +17,7 @@ from typing import BinaryIO, NamedTuple
 
 from auditor import pcap
 
-__all__ = ["Packet", "packets", "has_embedded_secrets", "TLS_KEY_LOG"]
+__all__ = ["TLS_KEY_LOG", "Packet", "has_embedded_secrets", "packets"]
 
 TLS_KEY_LOG = 0x544C534B
 _DSB = 0x0000000A

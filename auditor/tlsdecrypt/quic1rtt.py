@@ -11,7 +11,8 @@ STREAM frames reassembled by offset and handed to HTTP/3.
 from __future__ import annotations
 
 from auditor.models import TlsInfo
-from auditor.quic import QuicInitialTracker, _decode_packet_number as _decode_pn, _varint
+from auditor.quic import QuicInitialTracker, _varint
+from auditor.quic import _decode_packet_number as _decode_pn
 
 from .crypto import SUITES, Aead, Suite, header_protection, hkdf_expand_label
 from .exchanges import ConnInfo, Sink
@@ -25,7 +26,7 @@ MAX_STREAM_PENDING = 1 << 22
 
 
 class _Keys:
-    __slots__ = ("suite", "secret", "aead", "hp", "phase", "largest")
+    __slots__ = ("aead", "hp", "largest", "phase", "secret", "suite")
 
     def __init__(self, suite: Suite, secret: bytes, label: bytes, hp: bytes | None = None) -> None:
         self.suite = suite
@@ -39,7 +40,7 @@ class _Keys:
 class _StreamBuf:
     """In-order delivery of one stream's bytes, whatever order the frames came in."""
 
-    __slots__ = ("next", "pending", "fin", "ended")
+    __slots__ = ("ended", "fin", "next", "pending")
 
     def __init__(self) -> None:
         self.next = 0
@@ -180,8 +181,9 @@ class QuicSession:
             phase = (first >> 2) & 1
             use = k
             if phase != k.phase:
-                nxt = hkdf_expand_label(k.secret, b"quicv2 ku" if self.version == QUIC_V2 else b"quic ku",
-                                        len(k.secret), k.suite.hash)
+                nxt = hkdf_expand_label(
+                    k.secret, b"quicv2 ku" if self.version == QUIC_V2 else b"quic ku", len(k.secret), k.suite.hash
+                )
                 use = _Keys(k.suite, nxt, self._label(), k.hp)
                 use.phase = phase
                 use.largest = k.largest
@@ -282,7 +284,9 @@ class QuicSession:
             sb.fin = off + len(data)
         h3 = self.h3
         if h3 is None:
-            tls = TlsInfo(sni=self.sni, version="TLSv1.3", cipher=self.keys[d].suite.name if self.keys[d] else None, alpn="h3")
+            tls = TlsInfo(
+                sni=self.sni, version="TLSv1.3", cipher=self.keys[d].suite.name if self.keys[d] else None, alpn="h3"
+            )
             h3 = self.h3 = Http3Conn(self.sink, ConnInfo(self.server_ip, self.server_port, tls))
         if out:
             h3.data(d == 0, sid, out)
@@ -294,4 +298,3 @@ class QuicSession:
     def finish(self) -> None:
         if self.h3 is not None:
             self.h3.finish()
-

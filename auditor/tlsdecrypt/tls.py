@@ -49,7 +49,7 @@ def _extensions(body: bytes, p: int) -> dict[int, bytes]:
 
 
 class _Direction:
-    __slots__ = ("buf", "hs", "aead", "seq", "secret", "next_secret", "encrypted", "failures")
+    __slots__ = ("aead", "buf", "encrypted", "failures", "hs", "next_secret", "secret", "seq")
 
     def __init__(self) -> None:
         self.buf = bytearray()
@@ -272,8 +272,12 @@ class TlsSession:
             return
         c, s = self.dirs
         if self.version == _TLS13:
-            names = ("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
-                     "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0")
+            names = (
+                "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+                "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                "CLIENT_TRAFFIC_SECRET_0",
+                "SERVER_TRAFFIC_SECRET_0",
+            )
             if not all(k in secrets for k in names[2:]):
                 self._stop("no-keys", "the key log lacks this connection's application traffic secrets")
                 return
