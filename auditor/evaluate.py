@@ -25,12 +25,13 @@ from typing import Any
 
 from .audit import AuditOptions, Auditor
 from .capture import CaptureError, open_capture
+from .errors import AuditorError
 from .known import KnownError, KnownValue, load_known
 
 Unit = tuple[int, str, str, str]  # exchange index, category, part, path
 
 
-class CorpusError(ValueError):
+class CorpusError(AuditorError, ValueError):
     """The corpus cannot be read (message is one line)."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from mitmproxy.io import compat
 
 from .decoding import decode_body
+from .errors import AuditorError
 from .limits import DEFAULT_LIMITS, Limits, cut_message
 from .models import Exchange, TlsInfo, WebSocketMessage, header_value
 
@@ -35,7 +36,7 @@ class CutBytes(bytes):
     total: int
 
 
-class FlowFileError(ValueError):
+class FlowFileError(AuditorError, ValueError):
     """The file holds no readable flow at all."""
 
 

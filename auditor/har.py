@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
 from .decoding import decode_body
+from .errors import AuditorError
 from .limits import DEFAULT_LIMITS, Limits, cut_message
 from .models import Exchange, WebSocketMessage, header_value
 
@@ -33,7 +34,7 @@ Warn = Callable[[str], None]
 Attached = Callable[[str, int], "tuple[bytes, int] | None"]
 
 
-class HarError(ValueError):
+class HarError(AuditorError, ValueError):
     """The file is not a usable HAR file."""
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from .errors import AuditorError
+
 ALIASES = {
     "name": "person_name",
     "names": "person_name",
@@ -53,7 +55,7 @@ ALIASES = {
 }
 
 
-class KnownError(ValueError):
+class KnownError(AuditorError, ValueError):
     """The known-values file cannot be used (message is one line)."""
 
 

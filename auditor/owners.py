@@ -24,6 +24,8 @@ import tldextract
 from auditor.geo import is_ip
 from auditor.models import Owner
 
+from .errors import AuditorError
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 MAX_OWNERS_FILE = 64 << 20  # bytes of a user's owners file read at most
 
@@ -149,7 +151,7 @@ def registrable_domain(host: str) -> str:
     return top or h
 
 
-class OwnersFileError(ValueError):
+class OwnersFileError(AuditorError, ValueError):
     """An owners file that cannot be used; the message names the file and the entry."""
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import owners
+from .errors import AuditorError
 
 SOURCE_URL = "https://github.com/AdguardTeam/companiesdb"
 
@@ -45,7 +46,7 @@ CATEGORY_MAP: dict[str, str] = {
 }
 
 
-class CompaniesdbError(ValueError):
+class CompaniesdbError(AuditorError, ValueError):
     """The companiesdb files cannot be converted; the message is one line."""
 
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from . import owners
+from .errors import AuditorError
 from .models import Exchange
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ METHODS: tuple[str, ...] = ("option", "policy", "browser", "backend", "none")
 _MAX_SIGNALS = 1000  # navigations and page origins kept (the first ones decide)
 
 
-class FirstPartyError(ValueError):
+class FirstPartyError(AuditorError, ValueError):
     """A ``--first-party`` (or ``first_party:``) value that matches nothing in the capture."""
 
 

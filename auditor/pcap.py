@@ -35,12 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from auditor.decoding import decode_body
-from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor import doh
-from auditor.h2c import H2Connection, H2Stream
-from auditor.linklayer import network_offset
+from auditor.decoding import decode_body
 from auditor.geo import is_ip
+from auditor.h2c import H2Connection, H2Stream
+from auditor.limits import DEFAULT_LIMITS, Limits
+from auditor.linklayer import network_offset
 from auditor.models import Exchange
 from auditor.quic import ClientHelloInfo, QuicInitialTracker, parse_client_hello, version_name
 from auditor.tcpreassembly import MASK, TcpStream

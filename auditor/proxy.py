@@ -22,11 +22,13 @@ from typing import Any
 from mitmproxy.options import Options
 from mitmproxy.tools.dump import DumpMaster
 
+from .errors import AuditorError
+
 STARTUP_TIMEOUT = 20.0
 LOOPBACK = "127.0.0.1"
 
 
-class ProxyError(RuntimeError):
+class ProxyError(AuditorError, RuntimeError):
     """The proxy could not start. ``str()`` is one line meant for the user."""
 
 

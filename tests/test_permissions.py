@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor import cli_live
+from auditor.cli import live as cli_live
 from auditor.proxy import ProxyConfig, running_proxy
 
 PY = sys.executable

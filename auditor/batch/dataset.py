@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import __version__
+from ..errors import AuditorError
 from . import TABLES
 
 DATA_FILES = Path(__file__).resolve().parent.parent / "data"
@@ -53,7 +54,7 @@ def app_of(folder: str) -> str:
     return unquote(folder.removeprefix("app="))
 
 
-class DatasetError(ValueError):
+class DatasetError(AuditorError, ValueError):
     """The output directory cannot hold a dataset (one line for the user)."""
 
 

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import AuditorError
+
 MANIFEST_SUFFIXES = (".csv", ".jsonl", ".ndjson")
 CAPTURE_SUFFIXES = (".flows", ".mitm", ".har", ".zhar", ".pcap", ".pcapng", ".cap", ".gz")
 MANIFEST_FIELDS = ("app", "version", "platform", "captures", "declarations")
 
 
-class InputError(ValueError):
+class InputError(AuditorError, ValueError):
     """Inputs that cannot be used (a bad manifest, nothing matched); one line for the user."""
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..errors import AuditorError
 from . import TABLES
 
 
-class QueryError(ValueError):
+class QueryError(AuditorError, ValueError):
     """Bad SQL or a dataset DuckDB cannot read (one line for the user)."""
 
 

@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import AuditorError
 from .inputs import Task
 from .task import audit_task
 
@@ -22,7 +23,7 @@ RETRIES = 2
 Progress = Callable[[dict[str, Any]], None]
 
 
-class ExecutorError(ValueError):
+class ExecutorError(AuditorError, ValueError):
     """A --dask value or a cluster that cannot be used (one line for the user)."""
 
 

@@ -8,6 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
+from ..errors import AuditorError
+
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
 INSTALL_HINT = (
     "no Chromium found: install Debian's (apt-get install chromium) or Playwright's "
@@ -24,7 +26,7 @@ QUIET_FLAGS: tuple[str, ...] = (
 )
 
 
-class BrowserMissing(RuntimeError):
+class BrowserMissing(AuditorError, RuntimeError):
     """No Chromium or no Playwright; ``str()`` says what to install."""
 
 

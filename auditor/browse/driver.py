@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..errors import AuditorError
 from ..page.events import PageEvent, parse_event, to_json
 from .chromium import launch_args
 
@@ -33,7 +34,7 @@ INPUT_CANDIDATES: tuple[str, ...] = (
 SUBMIT_CANDIDATES: tuple[str, ...] = ("button[type='submit']", "[data-testid*='send']", "button[aria-label*='end' i]")
 
 
-class BrowseFailure(RuntimeError):
+class BrowseFailure(AuditorError, RuntimeError):
     """The page could not be audited as asked (did not load, no chat input, the script failed).
 
     ``str()`` is one line saying what was tried. What was captured until then is still reported."""

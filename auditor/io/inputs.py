@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
+from ..errors import AuditorError
+
 __all__ = [
     "DEFAULT_MAX_SMALL",
     "InputError",
@@ -41,7 +43,7 @@ _CHUNK = 1 << 20
 STDIN = "-"
 
 
-class InputError(ValueError):
+class InputError(AuditorError, ValueError):
     """An input cannot be read. ``str()`` is one line meant for the user."""
 
 

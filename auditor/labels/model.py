@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import AuditorError
 
-class LabelsError(ValueError):
+
+class LabelsError(AuditorError, ValueError):
     """A declaration that cannot be used. ``str()`` is one line: ``FILE:LINE: message``."""
 
 

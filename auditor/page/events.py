@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import AuditorError
+
 PAGE_TYPES = frozenset(
     {
         "canvas_fingerprint",
@@ -37,7 +39,7 @@ MAX_EVENTS = 100_000  # events read from one file
 MAX_TEXT = 2048  # characters of a URL or text field kept
 
 
-class PageEventsError(ValueError):
+class PageEventsError(AuditorError, ValueError):
     """A page events file that cannot be read at all (missing, unreadable, not events)."""
 
 

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from ..errors import AuditorError
+
 __all__ = ["KeyLog", "KeyLogError", "load_keylog"]
 
 LABELS = frozenset(
@@ -33,7 +35,7 @@ _LINE = re.compile(r"^([A-Z0-9_]+) ([0-9a-fA-F]{64}) ([0-9a-fA-F]{32,192})$")
 Warn = Callable[[str], None]
 
 
-class KeyLogError(Exception):
+class KeyLogError(AuditorError):
     """A key log cannot be read at all. ``str()`` is one line meant for the user."""
 
 

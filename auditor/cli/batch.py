@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import UsageFailure, _err, app
+from .common import UsageFailure, _err, app
 
 
 def _need_batch_extra() -> None:
@@ -112,16 +112,13 @@ def batch(
     input. Example: auditor batch captures/ -o dataset --report dataset/report.html
     """
     _need_batch_extra()
-    from .batch.dataset import Dataset, DatasetError
-    from .batch.inputs import InputError, plan_inputs
-    from .batch.run import ExecutorError, run_dask, run_local
-    from .batch.summary import app_summaries
+    from ..batch.dataset import Dataset
+    from ..batch.inputs import plan_inputs
+    from ..batch.run import ExecutorError, run_dask, run_local
+    from ..batch.summary import app_summaries
 
-    try:
-        plan = plan_inputs(list(inputs), app_name)
-        dataset = Dataset(output)
-    except (InputError, DatasetError) as e:
-        raise UsageFailure(str(e)) from None
+    plan = plan_inputs(list(inputs), app_name)
+    dataset = Dataset(output)
     output.mkdir(parents=True, exist_ok=True, mode=0o700)
     (output / "captures").mkdir(exist_ok=True, mode=0o700)
     recovered = dataset.recover()
@@ -145,8 +142,8 @@ def batch(
     apps = app_summaries(dataset, plan.declarations)
     written = [str(output)]
     if report is not None:
-        from .batch.summary import render
-        from .output import write_private
+        from ..batch.summary import render
+        from ..output import write_private
 
         write_private(report, render(output))
         written.append(str(report))
@@ -169,14 +166,10 @@ def batch_report(
     """Write the cross-app report: apps ranked by key findings, companies and SDKs across apps,
     prompts to third parties, and what changed since each app's previous version."""
     _need_batch_extra()
-    from .batch.query import QueryError
-    from .batch.summary import render
-    from .output import write_private
+    from ..batch.summary import render
+    from ..output import write_private
 
-    try:
-        html = render(dataset)
-    except QueryError as e:
-        raise UsageFailure(str(e)) from None
+    html = render(dataset)
     try:
         write_private(output, html)
     except OSError as e:
@@ -203,15 +196,11 @@ def query(
     import csv
     import json
 
-    from .batch.query import QueryError
-    from .batch.query import query as run_query
+    from ..batch.query import query as run_query
 
     if format not in ("table", "csv", "json"):
         raise UsageFailure(f"unknown --format {format!r}: expected table, csv or json")
-    try:
-        names, rows = run_query(dataset, sql)
-    except QueryError as e:
-        raise UsageFailure(str(e)) from None
+    names, rows = run_query(dataset, sql)
     if format == "json":
         for r in rows:
             typer.echo(json.dumps(dict(zip(names, r, strict=True)), default=str, ensure_ascii=False))

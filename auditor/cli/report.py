@@ -1,118 +1,24 @@
-"""The ``auditor`` command line: a thin adapter over the library.
-
-Bad input gives one line on stderr and exit status 2, never a traceback
-(set ``AUDITOR_DEBUG=1`` to see one).
-"""
+"""``auditor report``, ``evaluate``, ``explain`` and ``import-owners``: audits of saved captures."""
 
 from __future__ import annotations
 
-import os
-import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from . import __version__, output
-from .limits import DEFAULT_LIMITS, Limits
-from .progress import Interrupted
-
-app = typer.Typer(
-    name="auditor",
-    help="Privacy audit for AI chat apps: which personal data an app sends, to whom, and under which jurisdiction.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+from ..limits import DEFAULT_LIMITS, Limits
+from .common import (
+    OwnersOption,
+    UsageFailure,
+    _err,
+    _load_keylog,
+    app,
+    output_paths,
+    parse_formats,
+    use_owners,
 )
-
-EXIT_BAD_INPUT = 2
-EXIT_INTERNAL = 3
-
-
-class UsageFailure(Exception):
-    """Bad input from the user: reported as one line, exit status 2."""
-
-
-# Controls and bidirectional overrides in a message (from a file name, a host in a capture...)
-# are escaped, so a message stays one line and cannot drive the terminal.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
-def _printable(msg: str) -> str:
-    return _UNPRINTABLE.sub(
-        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", msg
-    )
-
-
-def _err(msg: str) -> None:
-    sys.stderr.write(f"auditor: {_printable(msg)}\n")
-    sys.stderr.flush()
-
-
-OWNERS_HELP = (
-    "Owners file in the format of auditor/data/owners.json (your own facts, or AdGuard's companiesdb "
-    "converted by auditor import-owners); its entries win over the bundled ones."
-)
-OwnersOption = Annotated[Path | None, typer.Option("--owners", help=OWNERS_HELP, show_default=False)]
-
-
-def use_owners(path: Path | None) -> None:
-    """Consult the user's owners file (``--owners``) from now on; a bad file is a usage error."""
-    if path is None:
-        return
-    from .owners import OwnersFileError, use_owners_file
-
-    try:
-        use_owners_file(path)
-    except OwnersFileError as e:
-        raise UsageFailure(str(e)) from None
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"auditor {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
-    ] = False,
-) -> None:
-    """Privacy audit for AI chat apps."""
-
-
-def parse_formats(value: str) -> list[str]:
-    try:
-        return output.parse_formats(value)
-    except ValueError as e:
-        raise UsageFailure(str(e)) from None
-
-
-def output_paths(out: str, fmts: list[str]) -> dict[str, Path | None]:
-    try:
-        return output.output_paths(out, fmts)
-    except ValueError as e:
-        raise UsageFailure(str(e)) from None
-
-
-write_private = output.write_private
-
-
-def _load_keylog(path: Path | None, warn: Callable[[str], None]) -> Any:
-    """The key log of ``--keylog``, or None; an unreadable one is a usage error (exit 2)."""
-    if path is None:
-        return None
-    from .tlsdecrypt import KeyLogError, load_keylog
-
-    try:
-        return load_keylog(path, warn=warn)
-    except KeyLogError as e:
-        raise UsageFailure(str(e)) from None
 
 
 @app.command()
@@ -200,13 +106,13 @@ def report(
 
     Example: auditor report fixtures/ai-chat-session.flows -o out/audit --format html,json,md
     """
-    from .audit import AuditOptions, audit_paths
-    from .capture import CaptureError
-    from .output import Outputs
-    from .parties import FirstPartyError
-    from .progress import OutputLog, progress_for
-    from .renderers import render_to
-    from .renderers.view import count
+    from ..audit import AuditOptions, audit_paths
+    from ..capture import CaptureError
+    from ..output import Outputs
+    from ..parties import FirstPartyError
+    from ..progress import OutputLog, progress_for
+    from ..renderers import render_to
+    from ..renderers.view import count
 
     fmts = parse_formats(format)
     targets = output_paths(output, fmts)
@@ -220,12 +126,9 @@ def report(
 
     known_values: tuple = ()
     if known is not None:
-        from .known import KnownError, load_known
+        from ..known import load_known
 
-        try:
-            known_values = tuple(load_known(known))
-        except KnownError as e:
-            raise UsageFailure(str(e)) from None
+        known_values = tuple(load_known(known))
     limits = Limits(
         max_body=max_body_mb << 20,
         max_inflated=max_inflated_mb << 20,
@@ -233,12 +136,9 @@ def report(
         max_fields=max_fields,
         max_headers=max_headers,
     )
-    from .page.events import PageEventsError, events_for
+    from ..page.events import events_for
 
-    try:
-        events = events_for(captures, page_events)  # what the page did, from an auditor browse session
-    except PageEventsError as e:
-        raise UsageFailure(str(e)) from None
+    events = events_for(captures, page_events)  # what the page did, from an auditor browse session
     options = AuditOptions(
         reveal=reveal,
         first_party=tuple(first_party or ()),
@@ -251,7 +151,7 @@ def report(
         with progress_for(quiet) as progress:
             doc = audit_paths(captures, options, warn, progress, stream=True)
         if events is not None:
-            from .page.report import add_page_section
+            from ..page.report import add_page_section
 
             add_page_section(doc, captures, events, reveal, limits)
         current = output
@@ -297,12 +197,9 @@ def evaluate(
 
     Example: auditor evaluate corpus    (or: auditor evaluate corpus/real, recorded from real SDKs)
     """
-    from .evaluate import CorpusError, evaluate_corpus, format_report
+    from ..evaluate import evaluate_corpus, format_report
 
-    try:
-        result = evaluate_corpus(corpus)
-    except CorpusError as e:
-        raise UsageFailure(str(e)) from None
+    result = evaluate_corpus(corpus)
     if json_out:
         import json
 
@@ -323,8 +220,8 @@ def explain(
 
     Example: auditor explain mcs.volceapplog.com
     """
-    from .explain import explain as explain_host
-    from .explain import format_text
+    from ..explain import explain as explain_host
+    from ..explain import format_text
 
     if not host.strip():
         raise UsageFailure("no host given")
@@ -355,81 +252,12 @@ def import_owners(
 
     Example: auditor import-owners companiesdb/dist -o owners-companiesdb.json && auditor report app.har --owners owners-companiesdb.json
     """
-    from .owners_import import CompaniesdbError, convert, dumps
+    from ..owners_import import convert, dumps
 
-    try:
-        doc = convert(source)
-    except CompaniesdbError as e:
-        raise UsageFailure(str(e)) from None
+    doc = convert(source)
     try:
         output.write_text(dumps(doc), encoding="utf-8")
     except OSError as e:
         raise UsageFailure(f"cannot write {output}: {e.strerror or e}") from None
     domains = sum(len(e["domains"]) for e in doc["entries"])
     _err(f"{domains} domains of {len(doc['entries'])} owners -> {output}")
-
-
-from . import (
-    cli_batch,  # noqa: F401  (registers batch, batch-report and query)
-    cli_browse,  # noqa: F401  (registers browse)
-    cli_live,  # noqa: F401  (registers capture and run)
-)
-
-
-def _metavar(annotation: Any) -> str:
-    """``PATH``, ``N`` or ``TEXT`` for a parameter's type (a list: its items' type)."""
-    args = getattr(annotation, "__args__", None)
-    if args and getattr(annotation, "__origin__", None) is list:
-        annotation = args[0]
-    if annotation is Path:
-        return "PATH"
-    return "N" if annotation in (int, float) else "TEXT"
-
-
-def command() -> Any:
-    """The click command of the app, its help showing ``PATH``, ``N``, ``TEXT`` and
-    ``CAPTURES...`` rather than the Python types typer shows (``<list[str]>``)."""
-    root = typer.main.get_command(app)
-    todo = [root]
-    while todo:
-        cmd = todo.pop()
-        todo.extend(getattr(cmd, "commands", {}).values())
-        for p in cmd.params:
-            if p.metavar is not None or getattr(p, "is_flag", False) or not hasattr(p, "type_descriptor"):
-                continue
-            if p.param_type_name == "argument":
-                p.metavar = (p.name or "").upper()
-                p.display_type_rich = lambda ctx: None  # the name says it; no "<list[Path]>" beside it
-            else:
-                p.metavar = _metavar(p.type_descriptor.annotation)
-    return root
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the typer app with one-line errors and stable exit codes."""
-    try:
-        command()(args=argv, prog_name="auditor", standalone_mode=True)
-    except UsageFailure as e:
-        _err(f"error: {e}")
-        sys.exit(EXIT_BAD_INPUT)
-    except Interrupted as e:
-        _err(str(e))
-        sys.exit(130)
-    except KeyboardInterrupt:
-        _err("interrupted")
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except BrokenPipeError:
-        sys.exit(1)
-    except Exception as e:  # never a traceback for the user
-        if os.environ.get("AUDITOR_DEBUG"):
-            raise
-        _err(f"internal error: {type(e).__name__}: {e} (set AUDITOR_DEBUG=1 for details)")
-        sys.exit(EXIT_INTERNAL)
-
-
-from . import cli_gate  # noqa: E402,F401  (registers check, diff, redact)
-
-if __name__ == "__main__":
-    main()

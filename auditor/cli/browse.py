@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import UsageFailure, _err, app
+from .common import UsageFailure, _err, app
 
 
 @app.command()
@@ -80,14 +80,14 @@ def browse(
     """
     from urllib.parse import urlsplit
 
-    from .browse.chromium import BrowserMissing, find_chromium
-    from .browse.driver import BrowseFailure, BrowseLog, BrowseSettings
-    from .browse.driver import browse as run_browser
-    from .cli_live import _apply_policy, _load_policy, _proxy_options
-    from .live import LiveAuditor, ignore_file_size_signal, write_reports
-    from .output import open_private
-    from .page.events import FILE_NAME
-    from .proxy import ProxyConfig, ProxyError, ProxyThread
+    from ..browse.chromium import find_chromium
+    from ..browse.driver import BrowseFailure, BrowseLog, BrowseSettings
+    from ..browse.driver import browse as run_browser
+    from ..live import LiveAuditor, ignore_file_size_signal, write_reports
+    from ..output import open_private
+    from ..page.events import FILE_NAME
+    from ..proxy import ProxyConfig, ProxyThread
+    from .live import _apply_policy, _load_policy, _proxy_options
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -98,10 +98,7 @@ def browse(
         raise UsageFailure(f"{profile}: not a directory (--profile)")
     rules = _load_policy(policy) if policy is not None else None
     options = _proxy_options(output, "json", reveal, list(first_party or ()), list(map_ or ()), block_unmapped)
-    try:
-        executable = find_chromium()
-    except BrowserMissing as e:
-        raise UsageFailure(str(e)) from None
+    executable = find_chromium()
     settings = BrowseSettings(
         url=url,
         prompts=list(prompt or ()),
@@ -115,10 +112,7 @@ def browse(
     addon = LiveAuditor()
     runner = ProxyThread(ProxyConfig(confdir=confdir, ssl_insecure=upstream_insecure, options=options), [addon])
     ignore_file_size_signal()
-    try:
-        proxy = runner.start()
-    except ProxyError as e:
-        raise UsageFailure(str(e)) from None
+    proxy = runner.start()
     if not quiet:
         _err(f"browsing {url} through {proxy.url} with {executable}")
     log = BrowseLog()
@@ -169,10 +163,10 @@ def _rebuild(
 ) -> dict[str, Any]:
     """The report as ``auditor report`` makes it from the saved capture and page events, so the
     browse run and a later offline run agree."""
-    from .audit import AuditOptions, audit_paths
-    from .capture import CaptureError
-    from .page.events import PageEvents, read_events
-    from .page.report import add_page_section
+    from ..audit import AuditOptions, audit_paths
+    from ..capture import CaptureError
+    from ..page.events import PageEvents, read_events
+    from ..page.report import add_page_section
 
     events = read_events(events_path) if events_path.stat().st_size else PageEvents()
     doc = live_doc

@@ -15,7 +15,9 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import (
+from ..limits import DEFAULT_LIMITS
+from ..progress import OutputLog, progress_for
+from .common import (
     OwnersOption,
     UsageFailure,
     _err,
@@ -26,8 +28,6 @@ from .cli import (
     use_owners,
     write_private,
 )
-from .limits import DEFAULT_LIMITS
-from .progress import OutputLog, progress_for
 
 EXIT_VIOLATIONS = 1
 
@@ -43,29 +43,24 @@ def _audit(
     """The masked report document of ``captures`` (its findings stay on disk when many), with
     what the page did when an auditor browse session's page events are beside the capture.
     ``origin``: where ``first_party`` was named (``option`` or ``policy``)."""
-    from .audit import AuditOptions, audit_paths
-    from .capture import CaptureError
-    from .parties import FirstPartyError
+    from ..audit import AuditOptions, audit_paths
 
     def warn(msg: str) -> None:
         if not quiet:
             _err(f"warning: {msg}")
 
-    from .page.events import PageEventsError, events_for
-    from .page.report import add_page_section
+    from ..page.events import events_for
+    from ..page.report import add_page_section
 
     keys = _load_keylog(keylog, warn)
-    try:
-        events = events_for(captures, page_events)  # what the page did, from an auditor browse session
-        options = AuditOptions(
-            reveal=False, first_party=tuple(first_party or ()), first_party_origin=origin, keylog=keys
-        )
-        with progress_for(quiet) as progress:
-            doc = audit_paths(captures, options, warn, progress, stream=True)
-        if events is not None:
-            add_page_section(doc, captures, events)
-    except (CaptureError, PageEventsError, FirstPartyError) as e:
-        raise UsageFailure(str(e)) from None
+    events = events_for(captures, page_events)  # what the page did, from an auditor browse session
+    options = AuditOptions(
+        reveal=False, first_party=tuple(first_party or ()), first_party_origin=origin, keylog=keys
+    )
+    with progress_for(quiet) as progress:
+        doc = audit_paths(captures, options, warn, progress, stream=True)
+    if events is not None:
+        add_page_section(doc, captures, events)
     return doc
 
 
@@ -143,10 +138,10 @@ def check(
     Example: auditor check fixtures/ai-chat-session.flows --policy examples/policy.yaml --junit out/auditor.xml
     (add --declared data_safety.csv to check the store labels too: see docs/labels.md)
     """
-    from .baseline import ReportError, load_report
-    from .policy import Policy, PolicyError, load_policy, render_markdown, render_text, run_check
-    from .renderers.json_report import write_json
-    from .renderers.junit import render_junit
+    from ..baseline import ReportError, load_report
+    from ..policy import Policy, PolicyError, load_policy, render_markdown, render_text, run_check
+    from ..renderers.json_report import write_json
+    from ..renderers.junit import render_junit
 
     started = time.monotonic()
     if policy is None and not declared:
@@ -160,13 +155,9 @@ def check(
         raise UsageFailure(f"{pol.path}: rule {needing[0]!r} selects undeclared data, which needs --declared FILE")
     decls = None
     if declared:
-        from .labels import LabelsError
-        from .labels.command import load_all
+        from ..labels.command import load_all
 
-        try:
-            decls = load_all(declared)
-        except LabelsError as e:
-            raise UsageFailure(str(e)) from None
+        decls = load_all(declared)
     base = None
     if baseline is not None:
         try:
@@ -182,13 +173,13 @@ def check(
             doc = _audit(captures, list(pol.first_party), quiet, page_events, keylog=keylog, origin="policy")
         labels = None
         if decls is not None:
-            from .labels.judge import judge_all
+            from ..labels.judge import judge_all
 
             labels = judge_all(decls, doc)
             doc["labels"] = labels.to_json()
         result = run_check(pol, doc, base, str(baseline) if baseline is not None else None, labels)
         elapsed = time.monotonic() - started
-        from .io import Outputs
+        from ..io import Outputs
 
         current: Path | None = None
         try:
@@ -229,7 +220,7 @@ def diff(
 
     Example: auditor diff baseline.json out/audit.json --markdown
     """
-    from .baseline import ReportError, diff_reports, load_report, render_diff_markdown, render_diff_text
+    from ..baseline import ReportError, diff_reports, load_report, render_diff_markdown, render_diff_text
 
     if markdown and as_json:
         raise UsageFailure("--markdown and --json cannot be used together")
@@ -286,9 +277,9 @@ def redact(
 
     Example: auditor redact session.flows -o fixtures/session.redacted.flows --known known.yaml
     """
-    from .capture import CaptureError
-    from .limits import Limits
-    from .redact import RedactError, redact_capture
+    from ..capture import CaptureError
+    from ..limits import Limits
+    from ..redact import RedactError, redact_capture
 
     def warn(msg: str) -> None:
         if not quiet:
@@ -296,12 +287,9 @@ def redact(
 
     known_values: list[Any] = []
     if known is not None:
-        from .known import KnownError, load_known
+        from ..known import load_known
 
-        try:
-            known_values = load_known(known)
-        except KnownError as e:
-            raise UsageFailure(str(e)) from None
+        known_values = load_known(known)
     limits = Limits(max_body=max_body_mb << 20, max_inflated=max_inflated_mb << 20)
     try:
         summary = redact_capture(capture, output, warn=warn, known=known_values, limits=limits)
@@ -369,22 +357,15 @@ def labels(
 
     Example: auditor labels fixtures/ai-chat-session.flows --declared data_safety.csv --draft corrected.csv
     """
-    from .io import Outputs
-    from .labels import LabelsError
-    from .labels.command import load_all, run
-    from .renderers import render_to
+    from ..io import Outputs
+    from ..labels.command import load_all, run
+    from ..renderers import render_to
 
     targets = output_paths(output, parse_formats(format)) if output is not None else {}
-    try:
-        decls = load_all(declared)
-    except LabelsError as e:
-        raise UsageFailure(str(e)) from None
+    decls = load_all(declared)
     doc = _audit(captures, first_party, quiet)
-    try:
-        # With -o -, the report goes to standard output and the verdicts to standard error.
-        result = run(doc, decls, draft, _write_text, quiet, sys.stderr if None in targets.values() else None)
-    except LabelsError as e:
-        raise UsageFailure(str(e)) from None
+    # With -o -, the report goes to standard output and the verdicts to standard error.
+    result = run(doc, decls, draft, _write_text, quiet, sys.stderr if None in targets.values() else None)
     current: Path | None = None
     try:
         with Outputs() as outs:  # every format complete before any is renamed into place
