@@ -41,13 +41,13 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import dpf, jurisdictions
-from .page import BEHAVIOURS
-from .spool import RecordSpool
+from .. import dpf, jurisdictions
+from ..page import BEHAVIOURS
+from ..spool import RecordSpool
 
 if TYPE_CHECKING:
-    from .baseline import BaselineViolation
-    from .labels.judge import LabelsResult
+    from ..baseline import BaselineViolation
+    from ..labels.judge import LabelsResult
 
 POLICY_VERSION = 1
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
@@ -298,7 +298,7 @@ def _countries_match(items: tuple[str, ...], countries: frozenset[str], every: b
 
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file. Raises :class:`PolicyError`."""
-    from .io import InputError, read_text
+    from ..io import InputError, read_text
 
     name = str(path)
     try:
@@ -820,12 +820,12 @@ def run_check(
     ``labels`` (the verdicts of ``--declared``), the built-in labels rule too."""
     undeclared: frozenset[tuple[str, str]] = frozenset()
     if labels is not None:
-        from .labels.judge import undeclared_pairs
+        from ..labels.judge import undeclared_pairs
 
         undeclared = undeclared_pairs(labels)
     result = CheckResult(policy=policy, doc=doc, rules=evaluate(policy, doc, undeclared), labels=labels)
     if baseline_doc is not None:
-        from .baseline import baseline_violations
+        from ..baseline import baseline_violations
 
         result.baseline_path = baseline_path
         result.baseline = baseline_violations(baseline_doc, doc, policy.baseline.allow)
@@ -866,7 +866,7 @@ def unlisted_text(n: int) -> str:
 
 def render_text(result: CheckResult) -> str:
     """The console report: every violation with its rule, host, category, place and request."""
-    from .renderers.view import count
+    from ..renderers.view import count
 
     s = result.doc.get("summary") or {}
     lines = [
@@ -904,7 +904,7 @@ def render_text(result: CheckResult) -> str:
         for b in result.baseline:
             lines.append(f"  - {b.text()}")
     if result.labels is not None:
-        from .labels.render import labels_rule_lines
+        from ..labels.render import labels_rule_lines
 
         lines += labels_rule_lines(result.labels, result.policy.labels)
     failed = [r for r in result.rules if r.failed]
@@ -929,8 +929,8 @@ MARKDOWN_ROWS = 50
 
 def render_markdown(result: CheckResult) -> str:
     """A Markdown summary for ``$GITHUB_STEP_SUMMARY`` or a pull-request comment."""
-    from .renderers.markdown import md_code, md_escape
-    from .renderers.view import count
+    from ..renderers.markdown import md_code, md_escape
+    from ..renderers.view import count
 
     s = result.doc.get("summary") or {}
     out = [
@@ -993,7 +993,7 @@ def render_markdown(result: CheckResult) -> str:
                 out.append(f"\n…and {len(result.baseline) - MARKDOWN_ROWS} more (see the JSON output).")
             out.append("")
     if result.labels is not None:
-        from .labels.render import render_markdown as labels_markdown
+        from ..labels.render import render_markdown as labels_markdown
 
         out += [labels_markdown(result.labels.to_json()).strip(), ""]
     out.append(f"<sub>auditor {md_escape((result.doc.get('generator') or {}).get('version', ''))} · values masked</sub>")
