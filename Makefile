@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-offline test test-load bench bench-proxy clean fixtures corpus-real
+.PHONY: demo demo-offline test lint test-load bench bench-proxy clean fixtures corpus-real
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 or newer is needed (none of python3.13, python3.12, python3 is)" >&2; exit 1; }
@@ -27,6 +27,11 @@ demo-offline: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 -m "not load" $(PYTEST_ARGS)
+
+# Lint and types, configured in pyproject.toml ([tool.ruff], [tool.mypy]); .ci/run runs it.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # The long load test (200 connections of mixed traffic for 60 s through auditor run); the
 # short version of it is part of make test.

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .policy import Facts, Selector, destination_countries, destination_facts
+from .policy.facts import Facts, destination_countries, destination_facts
+from .policy.model import Selector
 
 
 class ReportError(ValueError):
@@ -35,7 +36,8 @@ def load_report(path: str | Path) -> dict[str, Any]:
     except UnicodeDecodeError as e:
         raise ReportError(f"{name}: not a JSON report: not UTF-8 (byte {e.start})") from None
     except json.JSONDecodeError as e:
-        raise ReportError(f"{name}: not a JSON report: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+        where = f"line {e.lineno} column {e.colno}"
+        raise ReportError(f"{name}: not a JSON report: invalid JSON at {where}: {e.msg}") from None
     except RecursionError:
         raise ReportError(f"{name}: not a JSON report: nested too deep") from None
     return check_report(doc, name)
@@ -87,7 +89,11 @@ class DestinationChange:
 
     def __bool__(self) -> bool:
         return bool(
-            self.categories_added or self.categories_removed or self.countries_added or self.countries_removed or self.changes
+            self.categories_added
+            or self.categories_removed
+            or self.countries_added
+            or self.countries_removed
+            or self.changes
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -202,7 +208,8 @@ def _change_text(c: DestinationChange) -> str:
     if c.categories_added or c.categories_removed:
         bits.append("data " + " ".join([f"+{x}" for x in c.categories_added] + [f"-{x}" for x in c.categories_removed]))
     if c.countries_added or c.countries_removed:
-        bits.append("countries " + " ".join([f"+{x}" for x in c.countries_added] + [f"-{x}" for x in c.countries_removed]))
+        signed = [f"+{x}" for x in c.countries_added] + [f"-{x}" for x in c.countries_removed]
+        bits.append("countries " + " ".join(signed))
     for what, old, new in c.changes:
         bits.append(f"{what} {_fmt(old)} -> {_fmt(new)}")
     return f"{c.host}: {'; '.join(bits)}"
@@ -250,12 +257,13 @@ def render_diff_markdown(diff: ReportDiff, old_name: str = "old", new_name: str 
         return "\n".join(out)
     if diff.added or diff.removed or diff.changed:
         out += ["| | Host | Owner | Countries | Party | Personal data / change |", "|---|---|---|---|---|---|"]
-        for sign, items in (("➕ added", diff.added), ("➖ removed", diff.removed)):
+        for sign, items in (("\N{HEAVY PLUS SIGN} added", diff.added), ("\N{HEAVY MINUS SIGN} removed", diff.removed)):
             for d in items:
                 countries = ", ".join(sorted(destination_countries(d))) or "unknown"
+                data = ", ".join(d.get("data_categories") or []) or "none found"
                 out.append(
                     f"| {sign} | {md_code(d['host'])} | {md_escape(_owner_label(d))} | {countries} | "
-                    f"{md_escape(d.get('party', 'unknown'))} | {md_escape(', '.join(d.get('data_categories') or []) or 'none found')} |"
+                    f"{md_escape(d.get('party', 'unknown'))} | {md_escape(data)} |"
                 )
         for c in diff.changed:
             text = _change_text(c).split(": ", 1)[1]
@@ -264,7 +272,9 @@ def render_diff_markdown(diff: ReportDiff, old_name: str = "old", new_name: str 
     if diff.countries_added:
         out.append(
             "**Countries added:** "
-            + ", ".join(f"{md_escape(c)} ({', '.join(md_code(h) for h in hosts)})" for c, hosts in diff.countries_added.items())
+            + ", ".join(
+                f"{md_escape(c)} ({', '.join(md_code(h) for h in hosts)})" for c, hosts in diff.countries_added.items()
+            )
         )
     if diff.countries_removed:
         out.append("**Countries removed:** " + ", ".join(md_escape(c) for c in diff.countries_removed))
@@ -298,7 +308,13 @@ class BaselineViolation:
         return f"new country {self.country}: {self.detail}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "host": self.host, "category": self.category, "country": self.country, "detail": self.detail}
+        return {
+            "kind": self.kind,
+            "host": self.host,
+            "category": self.category,
+            "country": self.country,
+            "detail": self.detail,
+        }
 
 
 def _allowed(allow: tuple[Selector, ...], facts: Facts) -> bool:
@@ -334,7 +350,8 @@ def baseline_violations(
             facts = replace(base, countries=frozenset({country}))
             if not _allowed(allow, facts):
                 was = ", ".join(c.countries_removed) or "no other"
-                out.append(BaselineViolation("new_country", c.host, None, country, f"{c.host} now {country} (was {was})"))
+                detail = f"{c.host} now {country} (was {was})"
+                out.append(BaselineViolation("new_country", c.host, None, country, detail))
     added = {d["host"] for d in diff.added}
     for country, hosts in diff.countries_added.items():
         blocking = []

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from auditor.policy import parse_policy, run_check
-from auditor.renderers.junit import render_junit, xml_text
+from auditor.policy.junit import render_junit, xml_text
 from test_baseline import report
 from test_policy import dest, finding
 

@@ -141,7 +141,7 @@ def check(
     from ..baseline import ReportError, load_report
     from ..policy import Policy, PolicyError, load_policy, render_markdown, render_text, run_check
     from ..renderers.json_report import write_json
-    from ..renderers.junit import render_junit
+    from ..policy.junit import render_junit
 
     started = time.monotonic()
     if policy is None and not declared:

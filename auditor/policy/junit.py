@@ -18,10 +18,9 @@ import re
 import socket
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ..policy import CheckResult, RuleResult
+from .check import CheckResult, RuleResult
+from .text import group_violations, request_text, unlisted_text
 
 # Characters XML 1.0 does not allow, even escaped.
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -33,8 +32,6 @@ def xml_text(value: object) -> str:
 
 
 def _violation_lines(r: RuleResult) -> str:
-    from ..policy import group_violations, request_text, unlisted_text
-
     lines = []
     for group in group_violations(r.violations):
         v = group[0]

@@ -1,0 +1,75 @@
+"""What a selector is matched against: the facts of a finding or destination of the report document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What is known of one finding (or destination, when ``category`` is None)."""
+
+    host: str
+    category: str | None = None
+    countries: frozenset[str] = frozenset()
+    party: str = "unknown"
+    cleartext: bool = False
+    owner_names: tuple[str, ...] = ()
+    service: str | None = None
+    categories: frozenset[str] | None = None  # a destination's data categories (baseline checks)
+    behaviour: str | None = None  # for what a web page did: keylogging, fingerprinting...
+    undeclared: bool = False  # the finding's data type is undeclared in a store label (--declared)
+
+
+def destination_countries(dest: dict[str, Any] | None) -> frozenset[str]:
+    """The owner's country and the registry country of each server address of a destination."""
+    if not dest:
+        return frozenset()
+    out = set()
+    owner = dest.get("owner") or {}
+    if owner.get("country"):
+        out.add(str(owner["country"]).upper())
+    for c in dest.get("server_countries") or ():
+        if c:
+            out.add(str(c).upper())
+    return frozenset(out)
+
+
+def destination_facts(dest: dict[str, Any] | None, host: str) -> Facts:
+    """The facts of a destination of the report document (``dest`` may be missing)."""
+    if not dest:
+        return Facts(host=host.lower())
+    owner = dest.get("owner") or {}
+    names = tuple(n.lower() for n in (owner.get("name"), owner.get("parent")) if n)
+    return Facts(
+        host=str(dest.get("host") or host).lower(),
+        countries=destination_countries(dest),
+        party=dest.get("party") or "unknown",
+        cleartext=bool(dest.get("cleartext")),
+        owner_names=names,
+        service=dest.get("category"),
+        categories=frozenset(dest.get("data_categories") or ()),
+    )
+
+
+def finding_cleartext(finding: dict[str, Any], dest: dict[str, Any] | None) -> bool:
+    """Whether the request that carried a finding went unencrypted (http:// or ws://)."""
+    url = (finding.get("request") or {}).get("url")
+    if isinstance(url, str) and "://" in url:
+        return url.split("://", 1)[0].lower() in ("http", "ws")
+    return bool(dest and dest.get("cleartext"))
+
+
+def finding_facts(finding: dict[str, Any], dest: dict[str, Any] | None, undeclared: bool = False) -> Facts:
+    base = destination_facts(dest, finding.get("host", ""))
+    return Facts(
+        undeclared=undeclared,
+        host=base.host,
+        category=finding.get("category"),
+        countries=base.countries,
+        party=base.party,
+        cleartext=finding_cleartext(finding, dest),
+        owner_names=base.owner_names,
+        service=base.service,
+    )
