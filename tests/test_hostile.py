@@ -468,9 +468,10 @@ def test_streamed_check_json_matches_the_whole_document(monkeypatch: pytest.Monk
     """``check --json``: findings and every rule's violations spooled to disk, written record by
     record, give exactly what ``json.dumps`` of the whole document gives."""
     from auditor import policy
+    from auditor.policy import check as policy_check
     from auditor.renderers.json_report import write_json
 
-    monkeypatch.setattr(policy, "MAX_KEPT_VIOLATIONS", 2)
+    monkeypatch.setattr(policy_check, "MAX_KEPT_VIOLATIONS", 2)
     doc = audit_paths([FIXTURES / "ai-chat-session.flows"])
     pol = policy.load_policy(ROOT / "examples" / "policy.yaml")
     whole = {**doc, "check": policy.run_check(pol, doc).to_json()}

@@ -42,13 +42,6 @@ The package, one module per concern, each depending only on those before it::
 
 from __future__ import annotations
 
-import sys
-import types
-from typing import Any
-
-from . import check as _check
-from . import markdown as _markdown
-from . import text as _text
 from .check import (
     MAX_KEPT_VIOLATIONS,
     CheckResult,
@@ -125,23 +118,3 @@ __all__ = [
     "unlisted_text",
     "xml_text",
 ]
-
-# Limits a caller may tune on the package (``auditor.policy.MAX_KEPT_VIOLATIONS = 10``), as on
-# the single module this package was: each is read in the module that defines it.
-_TUNABLES: dict[str, types.ModuleType] = {
-    "MAX_KEPT_VIOLATIONS": _check,
-    "MAX_REFS": _text,
-    "MARKDOWN_ROWS": _markdown,
-}
-
-
-class _Package(types.ModuleType):
-    """The package's module type: setting a tunable limit sets it where it is read."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _TUNABLES:
-            setattr(_TUNABLES[name], name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
