@@ -14,11 +14,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .errors import AuditorError
 from .policy.facts import Facts, destination_countries, destination_facts
 from .policy.model import Selector
 
 
-class ReportError(ValueError):
+class ReportError(AuditorError, ValueError):
     """A file that is not a usable report document. ``str()`` is one line meant for the user."""
 
 

@@ -76,7 +76,8 @@ def batch(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            help="Captures, directories (one subdirectory per app), globs, or manifests (.csv, .jsonl); local paths or fsspec URLs.",
+            help="Captures, directories (one subdirectory per app), globs, or manifests (.csv, .jsonl); local paths "
+                 "or fsspec URLs.",
             show_default=False,
         ),
     ],
@@ -190,7 +191,8 @@ def query(
 ) -> None:
     """Query a batch dataset with SQL. Example:
 
-    auditor query dataset "SELECT app, owner, country FROM destinations WHERE party = 'third' AND list_contains(data_categories, 'prompt')"
+    auditor query dataset "SELECT app, owner, country FROM destinations
+    WHERE party = 'third' AND list_contains(data_categories, 'prompt')"
     """
     _need_batch_extra()
     import csv

@@ -27,7 +27,8 @@ def browse(
         Path | None,
         typer.Option(
             "--script",
-            help="Python file defining run(page, context) (Playwright's sync API), run before the prompts: log in, navigate.",
+            help="Python file defining run(page, context) (Playwright's sync API), run before the prompts: log in, "
+                 "navigate.",
         ),
     ] = None,
     profile: Annotated[
@@ -76,7 +77,8 @@ def browse(
     the page did not load or has no chat input (whatever was captured is still reported), 1 when
     --policy finds violations. Example:
 
-    auditor browse https://chat.example.test/ --map chat.example.test=127.0.0.1:8443 --upstream-insecure --prompt "Plan my trip to Lisbon"
+    auditor browse https://chat.example.test/ --prompt "Plan my trip to Lisbon"
+    --map chat.example.test=127.0.0.1:8443 --upstream-insecure
     """
     from urllib.parse import urlsplit
 
@@ -123,7 +125,7 @@ def browse(
         failure = str(e)
     except KeyboardInterrupt:
         failure = "interrupted"
-    except Exception as e:  # the browser crashed or Playwright failed: report what was captured
+    except Exception as e:  # noqa: BLE001 - the browser crashed or Playwright failed: report what was captured
         failure = f"the browser failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     finally:
         runner.stop()
@@ -147,7 +149,8 @@ def browse(
             ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in (page.get("summary") or {}).items() if v) or "nothing"
         )
         _err(
-            f"{s['exchanges']} requests, {s['destinations']} destinations ({s['third_party_destinations']} third-party), "
+            f"{s['exchanges']} requests, {s['destinations']} destinations ({s['third_party_destinations']} "
+            f"third-party), "
             f"{s['findings']} findings; the page: {found} -> "
             + ", ".join(str(p) for p in ([addon.capture_path] if addon.capture_path else []) + [events_path, *written])
         )

@@ -103,14 +103,16 @@ def check(
         list[str] | None,
         typer.Option(
             "--first-party",
-            help="Host, registrable domain or owner name of the app itself (repeatable); wins over first_party: in the policy.",
+            help="Host, registrable domain or owner name of the app itself (repeatable); wins over first_party: in "
+                 "the policy.",
         ),
     ] = None,
     declared: Annotated[
         list[Path] | None,
         typer.Option(
             "--declared",
-            help="Store privacy labels to check the captures against (repeatable; see docs/labels.md): adds the built-in labels rule.",
+            help="Store privacy labels to check the captures against (repeatable; see docs/labels.md): adds the "
+                 "built-in labels rule.",
             show_default=False,
         ),
     ] = None,
@@ -138,18 +140,15 @@ def check(
     Example: auditor check fixtures/ai-chat-session.flows --policy examples/policy.yaml --junit out/auditor.xml
     (add --declared data_safety.csv to check the store labels too: see docs/labels.md)
     """
-    from ..baseline import ReportError, load_report
-    from ..policy import Policy, PolicyError, load_policy, render_markdown, render_text, run_check
-    from ..renderers.json_report import write_json
+    from ..baseline import load_report
+    from ..policy import Policy, load_policy, render_markdown, render_text, run_check
     from ..policy.junit import render_junit
+    from ..renderers.json_report import write_json
 
     started = time.monotonic()
     if policy is None and not declared:
         raise UsageFailure("nothing to check: give --policy FILE, --declared FILE, or both")
-    try:
-        pol = load_policy(policy) if policy is not None else Policy(rules=(), path="(no policy)")
-    except PolicyError as e:
-        raise UsageFailure(str(e)) from None
+    pol = load_policy(policy) if policy is not None else Policy(rules=(), path="(no policy)")
     needing = pol.rules_needing_declarations()
     if needing and not declared:
         raise UsageFailure(f"{pol.path}: rule {needing[0]!r} selects undeclared data, which needs --declared FILE")
@@ -160,10 +159,7 @@ def check(
         decls = load_all(declared)
     base = None
     if baseline is not None:
-        try:
-            base = load_report(baseline)
-        except ReportError as e:
-            raise UsageFailure(str(e)) from None
+        base = load_report(baseline)
     use_owners(owners_file)
     log = OutputLog(planned=[str(p) for p in (junit, markdown, json_out) if p is not None])
     try:
@@ -220,14 +216,11 @@ def diff(
 
     Example: auditor diff baseline.json out/audit.json --markdown
     """
-    from ..baseline import ReportError, diff_reports, load_report, render_diff_markdown, render_diff_text
+    from ..baseline import diff_reports, load_report, render_diff_markdown, render_diff_text
 
     if markdown and as_json:
         raise UsageFailure("--markdown and --json cannot be used together")
-    try:
-        a, b = load_report(old), load_report(new)
-    except ReportError as e:
-        raise UsageFailure(str(e)) from None
+    a, b = load_report(old), load_report(new)
     d = diff_reports(a, b)
     if as_json:
         sys.stdout.write(json.dumps(d.to_json(), indent=2, ensure_ascii=False) + "\n")
@@ -253,7 +246,8 @@ def redact(
         Path | None,
         typer.Option(
             "--known",
-            help="YAML file of known values (the test account's name, address, email...) to replace wherever they occur.",
+            help="YAML file of known values (the test account's name, address, email...) to replace wherever they "
+                 "occur.",
             show_default=False,
         ),
     ] = None,
@@ -343,7 +337,8 @@ def labels(
         Path | None,
         typer.Option(
             "--draft",
-            help="Write a corrected declaration here (with several --declared: a directory, one <name>.draft.csv/.json per input). Never the input.",
+            help="Write a corrected declaration here (with several --declared: a directory, one "
+                 "<name>.draft.csv/.json per input). Never the input.",
             show_default=False,
         ),
     ] = None,

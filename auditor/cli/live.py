@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import os
 import shutil
@@ -97,7 +98,8 @@ def capture(
         list[str] | None,
         typer.Option(
             "--mode",
-            help="Proxy mode (repeatable): regular (default), upstream:http://HOST:PORT, wireguard (for phones), local (where the platform allows).",
+            help="Proxy mode (repeatable): regular (default), upstream:http://HOST:PORT, wireguard (for phones), "
+                 "local (where the platform allows).",
         ),
     ] = None,
     confdir: Annotated[str, typer.Option("--confdir", help="Where mitmproxy keeps its CA.")] = DEFAULT_CONFDIR,
@@ -153,10 +155,12 @@ def capture(
         _err(f"auditing proxy on {proxy.url} ({', '.join(modes)} mode); Ctrl-C writes the reports")
         _err(f"  CA certificate to trust: {proxy.ca_file}")
         _err(
-            f"  browser or device: set the HTTP and HTTPS proxy to {proxy.host}:{proxy.port}, then open http://mitm.it to install the CA"
+            f"  browser or device: set the HTTP and HTTPS proxy to {proxy.host}:{proxy.port}, then open "
+            f"http://mitm.it to install the CA"
         )
         _err(
-            f"  command line: HTTPS_PROXY={proxy.url} SSL_CERT_FILE={proxy.ca_file} your-command (or: auditor run -- your-command)"
+            f"  command line: HTTPS_PROXY={proxy.url} SSL_CERT_FILE={proxy.ca_file} your-command (or: auditor run -- "
+            f"your-command)"
         )
         for inst in proxy.master.addons.get("proxyserver").servers if proxy.master else ():
             conf = getattr(inst, "client_conf", None)
@@ -168,10 +172,8 @@ def capture(
             _err("stopping; writing the capture and the reports")
             await proxy.stop()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the capture; the reports follow
         asyncio.run(_main())
-    except KeyboardInterrupt:
-        pass
     doc = addon.finish()
     _print_outputs(addon, doc)
     if addon.report_errors:
@@ -273,12 +275,9 @@ def run(
 
 
 def _load_policy(path: Path) -> Any:
-    from ..policy import PolicyError, load_policy
+    from ..policy import load_policy
 
-    try:
-        return load_policy(path)
-    except PolicyError as e:
-        raise UsageFailure(str(e)) from None
+    return load_policy(path)
 
 
 def _apply_policy(policy: Any, doc: dict[str, Any], quiet: bool) -> int:

@@ -26,7 +26,8 @@ def report(
     captures: Annotated[
         list[Path],
         typer.Argument(
-            help="Saved captures: mitmproxy flow files, HAR (also .zhar) or pcap/pcapng. The format is read from the content.",
+            help="Saved captures: mitmproxy flow files, HAR (also .zhar) or pcap/pcapng. The format is read from the "
+                 "content.",
             show_default=False,
         ),
     ],
@@ -35,7 +36,8 @@ def report(
         typer.Option(
             "-o",
             "--output",
-            help="Output path: a file stem (out/audit -> out/audit.html, out/audit.json), a directory, or - for stdout.",
+            help="Output path: a file stem (out/audit -> out/audit.html, out/audit.json), a directory, or - for "
+                 "stdout.",
         ),
     ] = "report",
     format: Annotated[
@@ -48,7 +50,8 @@ def report(
         list[str] | None,
         typer.Option(
             "--first-party",
-            help="Host, registrable domain or owner name of the app itself (repeatable; owner names match on whole words). "
+            help="Host, registrable domain or owner name of the app itself (repeatable; owner names match on whole "
+                 "words). "
             "Default: the top-level site of a browser capture, else guessed from where prompts go.",
         ),
     ] = None,
@@ -80,7 +83,8 @@ def report(
         Path | None,
         typer.Option(
             "--known",
-            help="YAML file of known values (the test account's email, phone, name, device ids, prompt canaries) to trace in every exchange.",
+            help="YAML file of known values (the test account's email, phone, name, device ids, prompt canaries) to "
+                 "trace in every exchange.",
             show_default=False,
         ),
     ] = None,
@@ -97,7 +101,8 @@ def report(
         Path | None,
         typer.Option(
             "--keylog",
-            help="TLS key log (NSS format, as written to SSLKEYLOGFILE) to decrypt the TLS and QUIC connections of pcap/pcapng captures. Key logs embedded in a pcapng are read without it.",
+            help="TLS key log (NSS format, as written to SSLKEYLOGFILE) to decrypt the TLS and QUIC connections of "
+                 "pcap/pcapng captures. Key logs embedded in a pcapng are read without it.",
             show_default=False,
         ),
     ] = None,
@@ -175,7 +180,8 @@ def report(
         s = doc["summary"]
         _err(
             f"{count(s['exchanges'], 'request')}, {count(s['destinations'], 'destination')} "
-            f"({s['third_party_destinations']:,} third-party), {count(s['findings'], 'finding')} -> {', '.join(log.written)}"
+            f"({s['third_party_destinations']:,} third-party), {count(s['findings'], 'finding')} "
+            f"-> {', '.join(log.written)}"
         )
 
 
@@ -250,7 +256,8 @@ def import_owners(
 ) -> None:
     """Convert AdGuard's companiesdb into an owners file for --owners (no countries; CC BY-SA 4.0).
 
-    Example: auditor import-owners companiesdb/dist -o owners-companiesdb.json && auditor report app.har --owners owners-companiesdb.json
+    Example: auditor import-owners companiesdb/dist -o owners-companiesdb.json
+             auditor report app.har --owners owners-companiesdb.json
     """
     from ..owners_import import convert, dumps
 

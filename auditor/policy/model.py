@@ -10,6 +10,7 @@ from functools import cache
 from importlib import resources
 
 from .. import dpf, jurisdictions
+from ..errors import AuditorError
 from .facts import Facts
 
 POLICY_VERSION = 1
@@ -41,7 +42,7 @@ COUNTRY_GROUPS: tuple[str, ...] = ("EU", "EEA", "adequacy", "non-adequate", "unk
 _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
 
 
-class PolicyError(ValueError):
+class PolicyError(AuditorError, ValueError):
     """A policy file that cannot be used. ``str()`` is one line: ``FILE:LINE: message``."""
 
 
