@@ -36,31 +36,33 @@ from __future__ import annotations
 import sys
 from types import ModuleType
 
-from . import analyzer
-from .analyzer import _PCAP_MAGICS as _PCAP_MAGICS
-from .analyzer import _PCAPNG_SHB as _PCAPNG_SHB
-from .analyzer import CHUNK as CHUNK
-from .analyzer import MAX_BLOCK as MAX_BLOCK
-from .analyzer import MAX_BODY as MAX_BODY
-from .analyzer import MAX_HEAD as MAX_HEAD
-from .analyzer import MAX_RECORD as MAX_RECORD
-from .analyzer import MAX_WAITING as MAX_WAITING
+from . import analyzer, http1, records
 from .analyzer import QUIC_IDLE as QUIC_IDLE
-from .analyzer import RESYNC_WINDOW as RESYNC_WINDOW
 from .analyzer import SWEEP_EVERY as SWEEP_EVERY
 from .analyzer import TCP_CLOSED_IDLE as TCP_CLOSED_IDLE
 from .analyzer import TCP_IDLE as TCP_IDLE
 from .analyzer import UDP_IDLE as UDP_IDLE
-from .analyzer import DnsRecord, NetworkDestination, PcapResult, PcapStats, is_pcap, read_pcap
-from .analyzer import Record as Record
 from .analyzer import _Analyzer as _Analyzer
-from .analyzer import _Buffer as _Buffer
-from .analyzer import _Damage as _Damage
-from .analyzer import _finish_body as _finish_body
-from .analyzer import _HttpConn as _HttpConn
-from .analyzer import _pcap_records as _pcap_records
-from .analyzer import _pcapng_records as _pcapng_records
-from .analyzer import _strip_port as _strip_port
+from .http1 import MAX_BODY as MAX_BODY
+from .http1 import MAX_HEAD as MAX_HEAD
+from .http1 import MAX_WAITING as MAX_WAITING
+from .http1 import _finish_body as _finish_body
+from .http1 import _HttpConn as _HttpConn
+from .http1 import _strip_port as _strip_port
+from .reader import read_pcap
+from .records import _PCAP_MAGICS as _PCAP_MAGICS
+from .records import _PCAPNG_SHB as _PCAPNG_SHB
+from .records import CHUNK as CHUNK
+from .records import MAX_BLOCK as MAX_BLOCK
+from .records import MAX_RECORD as MAX_RECORD
+from .records import RESYNC_WINDOW as RESYNC_WINDOW
+from .records import Record as Record
+from .records import _Buffer as _Buffer
+from .records import _Damage as _Damage
+from .records import _pcap_records as _pcap_records
+from .records import _pcapng_records as _pcapng_records
+from .records import is_pcap
+from .results import DnsRecord, NetworkDestination, PcapResult, PcapStats
 
 # Beyond ``__all__``, the names imported ``as`` themselves above are those that other parts of
 # auditor (the TLS decryptor), the tests and the benchmarks used from the single module this
@@ -78,7 +80,7 @@ __all__ = [
 # Size and time settings are read by the submodule that defines them. Assigning one on the
 # package (``monkeypatch.setattr(auditor.pcap, "SWEEP_EVERY", 64)``) assigns it there too.
 _SETTINGS: dict[str, tuple[ModuleType, ...]] = {
-    name: tuple(m for m in (analyzer,) if hasattr(m, name))
+    name: tuple(m for m in (records, http1, analyzer) if hasattr(m, name))
     for name in (
         "CHUNK", "MAX_RECORD", "MAX_BLOCK", "RESYNC_WINDOW",
         "MAX_HEAD", "MAX_BODY", "MAX_WAITING",
