@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 
-from auditor.quic import ClientHelloInfo, clean_name
+from auditor.clienthello import ClientHelloInfo, clean_name
 
 CHLO = b"CHLO"
 _SNI = b"SNI\x00"
@@ -79,7 +79,9 @@ def parse_chlo(data: bytes | bytearray) -> ClientHelloInfo | None:
             if tag == _SNI:
                 info.sni = clean_name(value)
             elif tag == _ALPN and value:
-                info.alpn = [value[i : i + 4].rstrip(b"\x00").decode("ascii", "replace") for i in range(0, len(value), 4)]
+                info.alpn = [
+                    value[i : i + 4].rstrip(b"\x00").decode("ascii", "replace") for i in range(0, len(value), 4)
+                ]
         prev = end
     return info
 

@@ -1,4 +1,4 @@
-"""TLS ClientHello parsing and QUIC Initial packet decryption.
+"""QUIC Initial packet decryption, for the ClientHello inside (parsed by :mod:`auditor.clienthello`).
 
 QUIC Initial packets are encrypted with keys that anyone can derive from the Destination
 Connection ID of the client's first Initial packet (RFC 9001 section 5.2), so a passive observer
@@ -17,11 +17,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from auditor import gquic
+from auditor.clienthello import ClientHelloInfo as ClientHelloInfo
+from auditor.clienthello import clean_name as clean_name
+from auditor.clienthello import parse_client_hello
 
 QUIC_V1 = 0x00000001
 QUIC_V2 = 0x6B3343CF
@@ -92,92 +97,6 @@ def version_name(version: int) -> str:
 
 
 MAX_CLIENT_HELLO = 1 << 18  # refuse to buffer CRYPTO data beyond this
-_U16 = struct.Struct("!H")
-
-
-# --------------------------------------------------------------------------------------------
-# TLS ClientHello
-
-
-@dataclass(slots=True)
-class ClientHelloInfo:
-    """What a ClientHello says in clear: server name, ALPN offers, TLS versions, ECH."""
-
-    sni: str | None = None
-    alpn: list[str] = field(default_factory=list)
-    versions: list[int] = field(default_factory=list)
-    ech: bool = False
-
-
-def clean_name(raw: bytes) -> str | None:
-    """A server name as a lowercase string without trailing dot, or None if it is not text."""
-    try:
-        name = raw.decode("ascii")
-    except UnicodeDecodeError:
-        return None
-    name = name.strip().rstrip(".").lower()
-    if not name or any(c <= " " or c == "\x7f" for c in name):
-        return None
-    return name
-
-
-def parse_client_hello(message: bytes) -> ClientHelloInfo:
-    """Parse a TLS handshake message holding a ClientHello (4-byte handshake header included).
-
-    Raises ``ValueError`` if the message is not a well-formed ClientHello.
-    """
-    if len(message) < 4 or message[0] != 1:
-        raise ValueError("not a ClientHello")
-    length = int.from_bytes(message[1:4], "big")
-    body = message[4 : 4 + length]
-    if len(body) < length:
-        raise ValueError("ClientHello is incomplete")
-    try:
-        p = 2 + 32  # legacy_version, random
-        p += 1 + body[p]  # session id
-        p += 2 + _U16.unpack_from(body, p)[0]  # cipher suites
-        p += 1 + body[p]  # compression methods
-        info = ClientHelloInfo()
-        if p >= len(body):
-            return info
-        ext_end = p + 2 + _U16.unpack_from(body, p)[0]
-        p += 2
-        if ext_end > len(body):
-            raise ValueError("ClientHello extensions overrun the message")
-        while p + 4 <= ext_end:
-            etype, elen = struct.unpack_from("!HH", body, p)
-            p += 4
-            ext = body[p : p + elen]
-            p += elen
-            if len(ext) < elen:
-                raise ValueError("ClientHello extension overruns the message")
-            if etype == 0:  # server_name
-                q = 2
-                end = 2 + _U16.unpack_from(ext, 0)[0]
-                while q + 3 <= min(end, len(ext)):
-                    ntype = ext[q]
-                    nlen = _U16.unpack_from(ext, q + 1)[0]
-                    raw = ext[q + 3 : q + 3 + nlen]
-                    q += 3 + nlen
-                    if ntype == 0 and info.sni is None:
-                        info.sni = clean_name(raw)
-            elif etype == 16:  # application_layer_protocol_negotiation
-                q = 2
-                end = min(2 + _U16.unpack_from(ext, 0)[0], len(ext))
-                while q < end:
-                    plen = ext[q]
-                    info.alpn.append(ext[q + 1 : q + 1 + plen].decode("ascii", "replace"))
-                    q += 1 + plen
-            elif etype == 43:  # supported_versions
-                n = ext[0] if ext else 0
-                info.versions = [_U16.unpack_from(ext, 1 + 2 * i)[0] for i in range(n // 2)]
-            elif etype == 0xFE0D:  # encrypted_client_hello
-                info.ech = True
-    except (IndexError, struct.error) as exc:
-        raise ValueError("ClientHello is malformed") from exc
-    return info
-
-
 # --------------------------------------------------------------------------------------------
 # Key derivation (RFC 9001 section 5, RFC 9369 for v2)
 
@@ -328,7 +247,7 @@ def decrypt_packet(datagram: bytes, header: LongHeader, keys: InitialKeys, large
         truncated = (truncated << 8) | pn_bytes[i]
     pn = _decode_packet_number(truncated, pn_len * 8, largest_pn)
     aad = bytes([first]) + bytes(datagram[header.start + 1 : p]) + bytes(pn_bytes)
-    nonce = bytes(a ^ b for a, b in zip(keys.iv, pn.to_bytes(12, "big")))
+    nonce = bytes(a ^ b for a, b in zip(keys.iv, pn.to_bytes(12, "big"), strict=True))
     try:
         payload = AESGCM(keys.key).decrypt(nonce, bytes(datagram[p + pn_len : header.end]), aad)
     except InvalidTag as exc:
@@ -417,7 +336,7 @@ class CryptoReassembler:
         if len(self._buf) < end:
             self._buf.extend(bytes(end - len(self._buf)))
         self._buf[offset:end] = data
-        ranges = sorted(self._have + [(offset, end)])
+        ranges = sorted([*self._have, (offset, end)])
         merged: list[tuple[int, int]] = []
         for s, e in ranges:
             if merged and s <= merged[-1][1]:
@@ -441,8 +360,19 @@ class QuicInitialTracker:
     read (decrypted, or a gQUIC CHLO in clear).
     """
 
-    __slots__ = ("original_dcid", "version", "crypto", "largest_pn", "_keys", "_salts", "hello", "failed",
-                 "datagrams", "versions", "opened")
+    __slots__ = (
+        "_keys",
+        "_salts",
+        "crypto",
+        "datagrams",
+        "failed",
+        "hello",
+        "largest_pn",
+        "opened",
+        "original_dcid",
+        "version",
+        "versions",
+    )
 
     def __init__(self) -> None:
         self.original_dcid: bytes | None = None
@@ -615,7 +545,7 @@ def build_client_initial(
     length = pn_len + len(plaintext) + 16
     pn_bytes = (packet_number & 0xFFFF).to_bytes(pn_len, "big")
     header = prefix + struct.pack("!H", 0x4000 | length) + pn_bytes
-    nonce = bytes(a ^ b for a, b in zip(keys.iv, packet_number.to_bytes(12, "big")))
+    nonce = bytes(a ^ b for a, b in zip(keys.iv, packet_number.to_bytes(12, "big"), strict=True))
     ciphertext = AESGCM(keys.key).encrypt(nonce, plaintext, header)
     sample = ciphertext[4 - pn_len : 20 - pn_len]
     mask = _hp_mask(keys.hp, sample)
@@ -626,5 +556,3 @@ def build_client_initial(
         protected[pn_at + i] ^= mask[1 + i]
     return bytes(protected) + ciphertext
 
-
-from auditor import gquic  # noqa: E402  (gquic uses ClientHelloInfo from this module)

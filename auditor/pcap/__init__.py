@@ -1,0 +1,99 @@
+"""Network captures (pcap and pcapng): who the device talked to, and what went in clear.
+
+:func:`read_pcap` streams a capture once and returns
+
+* the network destinations, named from DNS answers, TLS ClientHello SNI (reassembled across
+  TCP segments), QUIC Initial SNI (every version with a known salt, decrypted, CRYPTO frames
+  reassembled across packets; gQUIC CHLOs) and HTTP ``Host`` headers, with payload bytes each
+  way, and the names looked up in DNS without an answer;
+* the DNS queries and answers (also multicast DNS, LLMNR and DNS over HTTPS in cleartext HTTP);
+* every cleartext HTTP/1.x exchange and HTTP/2 (h2c) stream, as :class:`~auditor.models.Exchange`.
+
+Records are read with ``struct`` from a buffered file (pcap in either byte order, micro- or
+nanosecond; pcapng; either of them gzip-compressed) and filtered on raw bytes; only DNS, TLS
+handshakes, QUIC Initials and HTTP are dissected. Memory stays flat whatever the file size: no
+packet is kept, and per-connection state is bounded and dropped when a connection ends or idles.
+
+The package, from the file to the result:
+
+* :mod:`.records`: pcap and pcapng records, gzip, damage and resynchronisation;
+* :mod:`.analyzer`: the packet loop and the connection table;
+* :mod:`.flows`: per-connection and per-destination state;
+* :mod:`.dns`, :mod:`.tls`, :mod:`.http1`: the dissectors;
+* :mod:`.results`: the returned types; :mod:`.reader`: :func:`read_pcap`.
+
+Rarer link types are in :mod:`auditor.linklayer`, QUIC in :mod:`auditor.quic` and
+:mod:`auditor.gquic`, HTTP/2 framing in :mod:`auditor.h2c`, DoH in :mod:`auditor.doh`.
+
+Limits: HTTP/3 and WebSocket frames are not parsed (an HTTP/1.1 upgrade, also to h2c, ends
+parsing of that connection); IP fragments after the first are not reassembled; a connection
+whose handshake was not captured starts at the first segment seen, so data before it is not
+reassembled; only the first QUIC connection of a UDP port pair is named.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import ModuleType
+
+from . import analyzer, http1, records
+from .analyzer import QUIC_IDLE as QUIC_IDLE
+from .analyzer import SWEEP_EVERY as SWEEP_EVERY
+from .analyzer import TCP_CLOSED_IDLE as TCP_CLOSED_IDLE
+from .analyzer import TCP_IDLE as TCP_IDLE
+from .analyzer import UDP_IDLE as UDP_IDLE
+from .analyzer import _Analyzer as _Analyzer
+from .http1 import MAX_BODY as MAX_BODY
+from .http1 import MAX_HEAD as MAX_HEAD
+from .http1 import MAX_WAITING as MAX_WAITING
+from .http1 import _finish_body as _finish_body
+from .http1 import _HttpConn as _HttpConn
+from .http1 import _strip_port as _strip_port
+from .reader import read_pcap
+from .records import _PCAP_MAGICS as _PCAP_MAGICS
+from .records import _PCAPNG_SHB as _PCAPNG_SHB
+from .records import CHUNK as CHUNK
+from .records import MAX_BLOCK as MAX_BLOCK
+from .records import MAX_RECORD as MAX_RECORD
+from .records import RESYNC_WINDOW as RESYNC_WINDOW
+from .records import Record as Record
+from .records import _Buffer as _Buffer
+from .records import _Damage as _Damage
+from .records import _pcap_records as _pcap_records
+from .records import _pcapng_records as _pcapng_records
+from .records import is_pcap
+from .results import DnsRecord, NetworkDestination, PcapResult, PcapStats
+
+# Beyond ``__all__``, the names imported ``as`` themselves above are those that other parts of
+# auditor (the TLS decryptor), the tests and the benchmarks used from the single module this
+# package replaced; they stay importable from ``auditor.pcap``.
+
+__all__ = [
+    "DnsRecord",
+    "NetworkDestination",
+    "PcapResult",
+    "PcapStats",
+    "is_pcap",
+    "read_pcap",
+]
+
+# Size and time settings are read by the submodule that defines them. Assigning one on the
+# package (``monkeypatch.setattr(auditor.pcap, "SWEEP_EVERY", 64)``) assigns it there too.
+_SETTINGS: dict[str, tuple[ModuleType, ...]] = {
+    name: tuple(m for m in (records, http1, analyzer) if hasattr(m, name))
+    for name in (
+        "CHUNK", "MAX_RECORD", "MAX_BLOCK", "RESYNC_WINDOW",
+        "MAX_HEAD", "MAX_BODY", "MAX_WAITING",
+        "TCP_IDLE", "TCP_CLOSED_IDLE", "UDP_IDLE", "QUIC_IDLE", "SWEEP_EVERY",
+    )
+}
+
+
+class _Package(ModuleType):
+    def __setattr__(self, name: str, value: object) -> None:
+        for module in _SETTINGS.get(name, ()):
+            setattr(module, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
