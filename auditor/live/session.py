@@ -46,8 +46,8 @@ from mitmproxy import command, ctx, http
 from mitmproxy.io import tnetstring
 from mitmproxy.version import FLOW_FORMAT_VERSION
 
-from .io.outputs import private_dir
-from .worker import Analysis, Mark, ProcessEngine, Results
+from ..io.outputs import private_dir
+from ..worker import Analysis, Mark, ProcessEngine, Results
 
 log = logging.getLogger(__name__)
 
@@ -452,7 +452,7 @@ class LiveAuditor:
         # An addon added with master.addons.add() after start-up gets no configure call.
         self._apply_options()
         ignore_file_size_signal()
-        from .proxy import protect_ca_key
+        from ..proxy import protect_ca_key
 
         with suppress(Exception):
             protect_ca_key(Path(ctx.options.confdir).expanduser())
@@ -582,7 +582,7 @@ class LiveAuditor:
         except Exception:  # never break the app's traffic
             log.debug("auditor: cannot record a failed TLS handshake", exc_info=True)
             return
-        from .flowfile import opaque_connection
+        from ..flowfile import opaque_connection
 
         found = opaque_connection(state)
         if found is not None:
@@ -754,9 +754,9 @@ class LiveAuditor:
 
     def _write_reports(self, doc: dict[str, Any], directory: Path) -> tuple[list[Path], list[str]]:
         """Write every format (each in full or not at all); the paths written and the errors."""
-        from .io import write_private
-        from .output import parse_formats
-        from .renderers import FORMATS, render
+        from ..io import write_private
+        from ..output import parse_formats
+        from ..renderers import FORMATS, render
 
         paths: list[Path] = []
         errors: list[str] = []
@@ -882,8 +882,8 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 def write_reports(doc: dict[str, Any], directory: Path, formats: str) -> list[Path]:
     """Write ``report.<ext>`` files for ``formats`` into ``directory`` (owner-only)."""
-    from .output import parse_formats, write_private
-    from .renderers import FORMATS, render
+    from ..output import parse_formats, write_private
+    from ..renderers import FORMATS, render
 
     out = []
     for fmt in parse_formats(formats):
