@@ -588,7 +588,9 @@ def test_one_destination_over_tcp_and_quic(tmp_path: Path) -> None:
 
 def test_flows_are_dropped_when_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Finished connections leave the connection table; their counts stay exact."""
-    monkeypatch.setattr(pcapmod, "SWEEP_EVERY", 64)
+    from auditor.pcap import analyzer
+
+    monkeypatch.setattr(analyzer, "SWEEP_EVERY", 64)  # read where it is defined
     packets: list[Packet] = []
     for i in range(300):
         conn = Conn(server="198.51.100.50", sport=443, cport=30000 + i)

@@ -33,10 +33,6 @@ reassembled; only the first QUIC connection of a UDP port pair is named.
 
 from __future__ import annotations
 
-import sys
-from types import ModuleType
-
-from . import analyzer, http1, records
 from .analyzer import QUIC_IDLE as QUIC_IDLE
 from .analyzer import SWEEP_EVERY as SWEEP_EVERY
 from .analyzer import TCP_CLOSED_IDLE as TCP_CLOSED_IDLE
@@ -76,24 +72,3 @@ __all__ = [
     "is_pcap",
     "read_pcap",
 ]
-
-# Size and time settings are read by the submodule that defines them. Assigning one on the
-# package (``monkeypatch.setattr(auditor.pcap, "SWEEP_EVERY", 64)``) assigns it there too.
-_SETTINGS: dict[str, tuple[ModuleType, ...]] = {
-    name: tuple(m for m in (records, http1, analyzer) if hasattr(m, name))
-    for name in (
-        "CHUNK", "MAX_RECORD", "MAX_BLOCK", "RESYNC_WINDOW",
-        "MAX_HEAD", "MAX_BODY", "MAX_WAITING",
-        "TCP_IDLE", "TCP_CLOSED_IDLE", "UDP_IDLE", "QUIC_IDLE", "SWEEP_EVERY",
-    )
-}
-
-
-class _Package(ModuleType):
-    def __setattr__(self, name: str, value: object) -> None:
-        for module in _SETTINGS.get(name, ()):
-            setattr(module, name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
