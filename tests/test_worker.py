@@ -238,6 +238,7 @@ os.kill(os.getpid(), signal.SIGKILL)  # no close, no clean-up
 """
 
 
+@pytest.mark.e2e
 def test_the_analysis_process_ends_with_the_proxy_and_keeps_the_capture(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -261,6 +262,7 @@ def _frame(message: Any) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.e2e
 def test_run_by_hand_with_other_input_it_says_so_in_one_line() -> None:
     import subprocess
     import sys
