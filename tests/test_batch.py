@@ -26,6 +26,8 @@ from auditor.audit import audit_paths
 from auditor.batch import TABLES
 from auditor.batch.tables import SCHEMAS
 
+pytestmark = pytest.mark.e2e  # every test runs auditor batch (worker processes) or its dataset
+
 
 def write_flows(path: Path, exchanges: Iterable[tuple[str, str, dict[str, Any] | None]]) -> Path:
     """A mitmproxy flow file with one POST (or GET) per (host, path, JSON body)."""
@@ -136,7 +138,6 @@ def test_bad_input_is_recorded_and_the_rest_is_done(local_dataset: Path) -> None
     assert apps["beta"]["captures"] == 2 and "Volcano Engine (Volcengine)" in apps["beta"]["third_party_companies"]
 
 
-@pytest.mark.e2e
 def test_rerun_adds_nothing(local_dataset: Path, captures: Path) -> None:
     before = {p: p.stat().st_mtime_ns for p in local_dataset.rglob("*.parquet") if "apps" not in p.parts}
     proc = batch(str(captures), "-o", str(local_dataset))
@@ -147,7 +148,6 @@ def test_rerun_adds_nothing(local_dataset: Path, captures: Path) -> None:
     assert len(rows(local_dataset, "captures")) == 4
 
 
-@pytest.mark.e2e
 def test_dask_local_cluster_gives_identical_rows(local_dataset: Path, captures: Path, tmp_path: Path) -> None:
     pytest.importorskip("distributed", reason="pip install 'auditor[dask]'")
     out = tmp_path / "dask"
@@ -189,7 +189,6 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-@pytest.mark.e2e
 @pytest.mark.parametrize("executor", ["local", "dask"])
 def test_a_killed_worker_is_retried_without_duplicates(executor: str, tmp_path: Path) -> None:
     if executor == "dask":
@@ -229,7 +228,6 @@ def test_a_killed_worker_is_retried_without_duplicates(executor: str, tmp_path: 
     assert not list(out.rglob("*.tmp-*"))
 
 
-@pytest.mark.e2e
 def test_fsspec_inputs(tmp_path: Path) -> None:
     fsspec = pytest.importorskip("fsspec")
     from auditor.batch.inputs import Task, plan_inputs
@@ -252,7 +250,6 @@ def test_fsspec_inputs(tmp_path: Path) -> None:
     assert a == b and a
 
 
-@pytest.mark.e2e
 def test_manifest_versions_order_and_changes(tmp_path: Path) -> None:
     v9 = write_flows(tmp_path / "c" / "a.flows", chat_app(1, tracker=False))
     v10 = write_flows(tmp_path / "c" / "b.flows", chat_app(2, tracker=True))
@@ -275,14 +272,12 @@ def test_manifest_versions_order_and_changes(tmp_path: Path) -> None:
         (["--dask", "http://x", "FIX"], "auditor: error: --dask http://x: expected tcp://HOST:PORT (a scheduler) or local:N\n"),
     ],
 )
-@pytest.mark.e2e
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
     args = [str(FIXTURES / "ai-chat-session.flows") if a == "FIX" else a for a in args]
     proc = batch(*args, "-o", str(tmp_path / "ds"))
     assert proc.returncode == 2 and proc.stderr == message
 
 
-@pytest.mark.e2e
 def test_bad_manifest_and_output_are_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "apps.csv"
     bad.write_text("name,file\nx,y\n")
@@ -296,7 +291,6 @@ def test_bad_manifest_and_output_are_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "not empty and not an auditor batch dataset" in proc.stderr
 
 
-@pytest.mark.e2e
 def test_query(local_dataset: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "auditor", "query", str(local_dataset),
                            "SELECT app, owner FROM destinations WHERE party = 'third' AND list_contains(data_categories, 'prompt') ORDER BY app, owner",
@@ -309,7 +303,6 @@ def test_query(local_dataset: Path) -> None:
 
 
 
-@pytest.mark.e2e
 def test_cross_app_report_is_screenshot_tested(local_dataset: Path, tmp_path: Path) -> None:
     from conftest import need
 

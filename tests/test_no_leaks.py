@@ -240,6 +240,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return out
 
 
+@pytest.mark.e2e
 def test_no_secret_in_any_output_by_default(outputs: dict[str, bytes]) -> None:
     assert {"report.html", "report.json", "report.md", "report stderr"} <= outputs.keys()
     found = leaks(outputs)

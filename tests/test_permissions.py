@@ -151,6 +151,7 @@ def test_capture_defaults_to_loopback() -> None:
     assert inspect.signature(cli_live.capture).parameters["listen"].default == "127.0.0.1:8080"
 
 
+@pytest.mark.e2e
 def test_capture_listens_on_loopback_by_default(tmp_path: Path) -> None:
     try:
         with socket.socket() as s:
@@ -167,6 +168,7 @@ def test_capture_listens_on_loopback_by_default(tmp_path: Path) -> None:
     assert (cap.out / "report.json").exists()
 
 
+@pytest.mark.e2e
 def test_capture_on_all_interfaces_warns_loudly_and_still_writes_reports(tmp_path: Path) -> None:
     port = free_port("0.0.0.0")
     cap = Capture(tmp_path, "--listen", f"0.0.0.0:{port}")
