@@ -1,6 +1,7 @@
 # make demo: a live demo: a local fake AI-chat backend and trackers, a scripted client through
 #            the auditing proxy, and demo/report.html (and .json, .md, capture.flows)
-# make test: run the test suite (make test-load: the long proxy load test)
+# make test: run the test suite (make test-load: the long proxy load test; make test-unit: the
+#            quick tier, without the e2e tests that start proxies, browsers or long subprocesses)
 # Both create .venv (Python 3.12 or newer) and install the project into it on first use.
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
@@ -10,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-offline test lint test-load bench bench-proxy clean fixtures corpus-real
+.PHONY: demo demo-offline test test-unit lint test-load bench bench-proxy clean fixtures corpus-real
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.12 or newer is needed (none of python3.13, python3.12, python3 is)" >&2; exit 1; }
@@ -32,6 +33,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+# The quick tier: everything but the e2e tests (real proxy, browser, tcpdump/tshark, long
+# subprocesses) and the load test.
+test-unit: $(STAMP)
+	$(PY) -m pytest -q -n 2 -m "not e2e and not load" $(PYTEST_ARGS)
 
 # The long load test (200 connections of mixed traffic for 60 s through auditor run); the
 # short version of it is part of make test.

@@ -23,38 +23,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
 
 from bench_report import generate  # noqa: E402
-
-
-def _descendants(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            kids = [int(c) for t in Path(f"/proc/{p}/task").iterdir() for c in (t / "children").read_text().split()]
-        except OSError:
-            continue
-        out.extend(kids)
-        todo.extend(kids)
-    return out
-
-
-def _hwm_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+from support.memory import descendants, watch_peaks  # noqa: E402
 
 
 def run_batch(inputs: Path, out: Path, *args: str) -> tuple[float, float]:
@@ -62,24 +40,12 @@ def run_batch(inputs: Path, out: Path, *args: str) -> tuple[float, float]:
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "auditor", "batch", str(inputs), "-o", str(out), "-q", *args])
-    peaks: dict[int, float] = {}
-
-    def sample() -> None:
-        while proc.poll() is None:
-            for pid in _descendants(proc.pid):
-                hwm = _hwm_mb(pid)
-                if hwm is not None:
-                    peaks[pid] = max(peaks.get(pid, 0.0), hwm)
-            time.sleep(0.2)
-
-    t = threading.Thread(target=sample, daemon=True)
-    t.start()
+    peaks = watch_peaks(proc, 0.2, pids=lambda: descendants(proc.pid))  # the workers, not the parent
     code = proc.wait()
-    t.join()
     seconds = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"auditor batch {' '.join(args)} exited {code}")
-    return seconds, max(peaks.values(), default=0.0)
+    return seconds, max(peaks.values(), default=0) / 1024
 
 
 def summary_duckdb(dataset: Path) -> tuple[float, int]:

@@ -22,6 +22,7 @@ Exits with status 1 when a run peaks at or above ``--limit-mb``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import gzip
 import json
@@ -36,9 +37,13 @@ from pathlib import Path
 DEFAULT_SIZES = (10_000, 50_000, 100_000)
 DEFAULT_HOSTS = 1_500
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support.memory import peak_rss_mb  # noqa: E402  (the child's own VmHWM)
+
 POLICY = ROOT / "examples" / "policy.yaml"
 
-WORDS = "the my how what renew passport landlord contract doctor tax visa salary email phone lawyer".split()
+WORDS = ["the", "my", "how", "what", "renew", "passport", "landlord", "contract", "doctor", "tax", "visa", "salary", "email", "phone", "lawyer"]
 
 
 def generate(path: Path, n: int, seed: int = 7, hosts: int = DEFAULT_HOSTS) -> None:
@@ -96,20 +101,6 @@ def generate(path: Path, n: int, seed: int = 7, hosts: int = DEFAULT_HOSTS) -> N
             fh.write(tnetstring_dumps(state))
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set size in MiB (``VmHWM`` from ``/proc/self/status``)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _child(command: str, capture: str, outdir: str) -> None:
     """Run one ``auditor`` command in this process and print one JSON line of figures."""
     from auditor.cli import main
@@ -121,16 +112,12 @@ def _child(command: str, capture: str, outdir: str) -> None:
     else:
         args = ["check", capture, "--policy", str(POLICY), "--junit", stem + ".xml", "--markdown", stem + ".md",
                 "--json", stem + ".json", "-q"]
-    stdout = sys.stdout
-    sys.stdout = open(os.devnull, "w")  # check prints its verdict
-    try:
-        main(args)
-    except SystemExit as e:
-        if e.code not in (0, 1, None):  # check exits 1 on violations
-            raise
-    finally:
-        sys.stdout.close()
-        sys.stdout = stdout
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):  # check prints its verdict
+        try:
+            main(args)
+        except SystemExit as e:
+            if e.code not in (0, 1, None):  # check exits 1 on violations
+                raise
     elapsed = time.perf_counter() - t0
     peak = peak_rss_mb()
     with open(stem + ".json", "rb") as fh:

@@ -35,6 +35,7 @@ the number of destinations. Each pair runs interleaved; peak memory is each proc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import resource
@@ -49,6 +50,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from support.memory import status_kb, watch_peaks  # noqa: E402
 
 SCAPY_SLICE = 50_000
 SCAPY_TLS_SLICE = 10_000
@@ -84,10 +88,8 @@ def _client_hello(name: str, big: bool) -> bytes:
             ctx.set_alpn_protocols(["h2", "http/1.1"] + [f"x-{i:02d}-" + "p" * 130 for i in range(12)])
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(incoming, outgoing, server_hostname=name)
-    try:
+    with contextlib.suppress(ssl.SSLWantReadError):
         obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
     return outgoing.read()
 
 
@@ -168,7 +170,7 @@ def generate(path: Path, n: int, seed: int = 7) -> dict[str, int]:
         return port[0]
 
     class Conn:
-        __slots__ = ("server", "sport", "cport", "cseq", "sseq", "left")
+        __slots__ = ("cport", "cseq", "left", "server", "sport", "sseq")
 
     def open_tls() -> Conn:
         c = Conn()
@@ -213,7 +215,7 @@ def generate(path: Path, n: int, seed: int = 7) -> dict[str, int]:
                 p = next_port()
                 for d in quic[nm][rnd.random() < 0.3]:
                     emit(_udp(client, server_ips[nm], p, 443, d), "quic")
-                quic_flows = (quic_flows + [(server_ips[nm], p)])[-4:]
+                quic_flows = ([*quic_flows, (server_ips[nm], p)])[-4:]
             else:
                 srv, p = rnd.choice(quic_flows)
                 if rnd.random() < 0.7:
@@ -274,7 +276,7 @@ def generate_many(path: Path, n: int, destinations: int, seed: int = 11) -> dict
     Initials) or cleartext HTTP/1.1, with data both ways, then closes. Sixty-four sessions run at
     once, interleaved; 8% also look up a name that gets NXDOMAIN (a blocked tracker).
     """
-    from auditor.quic import QUIC_V1, QUIC_V2, MVFST_DRAFT_27, build_client_initial, draft
+    from auditor.quic import MVFST_DRAFT_27, QUIC_V1, QUIC_V2, build_client_initial, draft
 
     rnd = random.Random(seed)
     resolver = bytes([10, 0, 0, 1])
@@ -390,16 +392,11 @@ def slice_pcap(src: Path, dst: Path, n: int) -> None:
 
 
 def _status_kb(field: str) -> int:
-    """A memory figure of this process from /proc/self/status, in KiB.
-
-    ``VmHWM`` is peak RSS. ``ru_maxrss`` would do too, except that Linux carries it over from
-    the parent across fork and exec, so a child started by a large parent reports the parent.
-    """
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss if field == "VmHWM" else 0
+    """A memory figure of this process from /proc/self/status, in KiB (``VmHWM`` is peak RSS)."""
+    kb = status_kb(field)
+    if kb is None:
+        raise RuntimeError(f"no {field} in /proc/self/status")
+    return kb
 
 
 def _child(mode: str, capture: str) -> None:
@@ -458,16 +455,7 @@ def _measure(cmd: list[str]) -> dict:
     """
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak_kb = 0
-    status = Path(f"/proc/{proc.pid}/status")
-    while proc.poll() is None:
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kb = max(peak_kb, int(line.split()[1]))
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.005)
+    peak_kb = watch_peaks(proc, 0.005).get(proc.pid, 0)
     wall = time.perf_counter() - t0
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # cumulative: the caller takes differences
     if proc.returncode != 0:

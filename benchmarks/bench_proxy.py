@@ -57,6 +57,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support.ports import free_port  # noqa: E402
+
 ADDON = ROOT / "addons" / "privacy_audit.py"
 LOOPBACK = "127.0.0.1"
 
@@ -259,12 +263,6 @@ def _percentile(sorted_values: Sequence[float], pct: float) -> float:
 # --------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -289,7 +287,7 @@ class Proxy:
     """A ``mitmdump`` subprocess, plain or with the audit addon."""
 
     def __init__(self, work: Path, with_addon: bool, cpus: set[int] | None, helper_cpus: set[int] | None = None) -> None:
-        self.port = _free_port()
+        self.port = free_port(LOOPBACK)
         self.out = work / "audit"
         self.with_addon = with_addon
         mitmdump = Path(sys.executable).with_name("mitmdump")

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_memory import generate, peak_rss_mb  # noqa: E402
+from bench_memory import generate, peak_rss_mb
 
 DEFAULT_SIZES = (20_000, 100_000)
 

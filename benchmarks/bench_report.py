@@ -33,6 +33,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from support.memory import peak_rss_mb  # noqa: E402  (the child's own VmHWM)
 
 
 def generate(path: Path, n: int, seed: int = 7) -> None:
@@ -42,7 +45,7 @@ def generate(path: Path, n: int, seed: int = 7) -> None:
     from mitmproxy.test import tflow
 
     rnd = random.Random(seed)
-    words = "the my how what renew passport landlord contract doctor tax visa salary email phone lawyer".split()
+    words = ["the", "my", "how", "what", "renew", "passport", "landlord", "contract", "doctor", "tax", "visa", "salary", "email", "phone", "lawyer"]
     with open(path, "wb") as fh:
         w = FlowWriter(fh)
         for i in range(n):
@@ -125,13 +128,6 @@ def _child(mode: str, capture: str, outdir: str) -> None:
     print(json.dumps({"mode": mode, "count": count, "seconds": elapsed, "peak_rss_mb": peak_rss_mb()}))
 
 
-def peak_rss_mb() -> float:
-    """This process's own peak resident set size in MiB (``VmHWM``; ``ru_maxrss`` would carry
-    the parent's peak over into a child)."""
-    with open("/proc/self/status", encoding="ascii") as fh:
-        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
-
-
 def run(mode: str, capture: Path, outdir: Path, base: str | None = None) -> dict:
     env = dict(os.environ, PYTHONPATH=base) if base else None  # the base checkout's auditor first
     out = subprocess.run(
@@ -184,7 +180,7 @@ def main() -> None:
             print(f"{'auditor report (--base)':28}{b['count'] / b['seconds']:12,.0f}{b['seconds']:10.2f}{b['peak_rss_mb']:9.0f} MB")
             print(f"this checkout / base: {results['report']['seconds'] / b['seconds']:.3f} of the time "
                   f"(best of {args.repeat} each; per-round ratios: "
-                  + ", ".join(f"{r['seconds'] / q['seconds']:.3f}" for r, q in zip(all_runs["report"], all_runs["base"]))
+                  + ", ".join(f"{r['seconds'] / q['seconds']:.3f}" for r, q in zip(all_runs["report"], all_runs["base"], strict=False))
                   + ")")
 
 

@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parent
 START = 1793614500  # 2026-11-02T10:15:00Z
@@ -301,7 +301,7 @@ def imei(rnd: random.Random) -> str:
 def cn_id(region: str, birth: str, seq: str) -> str:
     body = region + birth + seq
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=False)) % 11]
 
 
 def fr_nir(body13: str) -> str:
@@ -404,8 +404,8 @@ PROMPTS = [
     "Explain the difference between a Roth IRA and a traditional IRA like I'm five",
     "Rewrite my dating profile so it sounds less awkward: I like hiking and board games",
     "Which documents do I need to renew my passport if my name changed after marriage?",
-    "帮我写一封给房东的信，说明暖气坏了一个星期了",
-    "我最近总是失眠，有什么办法可以改善睡眠质量？",
+    "帮我写一封给房东的信，说明暖气坏了一个星期了",  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
+    "我最近总是失眠，有什么办法可以改善睡眠质量？",  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
     "Give me a 3-day itinerary for Kyoto with a toddler",
     "Can my employer read my private messages on a work laptop?",
 ]
@@ -425,7 +425,7 @@ def chatgpt_web(c: Corpus, rnd: random.Random, p: Person, prompts: list[str]) ->
                ("oai-sc", "0gAAAAAB" + b64url(rnd.randbytes(24))), ("_cfuvid", hexid(rnd, 40) + "-" + str(START) + "000-0.0.1.1-604800000")]
     base_headers = [("User-Agent", UA_CHROME), ("Accept-Language", "en-US,en;q=0.9"), ("sec-ch-ua-platform", '"Windows"'),
                     ("oai-device-id", L("device_id", did)), ("oai-language", "en-US"), ("Authorization", ("Bearer", session))]
-    c.add("GET", "https://chatgpt.com/backend-api/me", headers=base_headers + [("x-request-id", uid(rnd))], cookies=cookies, note="ChatGPT web: current user")
+    c.add("GET", "https://chatgpt.com/backend-api/me", headers=[*base_headers, ("x-request-id", uid(rnd))], cookies=cookies, note="ChatGPT web: current user")
     history: list[dict[str, Any]] = []
     parent = uid(rnd)
     for i, text in enumerate(prompts):
@@ -446,8 +446,7 @@ def chatgpt_web(c: Corpus, rnd: random.Random, p: Person, prompts: list[str]) ->
             "supports_buffering": True,
             "client_contextual_info": {"is_dark_mode": True, "time_since_loaded": 41 + i, "page_height": 1207, "page_width": 1920, "pixel_ratio": L("device_info", 1.5), "screen_height": L("device_info", 1440), "screen_width": L("device_info", 2560)},
         }
-        hdrs = base_headers + [("referer", L("conversation_id", f"https://chatgpt.com/c/{conv}") if i else "https://chatgpt.com/"),
-                               ("openai-sentinel-chat-requirements-token", "gAAAAAB" + b64url(rnd.randbytes(90))), ("traceparent", traceparent(rnd))]
+        hdrs = [*base_headers, ("referer", L("conversation_id", f"https://chatgpt.com/c/{conv}") if i else "https://chatgpt.com/"), ("openai-sentinel-chat-requirements-token", "gAAAAAB" + b64url(rnd.randbytes(90))), ("traceparent", traceparent(rnd))]
         c.add("POST", "https://chatgpt.com/backend-api/conversation", headers=hdrs, cookies=cookies, json_body=body,
               response=("text/event-stream", 'data: {"message": {"content": {"parts": ["..."]}}}\n\ndata: [DONE]\n\n'), note="ChatGPT web: send a prompt")
         parent = msg_id
@@ -481,7 +480,7 @@ def openai_api(c: Corpus, rnd: random.Random, p: Person, prompt: str, key: str, 
     stainless = [("x-stainless-os", L("device_info", rnd.choice(["MacOS", "Linux", "Windows"]))), ("x-stainless-arch", L("device_info", rnd.choice(["arm64", "x64"]))),
                  ("x-stainless-lang", "python"), ("x-stainless-package-version", "1.99.1"), ("x-stainless-runtime", "CPython"), ("x-stainless-runtime-version", "3.12.7"),
                  ("x-stainless-retry-count", "0"), ("User-Agent", "OpenAI/Python 1.99.1"), ("Authorization", ("Bearer", L("credential", key)))]
-    c.add("POST", "https://api.openai.com/v1/chat/completions", headers=stainless + [("x-request-id", uid(rnd))], json_body={
+    c.add("POST", "https://api.openai.com/v1/chat/completions", headers=[*stainless, ("x-request-id", uid(rnd))], json_body={
         "model": "gpt-4o-mini",
         "messages": [{"role": "system", "content": "You are a concise assistant for a personal finance app. Never give legal advice."},
                      {"role": "user", "content": L("prompt", PROMPTS[5])},
@@ -634,7 +633,7 @@ def kimi(c: Corpus, rnd: random.Random, p: Person, prompt: str) -> None:
           json_body={"kimiplus_id": "kimi", "extend": {"sidebar": True}, "model": "k2", "use_search": True, "messages": [{"role": "user", "content": L("prompt", prompt)}], "refs": [], "history": [], "scene_labels": [], "use_semantic_memory": False, "use_deep_research": False},
           path_labels=[(2, "conversation_id", chat)], response=("text/event-stream", "data: {}\n\n"), note="Kimi web chat")
     c.add("POST", "https://api.moonshot.cn/v1/chat/completions", headers=[("Authorization", ("Bearer", L("credential", "sk-" + "".join(rnd.choice(string.ascii_letters + string.digits) for _ in range(48)))))],
-          json_body={"model": "kimi-k2-0905-preview", "messages": [{"role": "system", "content": "你是 Kimi，由 Moonshot AI 提供的人工智能助手。"}, {"role": "user", "content": L("prompt", PROMPTS[13])}], "temperature": 0.6}, note="Moonshot API")
+          json_body={"model": "kimi-k2-0905-preview", "messages": [{"role": "system", "content": "你是 Kimi，由 Moonshot AI 提供的人工智能助手。"}, {"role": "user", "content": L("prompt", PROMPTS[13])}], "temperature": 0.6}, note="Moonshot API")  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
 
 
 def qwen(c: Corpus, rnd: random.Random, p: Person, prompt: str) -> None:
@@ -800,7 +799,7 @@ def fix_keystroke_labels(c: Corpus) -> None:
 
 def first_party_forms(c: Corpus, rnd: random.Random, p: Person, host: str, token: str) -> None:
     auth = [("Authorization", ("Bearer", L("credential", token))), ("User-Agent", UA_CHROME)]
-    c.add("PATCH", f"https://{host}/api/v1/me", headers=auth + [("x-request-id", uid(rnd)), ("idempotency-key", uid(rnd))], json_body={
+    c.add("PATCH", f"https://{host}/api/v1/me", headers=[*auth, ("x-request-id", uid(rnd)), ("idempotency-key", uid(rnd))], json_body={
         "first_name": L("person_name", p.first), "last_name": L("person_name", p.last), "birthday": L("date_of_birth", p.dob), "phone": L("phone", p.phone),
         "address": {"line1": L("postal_address", p.street), "city": L("postal_address", p.city), "postal_code": L("postal_address", p.postcode), "state": L("postal_address", p.region), "country": L("postal_address", p.country)},
         "preferences": {"newsletter": False, "birthday_reminder": True, "theme": "dark", "temperature_unit": "celsius"}, "updated_at": _iso(c.clock)}, note="profile update")
@@ -813,7 +812,7 @@ def first_party_forms(c: Corpus, rnd: random.Random, p: Person, host: str, token
     # the Authorization header above is a publishable key: a credential by policy
     c.labels[-1]["labels"].append({"category": "credential", "part": "request.header", "path": "authorization.bearer", "value": "pk_live_..."})
     order = order_number(rnd)
-    c.add("GET", f"https://{host}/api/v1/orders/{order}", query=[("include", "items"), ("v", "1.5.4")], headers=auth + [("traceparent", traceparent(rnd))], note="order lookup with a Luhn-failing order number")
+    c.add("GET", f"https://{host}/api/v1/orders/{order}", query=[("include", "items"), ("v", "1.5.4")], headers=[*auth, ("traceparent", traceparent(rnd))], note="order lookup with a Luhn-failing order number")
     c.add("POST", f"https://{host}/api/v1/telemetry", headers=[("User-Agent", UA_CHROME), ("x-request-id", uid(rnd)), ("baggage", f"sentry-trace_id={hexid(rnd, 32)},sentry-sample_rate=0.25,sentry-environment=production")], json_body={
         "metrics": [{"name": "ttft_ms", "values": [rnd.randrange(80, 400) for _ in range(6)], "sample_rate": 0.1}, {"name": "tokens_per_s", "values": [round(rnd.uniform(20, 90), 3) for _ in range(4)]}],
         "build": "2026.11.03.1842", "version": "1.5.4.0", "ts": START * 1000 + rnd.randrange(10**5), "order_id": order_number(rnd), "request_id": uid(rnd), "trace_id": hexid(rnd, 32), "content_hash": sha256(str(rnd.random())),
@@ -849,7 +848,7 @@ def prompts_with_secrets(c: Corpus, rnd: random.Random, people: list[Person]) ->
     cases = [
         (f"I did my taxes, my SSN is {jane.gov_id}, why does the IRS form reject it?", [("government_id", jane.gov_id)]),
         (f"Mon numéro de sécu est {marie.gov_id[:1]} {marie.gov_id[1:3]} {marie.gov_id[3:5]} {marie.gov_id[5:7]} {marie.gov_id[7:10]} {marie.gov_id[10:13]} {marie.gov_id[13:]}, comment demander ma carte vitale ?", [("government_id", marie.gov_id)]),
-        (f"我的身份证号是{li.gov_id}，手机号{li.phone}，帮我写一份租房申请", [("government_id", li.gov_id), ("phone", li.phone)]),
+        (f"我的身份证号是{li.gov_id}，手机号{li.phone}，帮我写一份租房申请", [("government_id", li.gov_id), ("phone", li.phone)]),  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
         ("My card 5555 5555 5555 4444 was charged twice by the gym, write a dispute letter", [("payment_card", "5555 5555 5555 4444")]),
         (f"Please send the refund to {' '.join(hans.iban[i:i + 4] for i in range(0, len(hans.iban), 4))} and confirm by email to {hans.email}", [("bank_account", hans.iban), ("email", hans.email)]),
         (f"Why does boto3 say my key {aws} is invalid? The secret is in ~/.aws", [("credential", aws)]),

@@ -34,34 +34,33 @@ def openai_stream() -> None:
 
 def websocket_chat() -> None:
     """A Copilot-style WebSocket chat with aiohttp (proxy from the environment)."""
-    import aiohttp
-
     import ssl
+
+    import aiohttp
 
     async def main() -> None:
         # aiohttp takes no proxy from the environment for wss://, so pass what auditor run set.
         tls = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-        async with aiohttp.ClientSession() as session:
-            async with session.ws_connect(
-                "wss://copilot.microsoft.com/c/api/chat?api-version=2", proxy=os.environ["HTTPS_PROXY"], ssl=tls
-            ) as ws:
-                await ws.send_str(json.dumps({"event": "setOptions", "supportedFeatures": []}))
-                await ws.send_str(
-                    json.dumps(
-                        {
-                            "event": "send",
-                            "conversationId": "Hk3nP9qR2sT5vW8xY1zA4bC7",
-                            "content": [{"type": "text", "text": "Plan my week around my chemotherapy sessions"}],
-                            "mode": "chat",
-                        }
-                    )
+        async with aiohttp.ClientSession() as session, session.ws_connect(
+            "wss://copilot.microsoft.com/c/api/chat?api-version=2", proxy=os.environ["HTTPS_PROXY"], ssl=tls
+        ) as ws:
+            await ws.send_str(json.dumps({"event": "setOptions", "supportedFeatures": []}))
+            await ws.send_str(
+                json.dumps(
+                    {
+                        "event": "send",
+                        "conversationId": "Hk3nP9qR2sT5vW8xY1zA4bC7",
+                        "content": [{"type": "text", "text": "Plan my week around my chemotherapy sessions"}],
+                        "mode": "chat",
+                    }
                 )
-                received = 0
-                async for msg in ws:
-                    received += 1
-                    if json.loads(msg.data).get("event") == "done":
-                        break
-                print(json.dumps({"received": received}))
+            )
+            received = 0
+            async for msg in ws:
+                received += 1
+                if json.loads(msg.data).get("event") == "done":
+                    break
+            print(json.dumps({"received": received}))
 
     asyncio.run(main())
 

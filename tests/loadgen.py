@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
 import signal
@@ -41,6 +40,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from support.certs import self_signed
 
 LOOPBACK = "127.0.0.1"
 TLS_HOST = "api.load.test"
@@ -103,25 +104,9 @@ class _H2Server(asyncio.Protocol):
 
 
 def _self_signed(directory: Path) -> ssl.SSLContext:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "load-backend.invalid")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256())
-    )
-    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    cert, key = self_signed(directory, "load-backend.invalid")
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    ctx.load_cert_chain(cert, key)
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
 
@@ -234,7 +219,7 @@ class Backend:
 
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "ports.json").unlink(missing_ok=True)
-        log = open(self.directory / "backend.log", "wb")  # noqa: SIM115
+        log = open(self.directory / "backend.log", "wb")
         self.proc = subprocess.Popen([sys.executable, __file__, "backend", "--dir", str(self.directory)],
                                      stdout=log, stderr=subprocess.STDOUT)
         log.close()
@@ -250,11 +235,13 @@ class Backend:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        import subprocess
+
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(15)
-            except Exception:
+            except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
 
@@ -349,7 +336,7 @@ async def _h1(worker: int, deadline: float, res: Results, ctx: ssl.SSLContext, h
                         data = await r.json()
                         ok = r.status == 200 and data.get("id") == rid
                         res.add(kind, path, "ok" if ok else "error", f"status {r.status}")
-            except Exception as e:  # every failure counts; none is expected
+            except Exception as e:  # noqa: BLE001  (every failure counts as an error result; none is expected)
                 res.add(kind, path, "error", f"{type(e).__name__}: {e}")
 
 
@@ -370,7 +357,7 @@ async def _h2(worker: int, deadline: float, res: Results, ctx: ssl.SSLContext) -
                                       headers={"content-type": "application/json"})
                 ok = r.status_code == 200 and r.json().get("id") == rid and r.http_version == "HTTP/2"
                 res.add("h2", path, "ok" if ok else "error", f"status {r.status_code} {r.http_version}")
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001  (every failure counts as an error result)
                 res.add("h2", path, "error", f"{type(e).__name__}: {e}")
 
 
@@ -391,7 +378,7 @@ async def _sse(worker: int, deadline: float, res: Results, ctx: ssl.SSLContext, 
                         got += line.startswith(b"data: ")
                 ok = r.status == 200 and got == events
                 res.add("sse", path, "ok" if ok else "error", f"status {r.status}, {got} events", events=got)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001  (every failure counts as an error result)
                 res.add("sse", path, "error", f"{type(e).__name__}: {e}")
 
 
@@ -415,7 +402,7 @@ async def _ws(worker: int, deadline: float, res: Results, ctx: ssl.SSLContext, m
                         echoed += reply.type == aiohttp.WSMsgType.TEXT and json.loads(reply.data)["echo"] == text
                 ok = echoed == messages
                 res.add("ws", path, "ok" if ok else "error", f"{echoed} echoes", messages=2 * echoed)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001  (every failure counts as an error result)
                 res.add("ws", path, "error", f"{type(e).__name__}: {e}")
 
 

@@ -12,31 +12,21 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import ROOT, need
 from mitmproxy.test import taddons, tflow
+from support.backends import record_backend
+from support.ports import free_port
 
 from auditor.live import LiveAuditor, parse_map
-from conftest import ROOT, need
 
 ADDON = ROOT / "addons" / "privacy_audit.py"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    sys.path.insert(0, str(ROOT))
-    from fixtures.record import BackendThread
-
-    with BackendThread(tmp_path_factory.mktemp("backend")) as b:
-        yield b
+backend = record_backend()
 
 
 LOGIN = json.dumps({"email": "jane.doe@example.org", "password": "Synthetic-Passw0rd!"})
@@ -51,7 +41,7 @@ def _addon_in(
     yields (port, CA file); on the way out, Ctrl-C as a terminal sends it (to the whole process
     group), then checks that it ended cleanly. ``output`` receives what it printed."""
     need(shutil.which("curl") is not None, "curl is not installed")
-    port = _free_port()
+    port = free_port()
     args = [str(Path(sys.executable).with_name(tool)), *(["-q"] if quiet else []), "-s", str(ADDON), "--listen-host", "127.0.0.1",
             "--listen-port", str(port), "--set", f"confdir={tmp_path / 'conf'}",
             *(["--set", f"audit_dir={tmp_path / 'out'}"] if audit_dir else []),
@@ -99,6 +89,7 @@ def _check_reports(out: Path) -> None:
     assert (out / "report.html").exists() and (out / "report.md").exists() and (out / "capture.flows").exists()
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_mitmdump_loads_the_addon_and_writes_reports(tmp_path: Path, backend: object) -> None:
     with _addon_in("mitmdump", tmp_path, backend) as (port, ca):
@@ -106,10 +97,11 @@ def test_mitmdump_loads_the_addon_and_writes_reports(tmp_path: Path, backend: ob
     _check_reports(tmp_path / "out")
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_mitmweb_shows_the_marked_flow(tmp_path: Path, backend: object) -> None:
     """In mitmweb the flow carrying the login is marked and commented, as its web API shows."""
-    web = _free_port()
+    web = free_port()
     with _addon_in("mitmweb", tmp_path, backend, "--web-host", "127.0.0.1", "--web-port", str(web),
                    "--set", "web_open_browser=false", "--set", "web_password=test-token") as (port, ca):
         _wait_listening(web)
@@ -129,6 +121,7 @@ def test_mitmweb_shows_the_marked_flow(tmp_path: Path, backend: object) -> None:
     _check_reports(tmp_path / "out")
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_mitmdump_says_what_it_finds_and_writes(tmp_path: Path, backend: object) -> None:
     """Under mitmdump -s: a line per new destination with its data categories, then the paths
@@ -147,6 +140,7 @@ def test_mitmdump_says_what_it_finds_and_writes(tmp_path: Path, backend: object)
     _check_reports(out)
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_mitmdump_warns_without_audit_dir(tmp_path: Path, backend: object) -> None:
     printed: list[str] = []
@@ -157,11 +151,12 @@ def test_mitmdump_warns_without_audit_dir(tmp_path: Path, backend: object) -> No
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_mitmweb_audit_report_command_writes_the_reports_now(tmp_path: Path, backend: object) -> None:
     """The audit.report command (here through mitmweb's command API) writes the reports while
     the proxy keeps running."""
-    web = _free_port()
+    web = free_port()
     out = tmp_path / "out"
     with _addon_in("mitmweb", tmp_path, backend, "--web-host", "127.0.0.1", "--web-port", str(web),
                    "--set", "web_open_browser=false", "--set", "web_password=test-token") as (port, ca):
@@ -226,6 +221,7 @@ def test_flows_are_marked_and_commented() -> None:
     assert doc["summary"]["exchanges"] == 2
 
 
+@pytest.mark.e2e
 def test_nothing_is_marked_where_no_flows_are_kept() -> None:
     addon = LiveAuditor()
     with taddons.context(addon) as tctx:  # (no flow list, as in mitmdump)

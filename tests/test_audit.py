@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import FIXTURES
 
 from auditor.audit import AuditOptions, Auditor, audit_paths
 from auditor.models import Exchange
-from conftest import FIXTURES
 
 FLOWS = FIXTURES / "ai-chat-session.flows"
 HAR = FIXTURES / "ai-chat-session.har"
@@ -29,7 +27,9 @@ def flows_doc() -> dict:
 def test_flows_and_har_give_the_same_findings(flows_doc: dict) -> None:
     har_doc = audit_paths([HAR])
     assert _key(flows_doc) == _key(har_doc)
-    strip = lambda d: [(x["host"], x["owner"], x["party"], x["data_categories"], x["exchanges"], x["cleartext"]) for x in d["destinations"]]
+    def strip(d: dict) -> list:
+        return [(x["host"], x["owner"], x["party"], x["data_categories"], x["exchanges"], x["cleartext"]) for x in d["destinations"]]
+
     assert strip(flows_doc) == strip(har_doc)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_policy import dest
 
 from auditor.baseline import (
     ReportError,
@@ -16,7 +17,6 @@ from auditor.baseline import (
     render_diff_text,
 )
 from auditor.policy import parse_policy, run_check
-from test_policy import dest
 
 
 def report(*dests: dict[str, Any]) -> dict[str, Any]:
@@ -79,8 +79,8 @@ def test_diff_renderings(old: dict[str, Any], new: dict[str, Any]) -> None:
     assert "countries added: CN (sdk.tracker.cn), IE (events.analytics.io)" in text
     md = render_diff_markdown(d, "old.json", "new.json")
     assert md.startswith("## auditor diff: `old.json` → `new.json`")
-    assert "| ➕ added | `sdk.tracker.cn` | Tracker Co. | CN | third | device\\_id, email |" in md
-    assert "| ➖ removed | `gone.example.net` |" in md and "| ✏️ changed | `chat.example.com` |" in md
+    assert "| ➕ added | `sdk.tracker.cn` | Tracker Co. | CN | third | device\\_id, email |" in md  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
+    assert "| ➖ removed | `gone.example.net` |" in md and "| ✏️ changed | `chat.example.com` |" in md  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
     assert "**Countries added:** CN" in md
     assert "no differences" in render_diff_text(diff_reports(old, old))
     assert json.loads(json.dumps(d.to_json()))["destinations_added"] == ["o123.ingest.sentry.io", "sdk.tracker.cn"]

@@ -19,12 +19,14 @@ import pytest
 pytest.importorskip("pyarrow", reason="pip install 'auditor[batch]'")
 pytest.importorskip("duckdb", reason="pip install 'auditor[batch]'")
 
-import pyarrow.parquet as pq  # noqa: E402
+import pyarrow.parquet as pq
+from conftest import FIXTURES, ROOT, TEXT_HEIGHTS
 
-from auditor.audit import audit_paths  # noqa: E402
-from auditor.batch import TABLES  # noqa: E402
-from auditor.batch.tables import SCHEMAS  # noqa: E402
-from conftest import FIXTURES, ROOT, TEXT_HEIGHTS  # noqa: E402
+from auditor.audit import audit_paths
+from auditor.batch import TABLES
+from auditor.batch.tables import SCHEMAS
+
+pytestmark = pytest.mark.e2e  # every test runs auditor batch (worker processes) or its dataset
 
 
 def write_flows(path: Path, exchanges: Iterable[tuple[str, str, dict[str, Any] | None]]) -> Path:
@@ -211,7 +213,7 @@ def test_a_killed_worker_is_retried_without_duplicates(executor: str, tmp_path: 
                 killed = workers[-1]
                 os.kill(killed, signal.SIGKILL)
         time.sleep(0.05)
-    stdout, stderr = proc.communicate(timeout=600)
+    _stdout, stderr = proc.communicate(timeout=600)
     assert killed is not None, "no worker was running to kill"
     assert proc.returncode == 0, stderr
     caps = rows(out, "captures")

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from auditor.policy import parse_policy, run_check
 from conftest import ROOT, TEXT_HEIGHTS, need
 
-pytestmark = pytest.mark.slow
+from auditor.policy import parse_policy, run_check
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 SITE_DIR = ROOT / "tests" / "browse_site"
 PROMPT = "Plan a weekend in Lisbon for two, we love old trams"
@@ -82,7 +82,7 @@ def tracking(site: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
 
 
 def test_every_detection_fires_on_the_tracking_page(tracking: tuple[Path, Any, dict[str, Any]]) -> None:
-    out, proc, doc = tracking
+    _out, proc, doc = tracking
     found = kinds(doc)
     expected = {
         ("keylogging", "canary", "t.trackly.test"),  # the keylogger's beacons carried the canary
@@ -133,7 +133,7 @@ def test_each_detection_carries_its_evidence(tracking: tuple[Path, Any, dict[str
 
 
 def test_outputs_are_written_owner_only_and_masked(tracking: tuple[Path, Any, dict[str, Any]]) -> None:
-    out, _, doc = tracking
+    out, _, _doc = tracking
     for name in ("capture.flows", "page-events.jsonl", "report.html", "report.json", "report.md"):
         assert (out / name).stat().st_mode & 0o777 == 0o600, name
     events = [json.loads(line) for line in (out / "page-events.jsonl").read_text().splitlines()]
@@ -232,7 +232,7 @@ def test_user_script_and_profile(site: Any, tmp_path: Path) -> None:
     script = tmp_path / "login.py"
     script.write_text(f"def run(page, context):\n    open({str(marker)!r}, 'w').write(page.title())\n")
     profile = tmp_path / "profile"
-    proc, doc = browse(tmp_path / "out", site, "https://clean.example.test/", "--script", str(script), "--input", "#box", "--profile", str(profile))
+    proc, _doc = browse(tmp_path / "out", site, "https://clean.example.test/", "--script", str(script), "--input", "#box", "--profile", str(profile))
     assert proc.returncode == 0, proc.stderr
     assert marker.read_text() == "Example Chat"
     assert (profile / "Default").is_dir()  # the persistent profile was used (and kept for the next run)

@@ -59,7 +59,7 @@ def test_phone_by_key_name_national_and_international() -> None:
         Field(B, "phone", "12345"),  # too short
         Field(B, "msg", "call me on +33 6 12 34 56 78 tomorrow"),
         Field(B, "ts", "+1700000000"),  # a number, not a phone
-        Field(B, "text", "我的手机号13800138000，谢谢"),
+        Field(B, "text", "我的手机号13800138000，谢谢"),  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
         Field(B, "order_id", "13800138000"),  # a bare number under another key
     ) == [
         ("phone", "mobile", "13812345678", "phone.key"),

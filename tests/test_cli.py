@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, PEER, need
+
+pytestmark = pytest.mark.e2e
 
 FLOWS = FIXTURES / "ai-chat-session.flows"
 SECRET_VALUES = ["jane.doe@example.org", "+1 202 555 0143"]
@@ -103,7 +104,7 @@ def test_damaged_capture_gives_a_report_and_a_warning(tmp_path: Path) -> None:
     damaged.write_bytes(data[:2000] + b"\x00GARBAGE\xff" * 10 + data[2000:])
     p = run("report", str(damaged), "-o", str(tmp_path / "d"), "-f", "json")
     assert p.returncode == 0, p.stderr
-    warnings = [l for l in p.stderr.splitlines() if l.startswith("auditor: warning: ")]
+    warnings = [line for line in p.stderr.splitlines() if line.startswith("auditor: warning: ")]
     assert len(warnings) == 1 and "damaged" in warnings[0] and "flow(s) read" in warnings[0]
     assert '"warnings": [' in (tmp_path / "d.json").read_text()
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import FIXTURES
 from test_junit import check_junit_shape
 from test_policy import ISSUE_POLICY
 from test_redact import leftovers, originals
+
+pytestmark = pytest.mark.e2e
 
 FLOWS = FIXTURES / "ai-chat-session.flows"
 HAR = FIXTURES / "ai-chat-session.har"
@@ -162,7 +163,7 @@ def test_diff_command(tmp_path: Path) -> None:
     assert p.returncode == 0 and p.stdout.splitlines()[0] == f"auditor diff {old} -> {new}"
     assert "destinations added (1):\n  + alog.umeng.com (Umeng (Youmeng Tongxin); CN; analytics; third party; cleartext): " in p.stdout
     md = run("diff", str(old), str(new), "--markdown")
-    assert md.returncode == 0 and "| ➕ added | `alog.umeng.com` |" in md.stdout
+    assert md.returncode == 0 and "| ➕ added | `alog.umeng.com` |" in md.stdout  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
     js = json.loads(run("diff", str(old), str(new), "--json").stdout)
     assert js["destinations_added"] == ["alog.umeng.com"]
     assert run("diff", str(old), str(new), "--exit-code").returncode == 1

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from auditor import owners
 from auditor.audit import AuditOptions, Auditor, audit_paths
 from auditor.explain import explain
 from auditor.models import Exchange
 from auditor.renderers import render
-from conftest import FIXTURES
 
 
 @pytest.mark.parametrize(
@@ -84,8 +84,8 @@ def test_html_opens_on_where_the_data_goes() -> None:
     assert sections[:5] == ["answer", "where", "countries", "companies", "destinations"]
     svg = re.search(r"<svg class=\"flow\".*?</svg>", html, re.S).group()
     labels = re.findall(r"<text[^>]*>([^<]+)</text>", svg)
-    assert any(l.startswith("Prompt text (") for l in labels)
-    assert any(l.startswith("Volcano Engine") for l in labels)
+    assert any(label.startswith("Prompt text (") for label in labels)
+    assert any(label.startswith("Volcano Engine") for label in labels)
     assert "China (CN)" in labels and "United States (US)" in labels
     assert "style=" not in svg and "<script" not in svg  # presentation attributes only (CSP)
     country = re.search(r'<section id="countries".*?</section>', html, re.S).group()
@@ -107,6 +107,7 @@ def test_explain_names_its_sources() -> None:
     assert ip["host"] == "2001:db8::1" and ip["ip_country"] is None
 
 
+@pytest.mark.e2e
 def test_explain_command_offline(tmp_path: Path) -> None:
     """auditor explain with every socket connection refused: lookups never touch the network."""
     guard = tmp_path / "sitecustomize.py"

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from auditor.evaluate import CorpusError, evaluate_corpus, format_report, score
-from conftest import ROOT
 
 CORPUS = ROOT / "corpus"
 
@@ -58,10 +58,11 @@ def test_labels_read_groups_optional_and_captures(tmp_path: Path) -> None:
     assert labels.captures == ["a.flows"] and labels.groups == {0: "sdk"}
     assert list(labels.units) == [(0, "email", "request.body", "e")]  # labeled both ways: required
     assert list(labels.optional) == [(0, "device_info", "request.header", "x-os")]
-    with pytest.raises(CorpusError, match="a.flows: no such file"):
+    with pytest.raises(CorpusError, match=r"a.flows: no such file"):
         evaluate_corpus(tmp_path)
 
 
+@pytest.mark.e2e
 def test_generator_reproduces_the_checked_in_corpus(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, str(CORPUS / "generate.py"), "--out", str(tmp_path)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
@@ -87,6 +88,7 @@ def test_classifiers_meet_the_targets_on_the_corpus() -> None:
     assert low == {}
 
 
+@pytest.mark.e2e
 def test_evaluate_command(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-m", "auditor", "evaluate", str(CORPUS)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr

@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 from mitmproxy.test import taddons, tflow
 
 from auditor import live
 from auditor.live import CAPTURE_NAME, CaptureFile, LiveAuditor
-from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tests"))
-from loadgen import Backend  # noqa: E402
-from test_load import read_flows  # noqa: E402
+from loadgen import Backend
+from support.backends import load_backend
+from test_load import read_flows
 
 LOADGEN = str(ROOT / "tests" / "loadgen.py")
 # the analysis process writes the capture a moment after the answers: wait for a first flow
@@ -53,12 +54,10 @@ def statuses(stdout: str) -> list[list[int]]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("[")]
 
 
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with Backend(tmp_path_factory.mktemp("backend")) as b:
-        yield b
+backend = load_backend()
 
 
+@pytest.mark.e2e
 def test_output_folder_removed_while_capturing(tmp_path: Path, backend: Backend) -> None:
     p, out = auditor_run(tmp_path, backend,
                          f'$LOADGEN requests --count 5 --prefix before && {WRITTEN}; rm -rf "$OUT" && $LOADGEN requests --count 5 --prefix after')
@@ -76,6 +75,7 @@ def test_output_folder_removed_while_capturing(tmp_path: Path, backend: Backend)
     assert "warning: capture.flows: the output folder" in p.stderr
 
 
+@pytest.mark.e2e
 def test_output_folder_replaced_by_a_file(tmp_path: Path, backend: Backend) -> None:
     p, out = auditor_run(tmp_path, backend,
                          f'$LOADGEN requests --count 3 --prefix before && {WRITTEN}; rm -rf "$OUT" && echo x > "$OUT" && '
@@ -101,6 +101,7 @@ def _limit_file_size(limit: int) -> Any:
     return apply
 
 
+@pytest.mark.e2e
 def test_disk_full_keeps_what_it_had_and_says_what_was_lost(tmp_path: Path, backend: Backend) -> None:
     """A file-size limit (as a full disk) stops the capture growing: the proxy keeps serving,
     the capture stays readable, the report counts the flows it lacks."""
@@ -165,6 +166,7 @@ def test_report_falls_back_when_it_cannot_be_written_in_place(tmp_path: Path) ->
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no temporary file left
 
 
+@pytest.mark.e2e
 def test_client_walks_away_and_upstream_resets(tmp_path: Path, backend: Backend) -> None:
     p, out = auditor_run(tmp_path, backend, "$LOADGEN faults")
     assert p.returncode == 0, p.stderr

@@ -42,7 +42,7 @@ def test_reads_what_mitmproxy_wrote() -> None:
     exs, warnings = _read(_write(flows))
     assert warnings == []
     assert [e.index for e in exs] == [0, 1, 2]
-    for f, e in zip(flows, exs):
+    for f, e in zip(flows, exs, strict=False):
         assert e.id == f.id
         assert e.method == f.request.method
         assert e.url == f.request.url

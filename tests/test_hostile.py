@@ -2,7 +2,7 @@
 
 The big cases (a decompression bomb, a 300 MB body, 100,000 headers, JSON nested 100,000 levels
 deep), generated at test time, run ``auditor report`` in a fresh process with a time limit and
-measure that process's peak resident memory (``wait4``). The small corpus, committed under
+measure that process's peak resident memory (its own ``VmHWM``). The small corpus, committed under
 ``tests/hostile/files``, and damaged copies of the fixtures run the same command in the test
 process (faster), under an alarm.
 
@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES, ROOT
+from hostile import corpus
+from support import memory
 
 from auditor import cli
 from auditor.audit import AuditOptions, audit_paths
@@ -39,8 +42,6 @@ from auditor.limits import Limits
 from auditor.renderers import render, render_to
 from auditor.renderers import view as view_mod
 from auditor.spool import RecordSpool
-from conftest import FIXTURES, ROOT
-from hostile import corpus
 
 FILES = Path(__file__).resolve().parent / "hostile" / "files"
 PEAK_LIMIT_MB = 300.0
@@ -62,42 +63,29 @@ class Run:
     peak_mb: float
 
 
-# ``python -m auditor`` that writes its own peak RSS (``VmHWM``) to $AUDITOR_PEAK_FILE at exit.
-# (Not ``ru_maxrss`` from ``wait4``: Linux carries the parent's peak over into a child across fork
-# and exec, so a child of a large pytest process would report the pytest process.)
-_PEAK_PROBE = """
-import atexit, os, runpy, sys
-
-def _peak():
-    with open("/proc/self/status") as fh:
-        hwm = next((line.split()[1] for line in fh if line.startswith("VmHWM:")), "")
-    with open(os.environ["AUDITOR_PEAK_FILE"], "w") as out:
-        out.write(hwm)
-
-atexit.register(_peak)
-sys.argv[0] = "auditor"
-runpy.run_module("auditor", run_name="__main__", alter_sys=True)
-"""
-
-
 def run_auditor(*args: str, timeout: float = 60.0, cwd: Path | None = None) -> Run:
-    """Run ``python -m auditor ARGS`` and measure its peak RSS (its own ``VmHWM``).
+    """Run ``python -m auditor ARGS`` and measure its peak RSS (its own ``VmHWM``, which it
+    writes at exit through ``support.memory``; sampled from outside while it runs, for a process
+    that dies before it can say).
 
     Fails the test if it runs longer than ``timeout`` seconds (the process is killed).
     """
     env = {k: v for k, v in os.environ.items() if k != "AUDITOR_DEBUG"}
     peak_file = Path(tempfile.mkdtemp(prefix="auditor-peak-")) / "peak"
-    env["AUDITOR_PEAK_FILE"] = str(peak_file)
+    env[memory.PEAK_FILE_ENV] = str(peak_file)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-c", _PEAK_PROBE, *args], stdout=out, stderr=err, cwd=cwd, env=env)
+        proc = subprocess.Popen([sys.executable, str(memory.SCRIPT), "auditor", *args], stdout=out, stderr=err,
+                                cwd=cwd, env=env)
+        sampled_kb = 0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            sampled_kb = max(sampled_kb, memory.status_kb("VmHWM", proc.pid) or 0)
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() - t0 > timeout:
                 proc.kill()
-                os.wait4(proc.pid, 0)
+                os.waitpid(proc.pid, 0)
                 proc.returncode = -9
                 pytest.fail(f"auditor {' '.join(args)} did not finish within {timeout:.0f} s")
             time.sleep(0.02)
@@ -107,8 +95,8 @@ def run_auditor(*args: str, timeout: float = 60.0, cwd: Path | None = None) -> R
         err.seek(0)
         try:
             peak_kb = int(peak_file.read_text())
-        except (OSError, ValueError):  # (killed before it could say)
-            peak_kb = usage.ru_maxrss
+        except (OSError, ValueError):  # (died before it could say)
+            peak_kb = sampled_kb
         finally:
             shutil.rmtree(peak_file.parent, ignore_errors=True)
         return Run(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
@@ -270,6 +258,7 @@ def test_damaged_fixture(name: str, tmp_path: Path) -> None:
         assert "damaged" in warnings_of(doc), warnings_of(doc)
 
 
+@pytest.mark.e2e
 def test_control_characters_are_escaped_everywhere(tmp_path: Path) -> None:
     run = run_here("report", str(FILES / "control-chars.flows"), "-o", str(tmp_path / "out" / "report"),
                    "-f", "html,json,md", "--reveal")
@@ -300,6 +289,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("big")
 
 
+@pytest.mark.e2e
 def test_decompression_bomb(big: Path, tmp_path: Path) -> None:
     path = corpus.bomb_flows(big / "bomb.flows")
     assert 9e6 < path.stat().st_size < 12e6  # about 10 MB that would inflate to 10 GiB
@@ -323,6 +313,7 @@ def test_compressed_capture_bomb_stops_at_its_limit(big: Path) -> None:
     assert time.monotonic() - t0 < 10
 
 
+@pytest.mark.e2e
 def test_body_of_hundreds_of_megabytes(big: Path, tmp_path: Path) -> None:
     path = corpus.huge_body_flows(big / "huge.flows", size=300 << 20)
     assert path.stat().st_size > 300 << 20
@@ -333,6 +324,7 @@ def test_body_of_hundreds_of_megabytes(big: Path, tmp_path: Path) -> None:
     path.unlink()
 
 
+@pytest.mark.e2e
 def test_har_body_of_hundreds_of_megabytes(big: Path, tmp_path: Path) -> None:
     path = corpus.huge_body_har(big / "huge.har", size=300 << 20)
     run, doc = audit_case(path, tmp_path, timeout=90, fresh=True)
@@ -342,6 +334,7 @@ def test_har_body_of_hundreds_of_megabytes(big: Path, tmp_path: Path) -> None:
     path.unlink()
 
 
+@pytest.mark.e2e
 def test_enormous_header_count(big: Path, tmp_path: Path) -> None:
     path = corpus.many_headers_flows(big / "headers.flows", count=100_000)
     run, doc = audit_case(path, tmp_path, timeout=90, fresh=True)
@@ -355,6 +348,7 @@ def test_enormous_header_count(big: Path, tmp_path: Path) -> None:
     assert doc is not None and "request headers: only the first 10 of 51 headers were kept" in warnings_of(doc)
 
 
+@pytest.mark.e2e
 def test_json_nested_100000_levels(big: Path, tmp_path: Path) -> None:
     run, doc = audit_case(corpus.deep_json_flows(big / "deep.flows"), tmp_path, fresh=True)
     assert doc is not None and run.seconds < 30 and "good@example.org" in revealed_values(doc)
@@ -508,6 +502,7 @@ def _bench(sizes: str) -> list[tuple[str, int, float, float]]:
 HTML_LIMIT_MB = 2.0
 
 
+@pytest.mark.e2e
 def test_memory_stays_under_300_mb_for_20k_exchanges() -> None:
     rows = _bench("20000")
     assert [(c, n) for c, n, _, _ in rows] == [("report", 20_000), ("check", 20_000)]
@@ -516,6 +511,7 @@ def test_memory_stays_under_300_mb_for_20k_exchanges() -> None:
         assert html < HTML_LIMIT_MB, html
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(os.environ.get("AUDITOR_BENCH") != "1", reason="the 10k/50k/100k memory benchmark runs with AUDITOR_BENCH=1")
 def test_memory_does_not_grow_with_the_capture() -> None:
     rows = _bench("10000,50000,100000")

@@ -15,11 +15,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ROOT, need
 
 from auditor.audit import audit_paths
 from auditor.capture import CaptureError, open_capture
 from auditor.io import InputError, OutputError, Outputs, read_small, read_text, write_private
-from conftest import FIXTURES, ROOT, need
 
 HAR = FIXTURES / "ai-chat-session.har"
 
@@ -46,6 +46,7 @@ def test_read_small_refuses_what_is_too_large_and_says_what_it_expected(tmp_path
         read_text(tmp_path / "latin1")
 
 
+@pytest.mark.e2e
 def test_stdin_dash_is_a_capture(tmp_path: Path) -> None:
     expected = audit_paths([HAR])
     p = auditor("report", "-", "-o", "-", "--format", "json", "-q", stdin=HAR.read_bytes())
@@ -56,6 +57,7 @@ def test_stdin_dash_is_a_capture(tmp_path: Path) -> None:
     assert doc["captures"][0]["path"] == "standard input"
 
 
+@pytest.mark.e2e
 def test_stdin_is_bounded_like_a_compressed_capture() -> None:
     p = auditor("report", "-", "-o", "-", "--format", "json", stdin=b"")
     assert p.returncode == 2 and p.stderr.decode().strip() == "auditor: error: standard input: empty file, not a capture"
@@ -83,7 +85,10 @@ def zip_har(tmp_path: Path, attach: bool) -> Path:
 @pytest.mark.parametrize("attach", [False, True])
 def test_zip_har_reads_like_the_har(tmp_path: Path, attach: bool) -> None:
     z = zip_har(tmp_path, attach)
-    key = lambda doc: [(f["host"], f["category"], f["location"]["part"], f["value_sha256"]) for f in doc["findings"]]
+
+    def key(doc: dict) -> list:
+        return [(f["host"], f["category"], f["location"]["part"], f["value_sha256"]) for f in doc["findings"]]
+
     a, b = audit_paths([HAR]), audit_paths([z])
     assert key(b) == key(a)
     assert b["captures"][0]["format"] == "har" and not b["captures"][0]["warnings"]
@@ -108,6 +113,7 @@ def test_zip_bomb_stops_at_the_limit(tmp_path: Path) -> None:
         list(open_capture(z, limits=Limits(max_capture_inflated=1 << 20)).exchanges)
 
 
+@pytest.mark.e2e
 def test_real_playwright_zip_har(tmp_path: Path) -> None:
     need(Path("/usr/bin/chromium").exists(), "Debian's chromium is not installed")
     pytest.importorskip("playwright")
@@ -121,7 +127,7 @@ def test_real_playwright_zip_har(tmp_path: Path) -> None:
     )
 
     class Handler(SimpleHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("content-length", 0)))
             body = b'{"ok": true, "phone": "+1 202 555 0143"}'
             self.send_response(200)
@@ -174,6 +180,7 @@ def test_outputs_commit_together_or_not_at_all(tmp_path: Path) -> None:
     assert stat.S_IMODE(old.stat().st_mode) == 0o600
 
 
+@pytest.mark.e2e
 def test_report_failing_on_one_format_writes_none(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -187,6 +194,7 @@ def test_report_failing_on_one_format_writes_none(tmp_path: Path) -> None:
     assert sorted(x.name for x in out.iterdir()) == ["audit.html", "audit.json"]
 
 
+@pytest.mark.e2e
 def test_created_folders_are_owner_only(tmp_path: Path) -> None:
     target = tmp_path / "a" / "b" / "report.json"
     write_private(target, "{}")
@@ -198,6 +206,7 @@ def test_created_folders_are_owner_only(tmp_path: Path) -> None:
     assert stat.S_IMODE((tmp_path / "c" / "d").stat().st_mode) == 0o700
 
 
+@pytest.mark.e2e
 def test_output_under_a_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(OutputError, match=r"file is a file, not a folder"):
@@ -215,6 +224,7 @@ def test_gzip_capture_still_reads(tmp_path: Path) -> None:
     assert audit_paths([gz])["summary"]["findings"] == audit_paths([HAR])["summary"]["findings"]
 
 
+@pytest.mark.e2e
 def test_nothing_is_left_in_temporary_names(tmp_path: Path) -> None:
     shutil.copy(HAR, tmp_path / "s.har")
     p = auditor("report", str(tmp_path / "s.har"), "-o", str(tmp_path / "o" / "r"), "--format", "html,json,md", "-q")
@@ -223,6 +233,7 @@ def test_nothing_is_left_in_temporary_names(tmp_path: Path) -> None:
     assert ROOT.exists()
 
 
+@pytest.mark.e2e
 def test_check_writes_all_its_outputs_or_none(tmp_path: Path) -> None:
     (tmp_path / "j.xml").write_text("old")
     (tmp_path / "s.md").mkdir()  # the Markdown summary cannot be written there
@@ -233,6 +244,7 @@ def test_check_writes_all_its_outputs_or_none(tmp_path: Path) -> None:
     assert sorted(x.name for x in tmp_path.iterdir()) == ["j.xml", "s.md"]
 
 
+@pytest.mark.e2e
 def test_masked_report_of_lone_surrogates_is_not_an_internal_error(tmp_path: Path) -> None:
     """(a value with a lone surrogate has no URL-encoded form: masking and redaction skip it)"""
     src = ROOT / "tests" / "hostile" / "files" / "lone-surrogates.flows"

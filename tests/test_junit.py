@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from test_baseline import report
+from test_policy import dest, finding
 
 from auditor.policy import parse_policy, run_check
 from auditor.policy.junit import render_junit, xml_text
-from test_baseline import report
-from test_policy import dest, finding
 
 POLICY = """\
 version: 1
@@ -43,7 +43,7 @@ def check_junit_shape(xml: str) -> ET.Element:
     assert suites and all(s.tag == "testsuite" for s in suites)
     total_tests = total_failures = 0
     for suite in suites:
-        assert SUITE_ATTRS <= set(suite.attrib), suite.attrib
+        assert set(suite.attrib) >= SUITE_ATTRS, suite.attrib
         assert TIMESTAMP.match(suite.get("timestamp", "")), suite.get("timestamp")
         assert DECIMAL.match(suite.get("time", "")) and suite.get("hostname")
         tags = [c.tag for c in suite]
@@ -56,7 +56,7 @@ def check_junit_shape(xml: str) -> ET.Element:
         cases = suite.findall("testcase")
         failures = skipped = 0
         for case in cases:
-            assert CASE_ATTRS <= set(case.attrib) and DECIMAL.match(case.get("time", ""))
+            assert set(case.attrib) >= CASE_ATTRS and DECIMAL.match(case.get("time", ""))
             kids = [c.tag for c in case]
             assert kids in ([], ["failure"], ["system-out"], ["failure", "system-out"], ["skipped"]), kids
             skipped += kids == ["skipped"]

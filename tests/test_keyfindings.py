@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from auditor.audit import audit_paths
 from auditor.renderers import render
 from auditor.renderers import view as view_mod
 from auditor.renderers.keyfindings import FindingStats, key_findings
-from conftest import FIXTURES
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from auditor.known import KnownError, KnownValue, load_known, parse_known
-from conftest import FIXTURES
 
 
 def test_keys_are_categories_plurals_or_aliases(tmp_path: Path) -> None:
@@ -50,6 +50,7 @@ def test_empty_document() -> None:
     assert parse_known(None) == []
 
 
+@pytest.mark.e2e
 def test_report_with_known_values(tmp_path: Path) -> None:
     known = tmp_path / "known.yaml"
     known.write_text("email: jane.doe@example.org\nprompt: Summarise my week\n", encoding="utf-8")

@@ -94,6 +94,7 @@ def items(labels: dict[str, Any], kind: str | None = None) -> list[dict[str, Any
     return [i for i in out if kind is None or i["kind"] == kind]
 
 
+@pytest.mark.e2e
 def test_issue_declaration_fails_and_names_every_undeclared_type(tmp_path: Path) -> None:
     p = run("labels", str(FLOWS), "--declared", str(DATA / "play-email-messages.csv"), "-o", str(tmp_path / "r"), "-f", "json,md,html")
     assert p.returncode == 1, p.stderr
@@ -131,6 +132,7 @@ def test_issue_declaration_fails_and_names_every_undeclared_type(tmp_path: Path)
     assert "jane.doe@example.org" not in html + p.stdout  # values stay masked
 
 
+@pytest.mark.e2e
 def test_truthful_play_declaration_passes(tmp_path: Path) -> None:
     p = run("labels", str(FLOWS), "--declared", str(DATA / "play-truthful.csv"))
     assert p.returncode == 0, p.stdout + p.stderr
@@ -158,6 +160,7 @@ def test_either_messages_or_user_generated_content_satisfies_prompts(doc: dict[s
     assert next(i for i in v.items if "prompt" in i.categories).type == "PSL_USER_GENERATED_CONTENT"
 
 
+@pytest.mark.e2e
 def test_draft_read_back_equals_the_observed_practices(tmp_path: Path, doc: dict[str, Any]) -> None:
     src = DATA / "play-email-messages.csv"
     before = src.read_bytes()
@@ -189,6 +192,7 @@ def test_draft_read_back_equals_the_observed_practices(tmp_path: Path, doc: dict
     assert p.returncode == 0, p.stdout
 
 
+@pytest.mark.e2e
 def test_draft_never_overwrites_its_input(tmp_path: Path) -> None:
     src = tmp_path / "labels.csv"
     src.write_bytes((DATA / "play-email-messages.csv").read_bytes())
@@ -198,6 +202,7 @@ def test_draft_never_overwrites_its_input(tmp_path: Path) -> None:
     assert src.read_bytes() == before
 
 
+@pytest.mark.e2e
 def test_one_draft_per_declaration(tmp_path: Path, doc: dict[str, Any]) -> None:
     out = tmp_path / "drafts"
     p = run(
@@ -383,6 +388,7 @@ def test_bad_input_gives_one_line_naming_file_and_line(tmp_path: Path, name: str
     assert "\n" not in str(e.value)
 
 
+@pytest.mark.e2e
 def test_bad_input_through_the_command_line(tmp_path: Path) -> None:
     bad = tmp_path / "labels.csv"
     bad.write_text("Question,Response\n")
@@ -392,6 +398,7 @@ def test_bad_input_through_the_command_line(tmp_path: Path) -> None:
     assert "nothing to check" in one_line_error(run("check", str(FLOWS)))
 
 
+@pytest.mark.e2e
 def test_check_declared_adds_the_labels_rule_and_junit_cases(tmp_path: Path) -> None:
     junit = tmp_path / "j.xml"
     p = run("check", str(FLOWS), "--declared", str(DATA / "PrivacyInfo.xcprivacy"), "--junit", str(junit), "--markdown", str(tmp_path / "s.md"), "--json", str(tmp_path / "a.json"))
@@ -414,6 +421,7 @@ def test_check_declared_adds_the_labels_rule_and_junit_cases(tmp_path: Path) -> 
     assert json.loads((tmp_path / "a.json").read_text())["labels"]["summary"]["undeclared"] == 7
 
 
+@pytest.mark.e2e
 def test_policy_labels_warn_and_undeclared_selector(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text("version: 1\nlabels: warn\nrules: []\n")

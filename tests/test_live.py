@@ -10,26 +10,20 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, need
+from support.backends import record_backend
 
 from auditor.audit import audit_paths
-from conftest import ROOT, need
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 CLIENTS = str(ROOT / "tests" / "live_clients.py")
 
 
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    sys.path.insert(0, str(ROOT))
-    from fixtures.record import BackendThread
-
-    with BackendThread(tmp_path_factory.mktemp("backend")) as b:
-        yield b
+backend = record_backend()
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +49,15 @@ def same_as_offline(doc: dict, capture: Path) -> None:
     """The live findings and destinations equal those of auditing the saved capture afterwards,
     opaque ones (TLS refused by the client) included: the capture keeps them."""
     offline = audit_paths([capture])
-    key = lambda d: [(f["flow"]["index"], f["host"], f["category"], f["location"], f["value_sha256"]) for f in d["findings"]]
+
+    def key(d: dict) -> list:
+        return [(f["flow"]["index"], f["host"], f["category"], f["location"], f["value_sha256"]) for f in d["findings"]]
+
     assert key(doc) == key(offline)
-    dest = lambda d: [(x["host"], x["data_categories"], x["opaque"], x["tls_failures"], x["exchanges"]) for x in d["destinations"]]
+
+    def dest(d: dict) -> list:
+        return [(x["host"], x["data_categories"], x["opaque"], x["tls_failures"], x["exchanges"]) for x in d["destinations"]]
+
     assert dest(doc) == dest(offline)
 
 
@@ -208,7 +208,10 @@ def test_live_demo_finds_what_the_bundled_capture_holds(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     live = json.loads((tmp_path / "report.json").read_text())
     bundled = audit_paths([ROOT / "fixtures" / "ai-chat-session.flows"])
-    view = lambda d: sorted((x["host"], x["party"], tuple(x["data_categories"])) for x in d["destinations"])
+
+    def view(d: dict) -> list:
+        return sorted((x["host"], x["party"], tuple(x["data_categories"])) for x in d["destinations"])
+
     assert view(live) == view(bundled)
     assert live["summary"]["exchanges"] == bundled["summary"]["exchanges"]
     assert (tmp_path / "report.md").exists() and (tmp_path / "report.html").exists()

@@ -27,14 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ROOT
 from mitmproxy import http
 from mitmproxy.exceptions import FlowReadException
 from mitmproxy.io import FlowReader
 
-from conftest import ROOT
-
 sys.path.insert(0, str(ROOT / "tests"))
-from loadgen import KINDS, Backend, plan, summarise  # noqa: E402
+from loadgen import KINDS, Backend, plan, summarise
+
+pytestmark = pytest.mark.e2e
 
 LOADGEN = str(ROOT / "tests" / "loadgen.py")
 SSE_EVENTS = 5

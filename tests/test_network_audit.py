@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 from scapy.layers.dns import DNS, DNSQR, DNSRR
+from test_pcap import CLIENT, Conn, client_hello, quic_initials, udp, write
 
 from auditor.audit import audit_paths
-from conftest import FIXTURES
-from test_pcap import CLIENT, Conn, client_hello, quic_initials, udp, write
 
 CHAT_IP, BYPASS_IP, QUIC_IP, UMENG_IP = "203.0.113.10", "203.0.113.20", "203.0.113.30", "203.0.113.40"
 
@@ -76,6 +76,7 @@ def test_correlation_with_the_proxy_capture(session_pcap: Path) -> None:
     assert doc["summary"]["bypassed_proxy_destinations"] == 2
 
 
+@pytest.mark.e2e
 def test_report_command_shows_the_bypass(session_pcap: Path, tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-m", "auditor", "report", str(FIXTURES / "ai-chat-session.flows"), str(session_pcap),
                         "-o", str(tmp_path / "r"), "-f", "html,json,md"], capture_output=True, text=True, timeout=60)
@@ -95,18 +96,14 @@ def test_gzipped_pcap(session_pcap: Path, tmp_path: Path) -> None:
     assert doc["captures"][0]["format"] == "pcap" and "alog.umeng.com" in _by_host(doc)
 
 
+@pytest.mark.e2e
 def test_lookup_without_an_answer_is_listed(session_pcap: Path, tmp_path: Path) -> None:
     """A blocked lookup (NXDOMAIN) and one that got no response are destinations 'looked up, not
     answered', in the JSON (valid against the schema) and the HTML."""
     import jsonschema
     from scapy.utils import rdpcap
 
-    packets = list(rdpcap(str(session_pcap))) + [
-        udp(CLIENT, "192.0.2.53", 53002, 53, DNS(id=2, rd=1, qd=DNSQR(qname="tracker.blocked.example"))),
-        udp("192.0.2.53", CLIENT, 53, 53002, DNS(id=2, qr=1, rcode=3, qd=DNSQR(qname="tracker.blocked.example"))),
-        udp(CLIENT, "192.0.2.53", 53003, 53, DNS(id=3, rd=1, qd=DNSQR(qname="silent.example", qtype="AAAA"))),
-        udp(CLIENT, "192.0.2.53", 53004, 53, DNS(id=4, rd=1, qd=DNSQR(qname="10.2.0.192.in-addr.arpa", qtype="PTR"))),
-    ]
+    packets = [*list(rdpcap(str(session_pcap))), udp(CLIENT, "192.0.2.53", 53002, 53, DNS(id=2, rd=1, qd=DNSQR(qname="tracker.blocked.example"))), udp("192.0.2.53", CLIENT, 53, 53002, DNS(id=2, qr=1, rcode=3, qd=DNSQR(qname="tracker.blocked.example"))), udp(CLIENT, "192.0.2.53", 53003, 53, DNS(id=3, rd=1, qd=DNSQR(qname="silent.example", qtype="AAAA"))), udp(CLIENT, "192.0.2.53", 53004, 53, DNS(id=4, rd=1, qd=DNSQR(qname="10.2.0.192.in-addr.arpa", qtype="PTR")))]
     path = write(tmp_path / "blocked.pcap", packets)
     doc = audit_paths([path])
     schema = json.loads((Path(__file__).resolve().parent.parent / "auditor" / "schema" / "audit-v1.schema.json").read_text())

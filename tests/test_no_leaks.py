@@ -24,7 +24,6 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
-
 from hostile import corpus
 
 EMAIL = "jane.leakwood@example.org"
@@ -241,12 +240,14 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return out
 
 
+@pytest.mark.e2e
 def test_no_secret_in_any_output_by_default(outputs: dict[str, bytes]) -> None:
     assert {"report.html", "report.json", "report.md", "report stderr"} <= outputs.keys()
     found = leaks(outputs)
     assert found == [], "\n".join(f"{o}: {s} as {f!r}" for o, s, f in found)
 
 
+@pytest.mark.e2e
 def test_every_output_command_ran(outputs: dict[str, bytes]) -> None:
     available = commands()
     missing = [c for c in ("check", "redact") if c not in available]
@@ -258,6 +259,7 @@ def test_every_output_command_ran(outputs: dict[str, bytes]) -> None:
     assert check["summary"]["findings"] > 10 and "check" in check
 
 
+@pytest.mark.e2e
 def test_reveal_shows_every_secret(tmp_path: Path) -> None:
     """The same search finds each value once the user asks to reveal them: the test can fail."""
     capture = leak_capture(tmp_path / "session.flows")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
@@ -246,6 +245,7 @@ def test_lookup_speed() -> None:
     assert rate > 30_000, rate
 
 
+@pytest.mark.e2e
 def test_import_makes_no_network_attempt() -> None:
     code = r"""
 import os, socket
@@ -268,6 +268,7 @@ print("ok")
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.e2e
 def test_cli_runs_with_every_non_loopback_connection_refused(tmp_path: Path) -> None:
     """A whole audit (and explain) opens no connection: any attempt beyond loopback fails the run."""
     code = r"""
@@ -389,6 +390,7 @@ def test_no_third_party_owner_data_is_shipped() -> None:
 COMPANIESDB = REPO.parent / "shared" / "data" / "companiesdb"
 
 
+@pytest.mark.e2e
 def test_import_owners_converts_companiesdb(tmp_path: Path) -> None:
     """The converter reads AdGuard's dist files in place (never copied into the repo)."""
     if not (COMPANIESDB / "trackers.json").is_file():
@@ -420,6 +422,7 @@ def test_import_owners_converts_companiesdb(tmp_path: Path) -> None:
         owners.use_owners_file(None)
 
 
+@pytest.mark.e2e
 def test_import_owners_bad_source_is_one_line(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "auditor", "import-owners", str(tmp_path), "-o", str(tmp_path / "o.json")],
@@ -433,6 +436,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "auditor", *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.e2e
 def test_cli_owners_option(tmp_path: Path) -> None:
     path = _owners_file(tmp_path, [{"hosts": ["api.my-chat-app.example"], "owner": "Example Chat Ltd", "country": "DE", "category": "other", "source": "https://my-chat-app.example/imprint", "as_of": "2026-12-01"}])
     proc = _cli("explain", "api.my-chat-app.example", "--owners", str(path), "--json")
@@ -448,6 +452,7 @@ def test_cli_owners_option(tmp_path: Path) -> None:
     assert origins and set(origins.values()) == {"curated"}  # the file covers no host of the fixture
 
 
+@pytest.mark.e2e
 def test_cli_bad_owners_file_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "owners.json"
     bad.write_text('{"entries": [{"owner": "X"}]}', encoding="utf-8")

@@ -9,8 +9,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ SITE = "https://chat.parlochat.com/"
 
 
 def ex(i: int, host: str, path: str = "/", headers: dict[str, str] | None = None, body: Any = None) -> Exchange:
-    hs = [("content-type", "application/json")] + list((headers or {}).items())
+    hs = [("content-type", "application/json"), *list((headers or {}).items())]
     return Exchange(
         capture=0, index=i, id=str(i), method="POST" if body is not None else "GET", scheme="https", host=host,
         port=443, path=path, request_headers=hs, request_body=json.dumps(body).encode() if body is not None else b"",
@@ -166,7 +166,7 @@ def test_named_owner_matches_on_word_boundaries_and_never_through_a_parent() -> 
     with pytest.raises(FirstPartyError) as e:
         audit(traffic, first_party=("Micro",))
     assert str(e.value) == "--first-party 'Micro' matches no host, domain or owner in the capture; closest owners: Microsoft Corporation"
-    with pytest.raises(FirstPartyError, match="^first_party: 'Statsig Inc' matches no host"):
+    with pytest.raises(FirstPartyError, match=r"^first_party: 'Statsig Inc' matches no host"):
         audit(traffic, first_party=("Statsig Inc",), first_party_origin="policy")
 
 
@@ -195,6 +195,7 @@ def test_har_pages_name_the_top_level_site(tmp_path: Path) -> None:
     assert doc["first_party"]["method"] == "browser" and "log.pages" in doc["first_party"]["basis"]
 
 
+@pytest.mark.e2e
 def test_cli_unmatched_first_party_is_one_line_and_exit_2() -> None:
     flows = Path(__file__).resolve().parent.parent / "fixtures" / "ai-chat-session.flows"
     p = subprocess.run([sys.executable, "-m", "auditor", "report", str(flows), "--first-party", "Deepsek", "-f", "json", "-o", "-"],
@@ -205,6 +206,7 @@ def test_cli_unmatched_first_party_is_one_line_and_exit_2() -> None:
     assert "Hangzhou DeepSeek" in lines[0]
 
 
+@pytest.mark.e2e
 def test_policy_first_party_is_used_by_check(tmp_path: Path) -> None:
     flows = Path(__file__).resolve().parent.parent / "fixtures" / "ai-chat-session.flows"
     policy = tmp_path / "policy.yaml"

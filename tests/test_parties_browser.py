@@ -15,11 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-from auditor.audit import audit_paths
 from conftest import ROOT, need
 
-pytestmark = pytest.mark.slow
+from auditor.audit import audit_paths
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 CLIENTS = str(ROOT / "tests" / "live_clients.py")
 SITE = "chat.parlochat.com"

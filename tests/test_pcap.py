@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import ssl
@@ -54,10 +55,8 @@ def client_hello(name: str | None, *, big: bool = False) -> bytes:
         ctx.check_hostname = False
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = ctx.wrap_bio(incoming, outgoing, server_hostname=name)
-    try:
+    with contextlib.suppress(ssl.SSLWantReadError):
         obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
     return outgoing.read()
 
 
@@ -235,7 +234,7 @@ def test_dns_answers_name_destinations(tmp_path: Path) -> None:
     packets = dns_packets()
     # A connection to one of the answered addresses, with no TLS or HTTP to name it otherwise.
     conn = Conn(server="93.184.216.35", sport=443)
-    packets += conn.handshake() + [conn.c(b"\x00" * 40), conn.s(b"\x01" * 60)] + conn.close()
+    packets += [*conn.handshake(), conn.c(b"\x00" * 40), conn.s(b"\x01" * 60), *conn.close()]
     r, warnings = read(write(tmp_path / "dns.pcap", packets))
     assert warnings == []
     assert r.dns == [
@@ -264,7 +263,7 @@ def test_dns_over_tcp(tmp_path: Path) -> None:
     conn = Conn(server=RESOLVER, sport=53)
     msg_q = struct.pack("!H", len(q)) + q
     msg_a = struct.pack("!H", len(a)) + a
-    packets = conn.handshake() + [conn.c(msg_q[:5]), conn.c(msg_q[5:]), conn.s(msg_a)] + conn.close()
+    packets = [*conn.handshake(), conn.c(msg_q[:5]), conn.c(msg_q[5:]), conn.s(msg_a), *conn.close()]
     r, _ = read(write(tmp_path / "tcpdns.pcap", packets))
     assert r.dns == [DnsRecord("tcp.example.org", "A", ["198.51.100.9"], 1, 1, "NOERROR", T0 + 0.004)]
     assert [d.host for d in r.destinations] == [RESOLVER, "tcp.example.org"]
@@ -278,7 +277,7 @@ def test_tls_sni_in_one_segment(tmp_path: Path) -> None:
     hello = client_hello("chat.example.com")
     conn = Conn()
     server_hello = b"\x16\x03\x03\x00\x30" + b"s" * 48
-    packets = conn.handshake() + [conn.c(hello), conn.s(server_hello), conn.c(b"\x17\x03\x03\x00\x05hello")] + conn.close()
+    packets = [*conn.handshake(), conn.c(hello), conn.s(server_hello), conn.c(b"\x17\x03\x03\x00\x05hello"), *conn.close()]
     r, warnings = read(write(tmp_path / "tls.pcap", packets))
     assert warnings == []
     assert [summary(d) for d in r.destinations] == [
@@ -327,7 +326,7 @@ def test_tls_without_sni_falls_back_to_ip(tmp_path: Path) -> None:
     hello = client_hello(None)
     assert parse_client_hello(hello[5:]).sni is None
     conn = Conn(server="198.51.100.77")
-    r, _ = read(write(tmp_path / "nosni.pcap", conn.handshake() + [conn.c(hello)] + conn.close()))
+    r, _ = read(write(tmp_path / "nosni.pcap", [*conn.handshake(), conn.c(hello), *conn.close()]))
     assert [summary(d) for d in r.destinations] == [
         ("198.51.100.77", ["ip"], ["198.51.100.77"], [443], {"tcp"}, len(hello), 0, 7, 1),
     ]
@@ -343,7 +342,7 @@ def test_link_layers_and_ipv6(tmp_path: Path, link, server: str) -> None:
     client = CLIENT if ":" not in server else "2001:db8::2"
     hello = client_hello("v6.example.com")
     conn = Conn(server=server, client=client, link=link)
-    r, warnings = read(write(tmp_path / "link.pcap", conn.handshake() + [conn.c(hello)] + conn.close()))
+    r, warnings = read(write(tmp_path / "link.pcap", [*conn.handshake(), conn.c(hello), *conn.close()]))
     assert warnings == []
     assert [summary(d) for d in r.destinations] == [
         ("v6.example.com", ["sni"], [server], [443], {"tcp"}, len(hello), 0, 7, 1),
@@ -441,13 +440,15 @@ def test_http_request_and_response_split_across_segments(tmp_path: Path) -> None
         b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n" % (7, answer[:7]) + b"%x\r\n%s\r\n" % (8, answer[7:]) + b"0\r\n\r\n"
     )
     conn = Conn(sport=8080)
-    packets = conn.handshake() + [
+    packets = [
+        *conn.handshake(),
         conn.c(request[:20]),  # inside the request line
         conn.c(request[20:90]),  # inside the headers
         conn.c(request[90:]),
         conn.s(response[:50]),
         conn.s(response[50:]),
-    ] + conn.close()
+        *conn.close(),
+    ]
     r, warnings = read(write(tmp_path / "http.pcap", packets), capture=3)
     assert warnings == []
     assert r.exchanges == [
@@ -483,7 +484,7 @@ def test_http_pipelined_requests(tmp_path: Path) -> None:
         b"HTTP/1.0 404 Not Found\r\n\r\nnot here"  # ends with the connection
     )
     conn = Conn(sport=80)
-    packets = conn.handshake() + [conn.c(requests), conn.s(responses[:60]), conn.s(responses[60:])] + conn.close()
+    packets = [*conn.handshake(), conn.c(requests), conn.s(responses[:60]), conn.s(responses[60:]), *conn.close()]
     r, _ = read(write(tmp_path / "pipe.pcap", packets))
     got = [(e.index, e.id, e.method, e.path, e.request_body, e.status, e.response_body, e.body_errors) for e in r.exchanges]
     assert got == [
@@ -501,13 +502,14 @@ def test_http_missing_segment_is_reported(tmp_path: Path) -> None:
     request = b"POST /up HTTP/1.1\r\nHost: gap.example.com\r\nContent-Length: 300\r\n\r\n"
     conn = Conn(sport=80)
     head_len = len(request)
-    packets = conn.handshake() + [
+    packets = [
+        *conn.handshake(),
         conn.c_at(0, request + body[:100]),
         # body[100:200] was never captured
         conn.c_at(head_len + 200, body[200:]),
     ]
     conn.cseq += head_len + 300
-    packets += [conn.s(b"HTTP/1.1 204 No Content\r\n\r\n")] + conn.close()
+    packets += [conn.s(b"HTTP/1.1 204 No Content\r\n\r\n"), *conn.close()]
     r, warnings = read(write(tmp_path / "gap.pcap", packets))
     assert [(e.request_body, e.status, e.body_errors) for e in r.exchanges] == [
         (b"x" * 200, 204, ["request body: 100 bytes were not captured"]),
@@ -519,10 +521,7 @@ def test_http_missing_segment_is_reported(tmp_path: Path) -> None:
 
 def test_http_truncated_body_at_end_of_capture(tmp_path: Path) -> None:
     conn = Conn(sport=80)
-    packets = conn.handshake() + [
-        conn.c(b"GET / HTTP/1.1\r\nHost: cut.example.com\r\n\r\n"),
-        conn.s(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"y" * 40),
-    ]
+    packets = [*conn.handshake(), conn.c(b"GET / HTTP/1.1\r\nHost: cut.example.com\r\n\r\n"), conn.s(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"y" * 40)]
     r, _ = read(write(tmp_path / "cut.pcap", packets))
     assert [(e.status, e.response_body, e.body_errors) for e in r.exchanges] == [
         (200, b"y" * 40, ["response body incomplete: the capture has 40 of 100 bytes"]),
@@ -543,7 +542,7 @@ def test_http_mid_connection_without_syn_and_client_by_content(tmp_path: Path) -
 def test_syn_decides_the_client_side(tmp_path: Path) -> None:
     # The side that sends the SYN is the client even from port 443 to a high port.
     conn = Conn(server="198.51.100.6", sport=50000, cport=443)
-    packets = conn.handshake() + [conn.c(b"a" * 10), conn.s(b"b" * 20)] + conn.close()
+    packets = [*conn.handshake(), conn.c(b"a" * 10), conn.s(b"b" * 20), *conn.close()]
     r, _ = read(write(tmp_path / "syn.pcap", packets))
     assert [summary(d) for d in r.destinations] == [
         ("198.51.100.6", ["ip"], ["198.51.100.6"], [50000], {"tcp"}, 10, 20, 8, 1),
@@ -556,7 +555,7 @@ def test_syn_decides_the_client_side(tmp_path: Path) -> None:
 
 def test_bsd_loopback_link_type(tmp_path: Path) -> None:
     conn = Conn(server="127.0.0.1", client="127.0.0.1", sport=80, link="raw")
-    packets = conn.handshake() + [conn.c(b"GET /local HTTP/1.1\r\nHost: localhost:80\r\n\r\n"), conn.s(b"HTTP/1.1 204 No Content\r\n\r\n")]
+    packets = [*conn.handshake(), conn.c(b"GET /local HTTP/1.1\r\nHost: localhost:80\r\n\r\n"), conn.s(b"HTTP/1.1 204 No Content\r\n\r\n")]
     path = tmp_path / "lo.pcap"
     path.write_bytes(classic_pcap([(T0 + i, struct.pack("<I", 2) + bytes(p)) for i, p in enumerate(packets)], link=0))
     r, warnings = read(path)
@@ -566,7 +565,7 @@ def test_bsd_loopback_link_type(tmp_path: Path) -> None:
 
 def test_unnamed_connections_are_listed_by_ip(tmp_path: Path) -> None:
     conn = Conn(server="203.0.113.9", sport=8443)
-    packets = conn.handshake() + [conn.c(b"\x05" * 123), conn.s(b"\x06" * 456), conn.c(b"\x07" * 7)] + conn.close()
+    packets = [*conn.handshake(), conn.c(b"\x05" * 123), conn.s(b"\x06" * 456), conn.c(b"\x07" * 7), *conn.close()]
     packets += [udp(CLIENT, "198.51.100.20", 40000, 5000, Raw(b"z" * 33)), udp("198.51.100.20", CLIENT, 5000, 40000, Raw(b"w" * 44))]
     r, _ = read(write(tmp_path / "ip.pcap", packets))
     assert [summary(d) for d in r.destinations] == [
@@ -579,7 +578,7 @@ def test_one_destination_over_tcp_and_quic(tmp_path: Path) -> None:
     hello = client_hello("chat.example.com")
     conn = Conn()
     datagram = quic_initials("chat.example.com")[0]
-    packets = conn.handshake() + [conn.c(hello)] + conn.close() + [udp(CLIENT, SERVER, 51010, 443, Raw(datagram))]
+    packets = [*conn.handshake(), conn.c(hello), *conn.close(), udp(CLIENT, SERVER, 51010, 443, Raw(datagram))]
     r, _ = read(write(tmp_path / "both.pcap", packets))
     assert [summary(d) for d in r.destinations] == [
         ("chat.example.com", ["sni", "quic"], [SERVER], [443], {"tcp", "udp"}, len(hello) + len(datagram), 0, 8, 2),
@@ -594,7 +593,7 @@ def test_flows_are_dropped_when_done(tmp_path: Path, monkeypatch: pytest.MonkeyP
     packets: list[Packet] = []
     for i in range(300):
         conn = Conn(server="198.51.100.50", sport=443, cport=30000 + i)
-        packets += conn.handshake() + [conn.c(b"q" * 10)] + conn.close()
+        packets += [*conn.handshake(), conn.c(b"q" * 10), *conn.close()]
     path = write(tmp_path / "many.pcap", packets, step=1.0)
     an = pcapmod._Analyzer("many.pcap", 0, lambda m: None)
     from auditor.pcap import _Buffer, _Damage, _pcap_records

@@ -13,6 +13,7 @@ import pytest
 from scapy.layers.dns import DNS, DNSQR, DNSRR
 from scapy.layers.inet import IP
 from scapy.packet import Raw
+from test_pcap import CLIENT, SERVER, T0, Conn, classic_pcap, client_hello, pcapng_file, read, udp, write
 
 from auditor import doh
 from auditor.models import Exchange
@@ -30,7 +31,6 @@ from auditor.quic import (
     sni_from_initials,
     version_name,
 )
-from test_pcap import CLIENT, SERVER, T0, Conn, classic_pcap, client_hello, pcapng_file, read, udp, write
 
 DCID, SCID = bytes.fromhex("8394c8f03e515708"), bytes.fromhex("c0ffee00")
 
@@ -306,7 +306,7 @@ def test_doh_over_http1(tmp_path: Path) -> None:
     req = (b"POST /dns-query HTTP/1.1\r\nHost: doh.example.net\r\nContent-Type: application/dns-message\r\n"
            b"Content-Length: %d\r\n\r\n" % len(query) + query)
     resp = b"HTTP/1.1 200 OK\r\nContent-Type: application/dns-message\r\nContent-Length: %d\r\n\r\n" % len(answer) + answer
-    r, _ = read(write(tmp_path / "doh1.pcap", conn.handshake() + [conn.c(req), conn.s(resp)] + conn.close()))
+    r, _ = read(write(tmp_path / "doh1.pcap", [*conn.handshake(), conn.c(req), conn.s(resp), *conn.close()]))
     assert [(x.name, x.queries, x.responses, x.answers) for x in r.dns] == [("plain.example.org", 1, 1, ["203.0.113.9"])]
 
 
@@ -333,7 +333,6 @@ def test_h2c_damaged_header_block_stops_the_connection_only(tmp_path: Path) -> N
     frame = struct.pack("!I", 4)[1:] + b"\x01\x05" + struct.pack("!I", 1) + b"\xff\xff\xff\xff"  # bad HPACK
     bad = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame
     other = Conn(server="192.0.2.83", sport=443, cport=43004)
-    r, warnings = read(write(tmp_path / "bad.pcap", conn.handshake() + [conn.c(bad)] + other.handshake()
-                             + [other.c(client_hello("after.example.com"))]))
+    r, warnings = read(write(tmp_path / "bad.pcap", [*conn.handshake(), conn.c(bad), *other.handshake(), other.c(client_hello("after.example.com"))]))
     assert r.exchanges == [] and warnings == []
     assert "after.example.com" in [d.host for d in r.destinations]

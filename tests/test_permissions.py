@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.ports import free_port
 
 from auditor.cli import live as cli_live
 from auditor.proxy import ProxyConfig, running_proxy
@@ -57,12 +58,6 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 def test_listening_addresses_reads_proc() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -70,6 +65,7 @@ def test_listening_addresses_reads_proc() -> None:
         assert listening_addresses(s.getsockname()[1]) == {"127.0.0.1"}
 
 
+@pytest.mark.e2e
 def test_capture_and_reports_are_owner_only(tmp_path: Path) -> None:
     """Even where earlier files were world-readable, and under a permissive umask."""
     out = tmp_path / "out"
@@ -91,6 +87,7 @@ def test_capture_and_reports_are_owner_only(tmp_path: Path) -> None:
     assert json.loads((out / "report.json").read_text())["summary"]["exchanges"] == 0
 
 
+@pytest.mark.e2e
 def test_ca_private_key_is_owner_only(tmp_path: Path) -> None:
     conf = tmp_path / "conf"
     with running_proxy(ProxyConfig(confdir=str(conf))):
@@ -106,6 +103,7 @@ def test_ca_private_key_is_owner_only(tmp_path: Path) -> None:
         assert b"PRIVATE KEY" not in proxy.ca_file.read_bytes()
 
 
+@pytest.mark.e2e
 def test_run_listens_on_loopback_only(tmp_path: Path) -> None:
     p = subprocess.run(
         [PY, "-m", "auditor", "run", "-o", str(tmp_path / "out"), "--confdir", str(tmp_path / "conf"), "--",
@@ -153,6 +151,7 @@ def test_capture_defaults_to_loopback() -> None:
     assert inspect.signature(cli_live.capture).parameters["listen"].default == "127.0.0.1:8080"
 
 
+@pytest.mark.e2e
 def test_capture_listens_on_loopback_by_default(tmp_path: Path) -> None:
     try:
         with socket.socket() as s:
@@ -169,12 +168,13 @@ def test_capture_listens_on_loopback_by_default(tmp_path: Path) -> None:
     assert (cap.out / "report.json").exists()
 
 
+@pytest.mark.e2e
 def test_capture_on_all_interfaces_warns_loudly_and_still_writes_reports(tmp_path: Path) -> None:
     port = free_port("0.0.0.0")
     cap = Capture(tmp_path, "--listen", f"0.0.0.0:{port}")
     try:
         assert listening_addresses(port) == {"0.0.0.0"}
-        warning, _, rest = cap.stderr.partition("auditing proxy on")
+        warning, _, _rest = cap.stderr.partition("auditing proxy on")
         assert f"WARNING: listening on 0.0.0.0:{port}, not loopback" in warning  # before anything else
         assert "anyone who can reach this machine can use the proxy" in warning
     finally:

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES
 
 from auditor.audit import AuditOptions, audit_paths
 from auditor.policy import (
@@ -15,7 +16,6 @@ from auditor.policy import (
     render_text,
     run_check,
 )
-from conftest import FIXTURES
 
 ISSUE_POLICY = """\
 version: 1

@@ -21,13 +21,12 @@ import time
 from pathlib import Path
 
 import pytest
-
-from auditor import cli, progress
 from conftest import FIXTURES, ROOT
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_memory import generate  # noqa: E402
+from auditor import cli, progress
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_memory import generate
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -76,6 +75,7 @@ def run_in_pty(args: list[str], interrupt_when: str | None = None, timeout: floa
     return proc.wait(), out.decode("utf-8", "replace")
 
 
+@pytest.mark.e2e
 def test_progress_bar_on_a_terminal(big: Path, tmp_path: Path) -> None:
     status, out = run_in_pty(["report", str(big), "-o", str(tmp_path / "r"), "-f", "json"])
     assert status == 0, out
@@ -84,6 +84,7 @@ def test_progress_bar_on_a_terminal(big: Path, tmp_path: Path) -> None:
     assert ANSI.sub("", out.rstrip().splitlines()[-1]).startswith("auditor: 4,000 requests, ")  # the bar is gone
 
 
+@pytest.mark.e2e
 def test_quiet_prints_nothing_on_a_terminal(big: Path, tmp_path: Path) -> None:
     status, out = run_in_pty(["report", str(big), "-o", str(tmp_path / "r"), "-f", "json", "-q"])
     assert status == 0 and out == "", out
@@ -109,6 +110,7 @@ def test_plain_lines_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch, tmp_pa
         assert lines[-1].startswith("auditor: 14 requests, 8 destinations")
 
 
+@pytest.mark.e2e
 def test_ctrl_c_says_what_was_not_written(big: Path, tmp_path: Path) -> None:
     out = tmp_path / "r"
     status, text = run_in_pty(["report", str(big), "-o", str(out), "-f", "html,json"], interrupt_when="exchanges")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import ROOT, need
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 TEST_FILE = f'''
 import json, subprocess, sys

@@ -13,8 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from auditor.evaluate import evaluate_corpus
+import pytest
 from conftest import ROOT
+
+from auditor.evaluate import evaluate_corpus
 
 REAL = ROOT / "corpus" / "real"
 sys.path.insert(0, str(REAL))
@@ -30,6 +32,7 @@ def _labels() -> dict:
     return json.loads((REAL / "labels.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.e2e
 def test_real_sdk_corpus_meets_the_targets() -> None:
     ev = evaluate_corpus(REAL)
     # every SDK; the browser's own background traffic (group "chromium") counts in the overall figure
@@ -38,6 +41,7 @@ def test_real_sdk_corpus_meets_the_targets() -> None:
     assert low == {} and ev.overall.f1 >= 0.98, f"overall F1 {ev.overall.f1:.3f}; below 0.95: {low}; errors: {misses[:40]}"
 
 
+@pytest.mark.e2e
 def test_corpus_covers_the_sdks() -> None:
     doc = _labels()
     groups = {ex["group"] for ex in doc["exchanges"]}
@@ -67,6 +71,7 @@ def test_every_label_is_a_planted_value_or_a_rule() -> None:
                 assert lab["source"], lab
 
 
+@pytest.mark.e2e
 def test_the_labeler_is_independent_and_reproduces_the_labels(tmp_path: Path) -> None:
     for name in ("label.py", "rules.py", "planted.py"):
         text = (REAL / name).read_text(encoding="utf-8")
@@ -77,6 +82,7 @@ def test_the_labeler_is_independent_and_reproduces_the_labels(tmp_path: Path) ->
     assert (tmp_path / "labels.json").read_text(encoding="utf-8") == (REAL / "labels.json").read_text(encoding="utf-8")
 
 
+@pytest.mark.e2e
 def test_per_sdk_figures_in_the_evaluate_command() -> None:
     p = subprocess.run([sys.executable, "-m", "auditor", "evaluate", str(REAL), "--json"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr

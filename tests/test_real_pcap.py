@@ -22,9 +22,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import ROOT, need  # noqa: E402
+from conftest import ROOT, need
 
-from auditor.pcap import read_pcap  # noqa: E402
+from auditor.pcap import read_pcap
+
+pytestmark = pytest.mark.e2e
 
 REAL = ROOT.parent / "shared" / "data" / "real-pcap"
 TSHARK_FIELDS = ("tls.handshake.extensions_server_name", "gquic.tag.sni", "dns.qry.name", "http.host")
@@ -96,7 +98,7 @@ def comparison() -> list[tuple[Path, Names, Names, list[str]]]:
     with ThreadPoolExecutor(max_workers=2) as pool:
         expected = list(pool.map(tshark_names, files))
     out = []
-    for path, want in zip(files, expected):
+    for path, want in zip(files, expected, strict=False):
         got, warnings = auditor_names(path)
         out.append((path, want, got, warnings))
     return out

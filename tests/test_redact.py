@@ -15,6 +15,7 @@ from urllib.parse import quote, quote_plus
 
 import phonenumbers
 import pytest
+from conftest import FIXTURES
 
 from auditor.audit import AuditOptions, audit_paths
 from auditor.capture import open_capture
@@ -27,7 +28,6 @@ from auditor.redact import (
     scramble,
     verify_redacted,
 )
-from conftest import FIXTURES
 
 KEY = b"k" * 32
 
@@ -289,7 +289,7 @@ def test_placeholder_shapes() -> None:
         ("AKIAIOSFODNN7EXAMPLE", "credential"),
         ("ghp_" + "a1B2c3D4e5" * 4, "credential"),
         ("550e8400-e29b-41d4-a716-446655440000", "device_id"),
-        ("请帮我写一封给房东的邮件，电话 +86 138 0013 8000", "prompt"),
+        ("请帮我写一封给房东的邮件，电话 +86 138 0013 8000", "prompt"),  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
         ("Ünïcödé Çafé", "person_name"),
         ("203.0.113.9", "ip_address"),
         ("id-card-front.png", "user_file"),
@@ -304,8 +304,8 @@ def test_placeholder_shapes() -> None:
     assert re.fullmatch(r"AKIA[A-Z0-9]{16}", m["AKIAIOSFODNN7EXAMPLE"])
     assert m["ghp_" + "a1B2c3D4e5" * 4].startswith("ghp_")
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", m["550e8400-e29b-41d4-a716-446655440000"])
-    zh = m["请帮我写一封给房东的邮件，电话 +86 138 0013 8000"]
-    assert zh.endswith(cn) and len(zh.encode()) == len("请帮我写一封给房东的邮件，电话 +86 138 0013 8000".encode())
+    zh = m["请帮我写一封给房东的邮件，电话 +86 138 0013 8000"]  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
+    assert zh.endswith(cn) and len(zh.encode()) == len("请帮我写一封给房东的邮件，电话 +86 138 0013 8000".encode())  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
     assert all("\u4e00" <= c <= "\u9fff" for c in zh[:12]) and zh[:12] != "请帮我写一封给房东的邮件"
     name = m["Ünïcödé Çafé"]
     assert len(name.encode()) == len("Ünïcödé Çafé".encode()) and name[0].isupper() and name[7] == " "
@@ -476,6 +476,7 @@ def test_no_planted_value_survives_in_any_byte(tmp_path: Path, name: str) -> Non
         assert not re.search(rb"(?<![A-Za-z])" + v.encode() + rb"(?![A-Za-z])", data + decoded, re.I), v
 
 
+@pytest.mark.e2e
 def test_known_values_are_replaced_everywhere_and_checked(tmp_path: Path) -> None:
     """A value given with --known is replaced in free text too; a value the copy still holds
     makes the command exit 1 and write nothing."""

@@ -3,7 +3,6 @@ one clear line, never a traceback; and a 20k-exchange run of the redaction bench
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import subprocess
@@ -11,10 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, ROOT
 from hostile import corpus
 from test_hostile import PEAK_LIMIT_MB, run_auditor
+
+pytestmark = pytest.mark.e2e
 
 FILES = Path(__file__).resolve().parent / "hostile" / "files"
 

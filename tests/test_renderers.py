@@ -10,12 +10,12 @@ from importlib import resources
 
 import jsonschema
 import pytest
+from conftest import FIXTURES
 
 from auditor.audit import AuditOptions, Auditor, audit_paths
 from auditor.models import Exchange, WebSocketMessage
 from auditor.renderers import render
 from auditor.renderers.markdown import md_code, md_escape
-from conftest import FIXTURES
 
 SCHEMA = json.loads(resources.files("auditor").joinpath("schema/audit-v1.schema.json").read_text())
 

@@ -26,27 +26,25 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from hostile import corpus
+from support.browser import chromium_browser
 
 from auditor import cli
-from conftest import need
-from hostile import corpus
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 TITLE = "Privacy audit: where the data goes"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 class _Sink(http.server.BaseHTTPRequestHandler):
     """Counts every request; a payload that reaches it has made the page load something."""
 
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self.hits.append(self.path)
         self.send_response(204)
         self.end_headers()
@@ -178,15 +176,7 @@ document.addEventListener('securitypolicyviolation', (e) => {
 """
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    need(CHROMIUM.exists(), "Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield b
-        b.close()
+browser = chromium_browser()
 
 
 def visit(browser: Any, html: Path, *, width: int = 1280, print_media: bool = False, shots: Path | None = None) -> Visit:

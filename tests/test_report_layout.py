@@ -26,17 +26,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES, ROOT
+from support.browser import chromium_browser
 
 from auditor import cli
-from conftest import FIXTURES, ROOT
-from test_report_browser import browser  # noqa: F401  (the module's headless Chromium)
 
 DOCS = ROOT / "docs"
 SECTIONS = ["key-findings", "answer", "where", "countries", "companies", "destinations", "evidence"]
 MIN_TEXT_PX = 11.0
 MAX_PAGES = 6
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+browser = chromium_browser()
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ import zlib
 from urllib.parse import quote
 
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import zstandard
 
 from auditor import sniff
 from auditor.audit import AuditOptions, Auditor

@@ -15,16 +15,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, need
+from support.backends import tls_backend
 
 from auditor.audit import AuditOptions, audit_paths
 from auditor.tlsdecrypt import KeyLog, decrypt_capture, load_keylog
-from conftest import ROOT, need
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 CLIENTS = str(ROOT / "tests" / "keylog_clients.py")
 HOSTS = ["api.openai.com", "chat.deepseek.com"]
@@ -34,15 +35,7 @@ PROMPT = json.dumps({
 })
 
 
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    need(shutil.which("tcpdump") is not None, "tcpdump is not installed")
-    need(shutil.which("tshark") is not None, "tshark is not installed")
-    sys.path.insert(0, str(ROOT / "tests"))
-    from tls_backend import TlsBackend
-
-    with TlsBackend(tmp_path_factory.mktemp("tls-backend"), HOSTS) as b:
-        yield b
+backend = tls_backend(HOSTS, tools=("tcpdump", "tshark"))
 
 
 @pytest.fixture(scope="module")
@@ -209,8 +202,7 @@ def test_chromium_decrypted_audits_the_same_as_through_the_proxy(
     tmp_path: Path, confdir: Path, backend: object, protocol: str
 ) -> None:
     _chromium_available()
-    sys.path.insert(0, str(ROOT / "tests"))
-    from tls_backend import spki_hash
+    from support.certs import spki_hash
 
     url = f"https://api.openai.com:{backend.port}"  # type: ignore[attr-defined]
     spki = spki_hash(backend.cert)  # type: ignore[attr-defined]

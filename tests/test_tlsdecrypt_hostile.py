@@ -6,28 +6,25 @@ with its secrets logged through ``SSLContext.keylog_filename``.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import ssl
-import sys
 from pathlib import Path
 
 import pytest
+from support.certs import make_certs
 
+from auditor.models import TlsInfo
 from auditor.tlsdecrypt.exchanges import ConnInfo, Sink
 from auditor.tlsdecrypt.http2 import PREFACE, Http2Conn
 from auditor.tlsdecrypt.http3 import Http3Conn
 from auditor.tlsdecrypt.keylog import KeyLog, load_keylog
 from auditor.tlsdecrypt.quic1rtt import QuicSession
 from auditor.tlsdecrypt.tls import TlsSession
-from auditor.models import TlsInfo
-from conftest import ROOT
 
 
 def _session(tmp: Path) -> tuple[list[tuple[bool, bytes]], Path]:
     """The records of one in-memory TLS 1.3 exchange (direction, bytes) and its key log."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from tls_backend import make_certs
-
     ca, cert, key = make_certs(tmp, ["api.openai.com"])
     keys = tmp / "keys.log"
     sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -55,10 +52,8 @@ def _session(tmp: Path) -> tuple[list[tuple[bool, bytes]], Path]:
 
     for _ in range(6):
         for side in (client, server):
-            try:
+            with contextlib.suppress(ssl.SSLWantReadError):
                 side.do_handshake()
-            except ssl.SSLWantReadError:
-                pass
         pump()
     client.write(b"POST /v1/chat HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 2\r\n\r\n{}")
     pump()

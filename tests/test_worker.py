@@ -135,6 +135,7 @@ def test_capture_appends_after_the_last_complete_flow(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.e2e
 def test_the_process_engine_records_analyses_and_marks(tmp_path: Path) -> None:
     got = Collected()
     capture = tmp_path / "out" / "capture.flows"
@@ -179,6 +180,7 @@ def _kill_midway(engine: ProcessEngine, states: list[dict[str, Any]], before: in
     return pid
 
 
+@pytest.mark.e2e
 def test_a_killed_analysis_process_is_replaced_and_the_report_rebuilt(tmp_path: Path) -> None:
     got = Collected()
     capture = tmp_path / "capture.flows"
@@ -198,6 +200,7 @@ def test_a_killed_analysis_process_is_replaced_and_the_report_rebuilt(tmp_path: 
     ]
 
 
+@pytest.mark.e2e
 def test_after_too_many_deaths_the_analysis_continues_in_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker, "MAX_RESTARTS", 0)
     got = Collected()
@@ -210,6 +213,7 @@ def test_after_too_many_deaths_the_analysis_continues_in_this_process(tmp_path: 
     assert len(_read(tmp_path / "capture.flows")) == 6
 
 
+@pytest.mark.e2e
 def test_metadata_that_is_not_plain_data_is_left_out(tmp_path: Path) -> None:
     got = Collected()
     engine = ProcessEngine(str(tmp_path / "capture.flows"), got)
@@ -238,6 +242,7 @@ os.kill(os.getpid(), signal.SIGKILL)  # no close, no clean-up
 """
 
 
+@pytest.mark.e2e
 def test_the_analysis_process_ends_with_the_proxy_and_keeps_the_capture(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -261,6 +266,7 @@ def _frame(message: Any) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.e2e
 def test_run_by_hand_with_other_input_it_says_so_in_one_line() -> None:
     import subprocess
     import sys

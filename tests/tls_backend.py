@@ -3,12 +3,12 @@
 ``TlsBackend`` makes a test CA and a server certificate for the given hostnames, then runs
 hypercorn (TCP for HTTP/1.1 and HTTP/2, QUIC for HTTP/3) in a child process serving ``app``: an
 ASGI app that answers a chat-style API with a user profile, so both directions carry personal
-data. Also runnable as ``python tests/tls_backend.py CERT KEY TCP_PORT QUIC_PORT``.
+data. Also runnable as ``python tests/tls_backend.py CERT KEY PORT`` (TCP and UDP on PORT);
+its certificates come from ``support.certs``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import socket
@@ -17,6 +17,9 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from support.certs import make_certs
+from support.ports import free_tcp_and_udp_port
 
 PROFILE = {
     "user": {"email": "jane.doe@example.org", "phone": "+44 20 7946 0958", "name": "Jane Doe"},
@@ -46,75 +49,6 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": data})
 
 
-def make_certs(directory: Path, hosts: list[str]) -> tuple[Path, Path, Path]:
-    """(CA certificate, server certificate, server key) as PEM files in ``directory``."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "auditor test CA")])
-    ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hosts]), False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    paths = directory / "ca.pem", directory / "server.pem", directory / "server-key.pem"
-    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return paths
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_tcp_and_udp_port() -> int:
-    """A port free over both TCP and UDP (the backend serves HTTP/3 on the TCP port's number)."""
-    for _ in range(50):
-        port = free_port()
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no port free over both TCP and UDP on loopback")
-
-
-def spki_hash(cert_pem: Path) -> str:
-    """The base64 SHA-256 of a certificate's public key (Chromium's --ignore-certificate-errors-spki-list)."""
-    import base64
-    import hashlib
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
-    cert = x509.load_pem_x509_certificate(cert_pem.read_bytes())
-    der = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(hashlib.sha256(der).digest()).decode()
-
-
 class TlsBackend:
     """hypercorn in a child process on loopback: ``port`` (TCP, h1/h2) and the same port over UDP (h3)."""
 
@@ -126,7 +60,7 @@ class TlsBackend:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> TlsBackend:
-        env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent))
         self.proc = subprocess.Popen(
             [sys.executable, __file__, str(self.cert), str(self.key), str(self.port)],
             env=env, stdout=subprocess.DEVNULL, stderr=open(self.dir / "server.log", "wb"),

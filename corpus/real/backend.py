@@ -13,6 +13,7 @@ Run alone: ``python backend.py --port 8443 --static DIR`` (prints the port it li
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import mimetypes
@@ -25,7 +26,7 @@ import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ANSWER = "Here is a short answer from the test backend."
 Reply = tuple[int, str, bytes]
@@ -183,9 +184,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     static: Path | None = None
     static_host = ""
-    log: list[str] = []
+    log: ClassVar[list[str]] = []
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _body(self) -> bytes:
@@ -293,10 +294,8 @@ def main() -> int:
     args = ap.parse_args()
     with Backend(args.static, args.static_host, args.port) as b:
         print(b.port, flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
 import gzip
 import json
 import re
@@ -85,7 +86,7 @@ def inflate(data: bytes) -> tuple[str, bytes] | None:
             import zstandard
 
             return "@zstd", zstandard.ZstdDecompressor().decompress(data, max_output_size=64 << 20)
-    except (OSError, EOFError, zlib.error, ValueError, Exception):
+    except Exception:  # noqa: BLE001  (any decoder's error: the bytes are not in that format)
         return None
     return None
 
@@ -254,10 +255,8 @@ class Walker:
         raw_b64 = b64(value)
         if raw_b64 is not None:
             obj = None
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 obj = json_container(raw_b64.decode("utf-8"))
-            except UnicodeDecodeError:
-                pass
             if obj is not None:
                 self.json(obj, sub(path, "@base64"), keys, depth + 1)
                 return
@@ -351,7 +350,7 @@ class Walker:
                     index += 1
                     lines = None
                 continue
-            name, sep, value = line.partition(":")
+            name, _sep, value = line.partition(":")
             if name == "data":
                 value = value[1:] if value[:1] == " " else value
                 lines = [value] if lines is None else [*lines, value]
@@ -367,10 +366,8 @@ class Walker:
             p = sub(path, name) if name is not None else f"{path}[{i}]"
             if b"filename=" in head:
                 continue
-            try:
+            with contextlib.suppress(UnicodeDecodeError):
                 self.string(p, content.decode("utf-8"), (*keys, name or ""), 1)
-            except UnicodeDecodeError:
-                pass
 
     def headers(self, fields: list[tuple[str, str]]) -> None:
         for raw_name, value in fields:

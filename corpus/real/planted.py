@@ -26,7 +26,7 @@ PROMPTS: dict[str, str] = {
     "google-genai": "Suggest five vegetarian dinners that can be cooked in under twenty minutes.",
     "mistralai": "Explain how compound interest works using a savings jar as an example.",
     "cohere": "Write a polite note asking a neighbour to trim the hedge between our gardens.",
-    "zhipuai": "请帮我写一封给房东的邮件，说明热水器坏了需要维修。",
+    "zhipuai": "请帮我写一封给房东的邮件，说明热水器坏了需要维修。",  # noqa: RUF001  (Chinese punctuation / report symbols, on purpose)
     "dashscope": "请推荐三本适合初学者阅读的天文学入门书籍。",
     "volcengine-ark": "请用简单的语言解释一下光合作用的过程。",
     "qianfan": "帮我规划一个周末去杭州西湖的一日游路线。",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import planted as P  # noqa: E402
+import planted as P
 
 SYSTEM = "You are a concise, friendly assistant."
 
