@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .document import Destination, Finding
+
 if TYPE_CHECKING:  # the proxy is imported when a test asks for it, not at every pytest start
     from .live import LiveAuditor
 
@@ -45,12 +47,16 @@ class AuditReport:
     doc: dict[str, Any]
 
     @property
-    def findings(self) -> list[dict[str, Any]]:
+    def findings(self) -> list[Finding]:
         return self.doc["findings"]
 
     @property
-    def destinations(self) -> dict[str, dict[str, Any]]:
-        return {d["host"]: d for d in self.doc["destinations"]}
+    def destinations(self) -> dict[str, Destination]:
+        return {d["host"]: d for d in self._destinations}
+
+    @property
+    def _destinations(self) -> list[Destination]:
+        return self.doc["destinations"]
 
     def categories(self, host: str) -> list[str]:
         d = self.destinations.get(host)
@@ -64,7 +70,7 @@ class AuditReport:
         """No prompt text reached a destination that is not the app's own."""
         dests = self.destinations
         rows = [
-            f"{f['host']} ({(dests[f['host']]['owner'] or {}).get('name', 'unknown owner')}): "
+            f"{f['host']} ({_owner_name(dests[f['host']])}): "
             f"{f['location']['part']} {f['location']['path']} in request #{f['flow']['index']}"
             for f in self.findings
             if f["category"] == "prompt" and dests[f["host"]]["party"] != "first"
@@ -75,9 +81,10 @@ class AuditReport:
         """No personal data reached an owner, or a server, in these countries (ISO codes)."""
         wanted = {c.upper() for c in countries}
         rows = []
-        for d in self.doc["destinations"]:
-            owner_country = (d["owner"] or {}).get("country")
-            hit = ({owner_country} | set(d.get("server_countries", []))) & wanted
+        for d in self._destinations:
+            owner = d["owner"]
+            where = [owner["country"] if owner else None, *d.get("server_countries", [])]
+            hit = {c for c in where if c} & wanted
             if hit and d["data_categories"]:
                 rows.append(f"{d['host']} ({', '.join(sorted(hit))}): {', '.join(d['data_categories'])}")
         self._fail(f"personal data sent to {', '.join(sorted(wanted))}", rows)
@@ -85,10 +92,15 @@ class AuditReport:
     def assert_no_cleartext_personal_data(self) -> None:
         rows = [
             f"{d['host']}: {', '.join(d['data_categories'])}"
-            for d in self.doc["destinations"]
+            for d in self._destinations
             if d["cleartext"] and d["data_categories"]
         ]
         self._fail("personal data sent in cleartext", rows)
+
+
+def _owner_name(d: Destination) -> str:
+    owner = d["owner"]
+    return owner["name"] if owner else "unknown owner"
 
 
 @dataclass

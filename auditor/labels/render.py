@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..document import LabelEvidence, LabelsSummary
 from .judge import LabelsResult
 
 if TYPE_CHECKING:
@@ -32,13 +33,13 @@ def _oneline(value: Any) -> str:
     return "".join(c if c.isprintable() else " " for c in str(value if value is not None else ""))
 
 
-def _refs(ev: dict[str, Any]) -> str:
+def _refs(ev: LabelEvidence) -> str:
     refs = ", ".join(f"#{r['index']}" if not r["capture"] else f"{r['capture']}#{r['index']}" for r in ev["requests"])
     more = ev["request_count"] - len(ev["requests"])
     return refs + (f" and {more} more" if more > 0 else "")
 
 
-def counts_text(summary: dict[str, int]) -> str:
+def counts_text(summary: LabelsSummary) -> str:
     return (
         f"{summary['undeclared']} undeclared, {summary['mismatched']} mismatched, {summary['review']} to review, "
         f"{summary['consistent']} consistent, {summary['not_observed']} declared but not seen"

@@ -10,6 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..document import Destination
+
 WIDTH = 960
 COLUMN_X = (150, 470, 790)  # left edge of each column's bars
 BAR = 14
@@ -84,7 +86,8 @@ def build_chart(
 
     ``counts``: findings per (host, category), counted in one pass over the findings.
     """
-    dests = {d["host"]: d for d in doc.get("destinations", [])}
+    destinations: list[Destination] = doc.get("destinations", [])
+    dests = {d["host"]: d for d in destinations}
     cat_company: dict[tuple[str, str], int] = defaultdict(int)
     company_country: dict[tuple[str, str], int] = defaultdict(int)
     company_weight: dict[str, int] = defaultdict(int)
@@ -92,9 +95,10 @@ def build_chart(
         d = dests.get(host)
         if d is None:
             continue
-        owner = d.get("owner") or {}
-        company = owner.get("name") or f"unknown owner ({d['registrable_domain']})"
-        country = (d.get("jurisdiction") or {}).get("country") or "??"
+        owner = d.get("owner")
+        company = (owner.get("name") if owner else None) or f"unknown owner ({d['registrable_domain']})"
+        jurisdiction = d.get("jurisdiction")
+        country = (jurisdiction.get("country") if jurisdiction else None) or "??"
         cat_company[(category, company)] += n
         company_country[(company, country)] += n
         company_weight[company] += n

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..document import Destination, Finding, JurisdictionRef
+
 __all__ = ["ITEMS_SHOWN", "FindingStats", "KeyFinding", "KeyItem", "key_findings"]
 
 ITEMS_SHOWN = 8  # items per key finding; the others are counted
@@ -55,7 +57,7 @@ class FindingStats:
     derived: dict[str, Derived] = field(default_factory=dict)
 
     @classmethod
-    def collect(cls, findings: Iterable[dict[str, Any]]) -> FindingStats:
+    def collect(cls, findings: Iterable[Finding]) -> FindingStats:
         stats = cls()
         per_host, host_cats = stats.per_host, stats.host_categories
         for f in findings:
@@ -93,13 +95,22 @@ class KeyFinding:
     more: int = 0  # items not shown
 
 
-def _who(d: dict[str, Any], country_name: Callable[[str | None], str]) -> str:
+def _who(d: Destination, country_name: Callable[[str | None], str]) -> str:
     """``"ByteDance Ltd. (China)"``, or ``"an unknown owner of example.com"``."""
-    owner = (d.get("owner") or {}).get("name")
-    code = (d.get("jurisdiction") or {}).get("country")
+    owner = _owner_name(d)
+    code = _jurisdiction(d).get("country")
     where = country_name(code) if code else "country unknown"
     who = owner or f"an unknown owner of {d.get('registrable_domain') or d['host']}"
     return f"{who} ({where})"
+
+
+def _owner_name(d: Destination) -> str | None:
+    owner = d.get("owner")
+    return owner.get("name") if owner else None
+
+
+def _jurisdiction(d: Destination) -> JurisdictionRef:
+    return d.get("jurisdiction") or {}
 
 
 def _cap(kind: str, title: str, items: list[KeyItem]) -> KeyFinding:
@@ -121,7 +132,7 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
     """The key findings of a report document, most serious first; kinds with nothing are left out."""
     from .view import count, country_name
 
-    dests = list(doc.get("destinations", []))
+    dests: list[Destination] = list(doc.get("destinations", []))
     third = [d for d in dests if d.get("party") == "third"]
     out: list[KeyFinding] = []
 
@@ -162,16 +173,18 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
     by_host = {d["host"]: d for d in dests}
     items = []
     traced = sorted(
-        stats.derived.items(), key=lambda kv: (by_host.get(kv[0], {}).get("party") != "third", -kv[1].count)
+        stats.derived.items(),
+        key=lambda kv: ((by_host[kv[0]].get("party") if kv[0] in by_host else None) != "third", -kv[1].count),
     )
     for host, t in traced:
-        d = by_host.get(host) or {"host": host}
+        dest = by_host.get(host)
+        who = _who(dest, country_name) if dest else f"an unknown owner of {host} (country unknown)"
         first = _labels(t.sources, label, 3)
         how = " or ".join(encoding_text(e) for e in sorted(t.encodings))
-        party = "third party " if d.get("party") == "third" else ""
+        party = "third party " if dest and dest.get("party") == "third" else ""
         items.append(
             KeyItem(
-                f"{_who(d, country_name)}, {party}at {host}: {count(t.count, 'value')} copied {how} from elsewhere ({first})",
+                f"{who}, {party}at {host}: {count(t.count, 'value')} copied {how} from elsewhere ({first})",
                 host,
             )
         )
@@ -197,22 +210,20 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
     if items:
         out.append(_cap("cleartext", "Personal data sent in cleartext", items))
 
-    countries: dict[str, list[dict[str, Any]]] = {}
+    countries: dict[str, list[Destination]] = {}
     for d in dests:
-        j = d.get("jurisdiction") or {}
-        if d.get("data_categories") and j.get("adequacy") in ("none", "partial") and j.get("country"):
-            countries.setdefault(j["country"], []).append(d)
+        j = _jurisdiction(d)
+        country = j.get("country")
+        if d.get("data_categories") and j.get("adequacy") in ("none", "partial") and country:
+            countries.setdefault(country, []).append(d)
     items = []
     for code, ds in sorted(countries.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         owners = sorted(
-            {
-                (d.get("owner") or {}).get("name") or f"an unknown owner of {d.get('registrable_domain') or d['host']}"
-                for d in ds
-            }
+            {_owner_name(d) or f"an unknown owner of {d.get('registrable_domain') or d['host']}" for d in ds}
         )
         cats = {c for d in ds for c in d.get("data_categories", ())}
         regime = (
-            "partial EU adequacy" if ds[0]["jurisdiction"].get("adequacy") == "partial" else "no EU adequacy decision"
+            "partial EU adequacy" if _jurisdiction(ds[0]).get("adequacy") == "partial" else "no EU adequacy decision"
         )
         who = ", ".join(owners[:4]) + (f" and {count(len(owners) - 4, 'other')}" if len(owners) > 4 else "")
         item = KeyItem(f"{country_name(code)} ({regime}): {who} received {_labels(cats, label)}", ds[0]["host"])

@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from ..document import Destination, Finding, FirstParty
 from .flowchart import Chart, build_chart
 from .keyfindings import encoding_text
 
@@ -112,7 +113,7 @@ class CountryRow:
 class Evidence:
     """One value found at one place: the first requests that carried it, and how many did."""
 
-    finding: dict[str, Any]
+    finding: dict[str, Any]  # the finding's category, location, value, detector, confidence, derived
     requests: list[dict[str, Any]]
     count: int = 1
     rank: tuple[int, int, int] = (0, 0, 0)
@@ -122,7 +123,7 @@ class Evidence:
 class EvidenceTable:
     """The evidence shown for one destination, and how many of its findings are not shown."""
 
-    dest: dict[str, Any]
+    dest: Destination
     anchor: str
     groups: list[Evidence]
     more: int  # findings of this host in no shown row
@@ -149,7 +150,7 @@ class View:
     categories: list[tuple[str, int]]
     companies: list[CompanyRow] = field(default_factory=list)
     more_companies: int = 0
-    destinations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (anchor, destination)
+    destinations: list[tuple[str, Destination]] = field(default_factory=list)  # (anchor, destination)
     more_destinations: int = 0
     more_evidence_hosts: int = 0
     chart: Chart | None = None
@@ -168,15 +169,16 @@ class View:
     @property
     def first_party_basis(self) -> str | None:
         """How the first party was decided, when the document says."""
-        fp = self.doc.get("first_party") or {}
-        return fp.get("decided_by") or fp.get("basis")
+        fp: FirstParty | None = self.doc.get("first_party")
+        return fp.get("basis") if fp else None
 
     @property
     def first_party_line(self) -> str:
         """Who the app is and how that was decided, in one line."""
-        fp = self.doc.get("first_party") or {}
-        who = ", ".join(fp.get("owners") or fp.get("hosts") or ()) or "unknown"
-        return f"First party (the app itself): {who} ({fp.get('basis') or 'not decided'})"
+        fp: FirstParty | None = self.doc.get("first_party")
+        who = ", ".join((fp.get("owners") or fp.get("hosts") or ()) if fp else ()) or "unknown"
+        basis = fp.get("basis") if fp else None
+        return f"First party (the app itself): {who} ({basis or 'not decided'})"
 
 
 def rank(category: str, derived: bool = False) -> tuple[int, int, int]:
@@ -190,24 +192,24 @@ def _order() -> dict[str, int]:
     return {c: i for i, c in enumerate(taxonomy())}
 
 
-def _request(f: dict[str, Any]) -> dict[str, Any]:
+def _request(f: Finding) -> dict[str, Any]:
     """What an evidence row keeps of a finding's request (not the whole finding); ``target``
     is the URL without its scheme and host (the evidence table is the host's)."""
-    flow = f.get("flow") or {}
-    req = f.get("request") or {}
-    url = str(req.get("url") or "")
+    flow = f.get("flow")
+    req = f.get("request")
+    url = str(req.get("url") or "") if req else ""
     rest = url.split("://", 1)[-1]
     target = "/" + rest.split("/", 1)[1] if "/" in rest else url
     return {
-        "capture": flow.get("capture", 0),
-        "index": flow.get("index"),
-        "method": req.get("method"),
+        "capture": flow.get("capture", 0) if flow else 0,
+        "index": flow.get("index") if flow else None,
+        "method": req.get("method") if req else None,
         "url": url,
         "target": target,
     }
 
 
-def _collect_evidence(findings: Iterable[dict[str, Any]], hosts: dict[str, int]) -> dict[str, list[Evidence]]:
+def _collect_evidence(findings: Iterable[Finding], hosts: dict[str, int]) -> dict[str, list[Evidence]]:
     """One pass over the findings holding at most EVIDENCE_PER_HOST groups for each host of
     ``hosts``: the best-ranked ones (a better group evicts the worst held; equal ranks keep the
     first seen). A group never held is never counted, so the counts of held groups are exact."""
@@ -239,15 +241,16 @@ def build(doc: dict[str, Any]) -> View:
     evidence of the destinations shown), holding a bounded part of them."""
     from .keyfindings import FindingStats, key_findings
 
-    dests: list[dict[str, Any]] = list(doc.get("destinations", []))
+    dests: list[Destination] = list(doc.get("destinations", []))
     rows: dict[str | None, CountryRow] = {}
     for d in dests:
-        owner = d.get("owner") or {}
-        code = (d.get("jurisdiction") or {}).get("country")
+        owner = d.get("owner")
+        jurisdiction = d.get("jurisdiction")
+        code = jurisdiction.get("country") if jurisdiction else None
         row = rows.get(code)
         if row is None:
             row = rows[code] = CountryRow(code=code, name=country_name(code))
-        row.owners.add(owner.get("name") or "unknown owner")
+        row.owners.add((owner.get("name") if owner else None) or "unknown owner")
         row.hosts += 1
         row.categories.update(d.get("data_categories", []))
         row.exchanges += d.get("exchanges", 0)
@@ -290,18 +293,18 @@ def build(doc: dict[str, Any]) -> View:
         owner = d.get("owner")
         if not owner:
             continue
-        row = companies.get(owner["name"])
-        if row is None:
-            row = companies[owner["name"]] = CompanyRow(owner["name"], owner.get("parent"), owner.get("country"))
-        if d.get("category"):
-            row.services.add(d["category"])
-        row.parties.add(d["party"])
-        if len(row.hosts) < OWNERS_PER_COUNTRY:
-            row.hosts.append(d["host"])
+        company = companies.get(owner["name"])
+        if company is None:
+            company = companies[owner["name"]] = CompanyRow(owner["name"], owner.get("parent"), owner.get("country"))
+        if service := d.get("category"):
+            company.services.add(service)
+        company.parties.add(d["party"])
+        if len(company.hosts) < OWNERS_PER_COUNTRY:
+            company.hosts.append(d["host"])
         else:
-            row.more_hosts += 1
-        row.categories.update(d.get("data_categories", []))
-        row.exchanges += d.get("exchanges", 0)
+            company.more_hosts += 1
+        company.categories.update(d.get("data_categories", []))
+        company.exchanges += d.get("exchanges", 0)
     company_rows = sorted(
         companies.values(),
         key=lambda r: (-max((severity(c) for c in r.categories), default=0), -len(r.categories), r.name),
