@@ -15,9 +15,9 @@ from collections.abc import Callable
 import brotli
 import zstandard
 
-__all__ = ["DEFAULT_MAX_INFLATED", "decode_body", "decompress_zstd", "over_limit_message"]
+from .limits import DEFAULT_MAX_INFLATED
 
-DEFAULT_MAX_INFLATED = 64 * 2**20
+__all__ = ["DEFAULT_MAX_INFLATED", "decode_body", "decompress_zstd", "over_limit_message"]
 
 # Input is fed to the decompressors in pieces of this size, so a corrupt stream still yields the
 # output decoded before the damage, and output is requested in pieces of at most this size.
@@ -291,5 +291,5 @@ def decode_body(
                 break
             current = out
         return current, "; ".join(errors) or None
-    except Exception as exc:  # a safety net: decoding must never take the pipeline down
+    except Exception as exc:  # noqa: BLE001 - a safety net: decoding must never take the pipeline down
         return data, f"body decoding failed: {type(exc).__name__}"

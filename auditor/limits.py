@@ -5,18 +5,30 @@ A :class:`Limits` is threaded from ``auditor report`` (``--max-body-mb``, ``--ma
 to the readers, the body decoder and the field walkers. Whatever a limit cuts is reported: a
 body kept only in part is noted on its exchange (and counted in the capture's warnings), cut
 header lists are counted in a warning.
+
+This module is the base every reader, decoder and walker uses, so it imports nothing from the
+package: the defaults live here (:mod:`auditor.decoding` and :mod:`auditor.fields` take theirs
+from it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .decoding import DEFAULT_MAX_INFLATED
-from .fields import DEFAULT_MAX_DEPTH, DEFAULT_MAX_FIELDS
-
-__all__ = ["DEFAULT_LIMITS", "Limits", "cut_message"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_FIELDS",
+    "DEFAULT_MAX_INFLATED",
+    "Limits",
+    "cut_message",
+]
 
 MiB = 2**20
+
+DEFAULT_MAX_INFLATED = 64 * MiB  # bytes a compressed body (or all sniffed content) inflates to
+DEFAULT_MAX_DEPTH = 64  # nesting levels of JSON walked
+DEFAULT_MAX_FIELDS = 20000  # fields taken from one exchange
 
 
 @dataclass(frozen=True, slots=True)
