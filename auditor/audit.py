@@ -61,6 +61,8 @@ class Auditor:
     derived_findings: int = 0  # findings with ``derived`` set by cross-flow tracing
     replays: ReplayMemory = field(default_factory=ReplayMemory)  # session replay pages, by host
     depth_cut: int = 0  # exchanges nested deeper than ``limits.max_depth`` (the rest not walked)
+    walk_failed: int = 0  # exchanges with a part whose walk stopped on an error (the rest of it not walked)
+    first_walk_failure: str = ""
     _sessions: list[tuple[str, int, int]] = field(default_factory=list)  # (capture, exchanges, fingerprint)
     notes: list[str] = field(default_factory=list)  # the warnings add_capture added to the captures
 
@@ -88,6 +90,9 @@ class Auditor:
         )
         if fields.depth_cut:
             self.depth_cut += 1
+        if fields.failures:
+            self.walk_failed += 1
+            self.first_walk_failure = self.first_walk_failure or fields.failures[0]
         found = self.tracer.trace(ex, fields, classify(ex, fields))
         dest = self.resolver.add_exchange(ex, via)
         if self.tracer.earlier:
@@ -139,7 +144,7 @@ class Auditor:
             self.resolver.add_network(nd)
         decode_errors = 0
         first_error = ""
-        depth_cut = self.depth_cut
+        depth_cut, walk_failed = self.depth_cut, self.walk_failed
         count, fingerprint = 0, 0
         for ex in cap.exchanges:
             count += 1
@@ -163,6 +168,12 @@ class Auditor:
                 cap,
                 f"{Path(cap.info.path).name}: {self.depth_cut - depth_cut} exchange(s) nested deeper than the depth limit "
                 f"({self.options.limits.max_depth} levels); the deeper levels were not analysed (raise --max-depth)",
+            )
+        if self.walk_failed > walk_failed:
+            self._note(
+                cap,
+                f"{Path(cap.info.path).name}: {self.walk_failed - walk_failed} exchange(s) whose fields could not "
+                f"all be walked (first: {self.first_walk_failure}); the fields before the error were analysed",
             )
         self._check_duplicate(cap, count, fingerprint)
 

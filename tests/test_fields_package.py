@@ -152,3 +152,25 @@ def test_submodules_import_downward_only() -> None:
     }
     for path in FIELDS_DIR.glob("*.py"):
         assert len(path.read_text(encoding="utf-8").splitlines()) < 800, path.name
+
+
+def test_the_audit_warns_of_exchanges_not_fully_walked() -> None:
+    """The failure notes reach the report as one capture warning, not a silent loss."""
+    from auditor.audit import Auditor
+    from auditor.capture import Capture
+    from auditor.models import CaptureInfo
+
+    broken = Exchange(
+        capture=0, index=0, id="ex-1", method="POST", scheme="https", host="api.example.com", port=443,
+        path="/v1/chat", request_headers=[("Cookie", b"sid=abc")],  # type: ignore[list-item]
+        request_body=b'{"prompt": "hello"}',
+    )
+    fine = Exchange(capture=0, index=1, id="ex-2", method="GET", scheme="https", host="api.example.com",
+                    port=443, path="/v1/me")
+    info = CaptureInfo(path="session.flows", format="flows")
+    auditor_ = Auditor()
+    auditor_.add_capture(Capture(info=info, exchanges=iter([broken, fine])))
+    assert info.warnings == [
+        f"session.flows: 1 exchange(s) whose fields could not all be walked (first: request.cookie: TypeError "
+        f"in cookies; {NOT_WALKED}); the fields before the error were analysed"
+    ]
