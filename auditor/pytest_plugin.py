@@ -77,7 +77,7 @@ class AuditReport:
         rows = []
         for d in self.doc["destinations"]:
             owner_country = (d["owner"] or {}).get("country")
-            hit = ({owner_country} | set(d.get("server_countries", []))) & wanted
+            hit = wanted & ({owner_country} | set(d.get("server_countries", [])))
             if hit and d["data_categories"]:
                 rows.append(f"{d['host']} ({', '.join(sorted(hit))}): {', '.join(d['data_categories'])}")
         self._fail(f"personal data sent to {', '.join(sorted(wanted))}", rows)

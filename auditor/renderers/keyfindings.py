@@ -171,7 +171,8 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
         party = "third party " if d.get("party") == "third" else ""
         items.append(
             KeyItem(
-                f"{_who(d, country_name)}, {party}at {host}: {count(t.count, 'value')} copied {how} from elsewhere ({first})",
+                f"{_who(d, country_name)}, {party}at {host}: "
+                f"{count(t.count, 'value')} copied {how} from elsewhere ({first})",
                 host,
             )
         )
@@ -188,7 +189,8 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
 
     items = [
         KeyItem(
-            f"{_labels(d.get('data_categories', ()), label).capitalize()} sent unencrypted to {_who(d, country_name)} at {d['host']}",
+            f"{_labels(d.get('data_categories', ()), label).capitalize()} "
+            f"sent unencrypted to {_who(d, country_name)} at {d['host']}",
             d["host"],
         )
         for d in dests
@@ -232,7 +234,8 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
         if d.get("opaque"):
             items.append(
                 KeyItem(
-                    f"Not inspected: the client refused the proxy's certificate for {d['host']} ({_who(d, country_name)})",
+                    f"Not inspected: the client refused the proxy's certificate for {d['host']} "
+                    f"({_who(d, country_name)})",
                     d["host"],
                 )
             )

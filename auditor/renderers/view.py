@@ -47,7 +47,8 @@ ADEQUACY_TEXT = {
     "eea": "EEA member: the GDPR applies",
     "adequate": "EU adequacy decision: data may flow from the EU without further safeguards",
     "partial": "partial EU adequacy",
-    "none": "no EU adequacy decision: transfers from the EU need safeguards (standard contractual clauses, binding corporate rules)",
+    "none": "no EU adequacy decision: transfers from the EU need safeguards "
+    "(standard contractual clauses, binding corporate rules)",
 }
 
 
@@ -270,8 +271,9 @@ def build(doc: dict[str, Any]) -> View:
     chosen: dict[str, int] = {}
     for k in keys:
         for item in k.items:
-            if item.host in by_host and stats.per_host.get(item.host) and len(chosen) < EVIDENCE_HOSTS:
-                chosen.setdefault(item.host, len(chosen))
+            host = item.host
+            if host is not None and host in by_host and stats.per_host.get(host) and len(chosen) < EVIDENCE_HOSTS:
+                chosen.setdefault(host, len(chosen))
     with_data = [d["host"] for d in dests if stats.per_host.get(d["host"])]
     for host in with_data:
         if len(chosen) >= EVIDENCE_HOSTS:
@@ -290,18 +292,18 @@ def build(doc: dict[str, Any]) -> View:
         owner = d.get("owner")
         if not owner:
             continue
-        row = companies.get(owner["name"])
-        if row is None:
-            row = companies[owner["name"]] = CompanyRow(owner["name"], owner.get("parent"), owner.get("country"))
+        company = companies.get(owner["name"])
+        if company is None:
+            company = companies[owner["name"]] = CompanyRow(owner["name"], owner.get("parent"), owner.get("country"))
         if d.get("category"):
-            row.services.add(d["category"])
-        row.parties.add(d["party"])
-        if len(row.hosts) < OWNERS_PER_COUNTRY:
-            row.hosts.append(d["host"])
+            company.services.add(d["category"])
+        company.parties.add(d["party"])
+        if len(company.hosts) < OWNERS_PER_COUNTRY:
+            company.hosts.append(d["host"])
         else:
-            row.more_hosts += 1
-        row.categories.update(d.get("data_categories", []))
-        row.exchanges += d.get("exchanges", 0)
+            company.more_hosts += 1
+        company.categories.update(d.get("data_categories", []))
+        company.exchanges += d.get("exchanges", 0)
     company_rows = sorted(
         companies.values(),
         key=lambda r: (-max((severity(c) for c in r.categories), default=0), -len(r.categories), r.name),
