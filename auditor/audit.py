@@ -166,8 +166,9 @@ class Auditor:
         if self.depth_cut > depth_cut:
             self._note(
                 cap,
-                f"{Path(cap.info.path).name}: {self.depth_cut - depth_cut} exchange(s) nested deeper than the depth limit "
-                f"({self.options.limits.max_depth} levels); the deeper levels were not analysed (raise --max-depth)",
+                f"{Path(cap.info.path).name}: {self.depth_cut - depth_cut} exchange(s) nested deeper than "
+                f"the depth limit ({self.options.limits.max_depth} levels); the deeper levels were not analysed "
+                "(raise --max-depth)",
             )
         if self.walk_failed > walk_failed:
             self._note(

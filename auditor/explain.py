@@ -38,7 +38,8 @@ def explain(host: str) -> dict[str, Any]:
             {
                 "fact": "IP registry country",
                 "value": country or "none (private, loopback, reserved or unallocated address)",
-                "source": "Regional Internet Registry delegation data embedded in the iptocc package (a registry country, not a physical location)",
+                "source": "Regional Internet Registry delegation data embedded in the iptocc package "
+                "(a registry country, not a physical location)",
             }
         )
     match = owners.lookup(h)

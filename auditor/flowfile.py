@@ -12,7 +12,7 @@ from __future__ import annotations
 import mmap
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from mitmproxy.io import compat
 
@@ -43,7 +43,7 @@ class FlowFileError(AuditorError, ValueError):
 def looks_like_flowfile(head: bytes) -> bool:
     """True if ``head`` starts like a tnetstring dictionary (``1234:...``)."""
     m = re.match(rb"(\d{1,12}):", head)
-    return bool(m) and len(head) > m.end() and head[m.end() : m.end() + 1].isdigit()
+    return m is not None and len(head) > m.end() and head[m.end() : m.end() + 1].isdigit()
 
 
 def _parse(buf: bytes, pos: int, limit: int, depth: int = 0, keep: int = _NO_CUT) -> tuple[Any, int]:
@@ -174,12 +174,13 @@ def iter_flow_states(buf: bytes, name: str, warn: Warn, limits: Limits = DEFAULT
             migrated = compat.migrate_flow(state)
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
             msg = str(e)
-            m = re.search(r"flow format version (.+?)[.,]?$", msg)
-            key = m.group(1) if m else msg[:80]
+            version = re.search(r"flow format version (.+?)[.,]?$", msg)
+            key = version.group(1) if version else msg[:80]
             unsupported[key] = unsupported.get(key, 0) + 1
             continue
         read += 1
-        yield migrated
+        # Migrated to the current flow format, whose keys are all text (bytes keys are older formats').
+        yield cast(dict[str, Any], migrated)
     if unsupported:
         total = sum(unsupported.values())
         kinds = ", ".join(sorted(unsupported))

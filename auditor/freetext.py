@@ -22,7 +22,7 @@ import re
 __all__ = ["email_name", "id_like", "personal_values"]
 
 _UPPER = r"[A-ZÀ-ÖØ-ÞĀ-Ž]"
-_WORD = rf"{_UPPER}[\w'’-]*"
+_WORD = rf"{_UPPER}[\w'\u2019-]*"
 _STREET_TYPES = (
     "Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Place|Pl|Court|Ct|Square|Sq|"
     "Terrace|Close|Crescent|Gardens|Hill|Park|Row|Walk|Mews|Parade|Highway|Hwy"
@@ -175,7 +175,7 @@ _GENERIC_LOCAL = frozenset(
 
 
 def _plain(word: str) -> str:
-    return word.strip(".,;:!?'’\"").lower()
+    return word.strip(".,;:!?'\u2019\"").lower()
 
 
 def personal_values(text: str) -> list[tuple[str, str]]:

@@ -51,7 +51,7 @@ def ip_country(ip: str) -> str | None:
         return None
     try:
         code = iptocc.country_code(str(addr))
-    except Exception:  # iptocc rejects some inputs with an exception rather than None
+    except (TypeError, ValueError):  # iptocc rejects an argument it cannot read with an exception, not None
         return None
     if not code or len(code) != 2:
         return None

@@ -141,7 +141,7 @@ class H2Connection:
                 st.response_body += payload[:room] if room > 0 else b""
             if flags & _END_STREAM and side == 1:
                 self._done(st, True)
-        elif ftype == _HEADERS or ftype == _PUSH_PROMISE:
+        elif ftype in (_HEADERS, _PUSH_PROMISE):
             p = 0
             pad = 0
             if flags & _PADDED:

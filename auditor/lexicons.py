@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -85,10 +86,8 @@ def components(path: str) -> tuple[str, ...]:
                 continue
             name = plain if plain is not None else bracket if bracket is not None else quoted
             if quoted is not None:
-                try:
+                with suppress(ValueError):
                     name = json.loads(f'"{quoted}"')
-                except ValueError:
-                    pass
             if name and name not in _TRANSPARENT:
                 out.append(normalize_key(name))
         hit = tuple(out)
@@ -104,8 +103,8 @@ def document_root(path: str) -> tuple[str, str]:
     if "@" not in path:
         return "", path
     last = None
-    for last in _ROOT.finditer(path):
-        pass
+    for m in _ROOT.finditer(path):
+        last = m
     if last is None:
         return "", path
     return path[: last.end()], path[last.end() :].removeprefix(".")
@@ -199,10 +198,7 @@ def host_list(name: str) -> tuple[str, ...]:
 def host_matches(host: str, hosts: tuple[str, ...]) -> bool:
     """True when ``host`` is one of ``hosts`` or a subdomain of one."""
     host = host.lower()
-    for h in hosts:
-        if host == h or host.endswith("." + h):
-            return True
-    return False
+    return any(host == h or host.endswith("." + h) for h in hosts)
 
 
 def _hosts(value: Any) -> tuple[str, ...] | None:

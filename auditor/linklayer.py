@@ -75,7 +75,7 @@ def network_offset(link: int, data: bytes) -> tuple[int, int] | None:
     EtherType 0 means the frame holds no IP packet (another protocol, a management frame).
     Raises ``IndexError`` when the frame is too short.
     """
-    if link == LINKTYPE_PPP or link == LINKTYPE_PPP_HDLC:
+    if link in (LINKTYPE_PPP, LINKTYPE_PPP_HDLC):
         return _ppp(data, 0)
     if link == LINKTYPE_PPP_WITH_DIR:
         return _ppp(data, 1)

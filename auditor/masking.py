@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import suppress
 from urllib.parse import quote, urlsplit, urlunsplit
 
 STARS = "***"
@@ -88,10 +89,8 @@ def mask_url(url: str, secrets: list[str]) -> str:
     for s in secrets:
         if len(s) >= 3:
             variants.add(s)
-            try:
+            with suppress(UnicodeEncodeError):  # (a lone surrogate has no URL-encoded form)
                 variants.update({quote(s, safe=""), quote(s)})
-            except UnicodeEncodeError:  # (a lone surrogate has no URL-encoded form)
-                pass
     for v in sorted(variants, key=len, reverse=True):
         if v in path:
             path = path.replace(v, STARS)

@@ -8,7 +8,7 @@ so stages can be tested one at a time with exact values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlsplit
 
 # The parts of an exchange a field can come from (the JSON report's `location.part`).
@@ -133,7 +133,7 @@ class Exchange:
                 jar: SimpleCookie = SimpleCookie()
                 jar.load(v)
                 out.extend((m.key, m.value) for m in jar.values())
-            except Exception:
+            except CookieError:  # a cookie the strict parser rejects: its first name=value pair
                 name, sep, value = v.split(";", 1)[0].partition("=")
                 if sep:
                     out.append((name.strip(), value.strip()))

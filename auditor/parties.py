@@ -94,9 +94,8 @@ class Browsing:
                     referer = v
         page = _host_of(ex.page)
         ref_host = _host_of(referer)
-        if dest == "document":
-            if len(self.navigations) < _MAX_SIGNALS:
-                self.navigations.append((ex.host, ref_host, site))
+        if dest == "document" and len(self.navigations) < _MAX_SIGNALS:
+            self.navigations.append((ex.host, ref_host, site))
         from_page = page is not None or dest == "document" or (site is not None and site != "none")
         initiator = _host_of(origin) or ref_host
         if initiator is not None:

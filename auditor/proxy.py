@@ -131,9 +131,11 @@ class EmbeddedProxy:
             master.addons.add(addon)
         ready = _Ready()
         master.addons.add(ready)
+        # For a bad value mitmproxy raises OptionsError, KeyError, TypeError, or whatever an addon's
+        # configure hook raises: any of them is the user's option, reported in one line.
         try:
             opts.update(**updates)
-        except Exception as e:  # mitmproxy raises OptionsError and others for bad values
+        except Exception as e:  # noqa: BLE001 - see above
             raise ProxyError(f"invalid proxy option: {e}") from None
         self.master = master
         self._task = asyncio.create_task(master.run(), name="mitmproxy")

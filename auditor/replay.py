@@ -64,7 +64,7 @@ _SILENT_TAGS = frozenset({"script", "style", "noscript", "template"})
 _INPUT_TAGS = frozenset({"input", "textarea", "select"})
 # Attributes that say what an input is for.
 _HINT_ATTRIBUTES = ("name", "id", "placeholder", "aria-label", "autocomplete", "title", "data-testid")
-_MASKED = re.compile(r"[\s*•●·∗]+")
+_MASKED = re.compile(r"[\s*•●·\u2217]+")
 _NO_TEXT_INPUTS = frozenset(
     {"checkbox", "radio", "button", "submit", "reset", "range", "color", "file", "hidden", "image"}
 )
@@ -192,11 +192,11 @@ class _Replayer:
         """A value PostHog or rrweb's packer compressed into a latin-1 string, parsed."""
         if type(value) is not str:
             return value, path
-        kind = latin1_compression(value)  # type: ignore[arg-type]
+        kind = latin1_compression(value)
         if kind is None:
             return value, path
         try:
-            raw = value.encode("latin-1")  # type: ignore[union-attr]
+            raw = value.encode("latin-1")
         except UnicodeEncodeError:
             return value, path
         got = inflate(raw, kind, self.budget - self.inflated)
@@ -232,15 +232,15 @@ class _Replayer:
         if owner is not None:  # text typed into a contenteditable element: its last value
             self.set_input(node_id, path, text)
         elif type(text) is str and text.strip() and not is_masked(text) and not self.silent(self.parent.get(node_id)):
-            self.texts.append((path, text))  # type: ignore[arg-type]
+            self.texts.append((path, text))
 
     def set_input(self, node_id: int, path: str, value: object) -> None:
         if type(value) is not str:
             return
-        if not value.strip() or is_masked(value):  # type: ignore[union-attr]
+        if not value.strip() or is_masked(value):
             self.inputs.pop(node_id, None)
             return
-        self.inputs[node_id] = (path, value)  # type: ignore[assignment]
+        self.inputs[node_id] = (path, value)
 
     # -- the DOM ------------------------------------------------------------------------------
 
@@ -251,59 +251,59 @@ class _Replayer:
             current, where, up, level = stack.pop()
             if type(current) is not dict:
                 continue
-            node_id = current.get("id")  # type: ignore[union-attr]
+            node_id = current.get("id")
             if type(node_id) is not int:
                 node_id = None
-            kind = current.get("type")  # type: ignore[union-attr]
+            kind = current.get("type")
             if node_id is not None and len(self.tags) >= MAX_NODES:
                 node_id = None  # past the bound: texts are still read, nodes not remembered
             if node_id is not None and up is not None:
                 self.parent[node_id] = up
             if kind == _TEXT_NODE:
-                if node_id is not None and not current.get("isStyle"):  # type: ignore[union-attr]
-                    self.set_text(node_id, up, f"{where}.textContent", current.get("textContent"))  # type: ignore[union-attr]
+                if node_id is not None and not current.get("isStyle"):
+                    self.set_text(node_id, up, f"{where}.textContent", current.get("textContent"))
                 continue
             if kind == _ELEMENT_NODE and node_id is not None:
-                tag = current.get("tagName")  # type: ignore[union-attr]
+                tag = current.get("tagName")
                 self.tags[node_id] = tag.lower() if type(tag) is str else ""
-                attrs = current.get("attributes")  # type: ignore[union-attr]
+                attrs = current.get("attributes")
                 if type(attrs) is dict:
-                    kept = {k: v[:200] for k, v in attrs.items() if k in _KEPT_ATTRIBUTES and type(v) is str}  # type: ignore[union-attr]
+                    kept = {k: v[:200] for k, v in attrs.items() if k in _KEPT_ATTRIBUTES and type(v) is str}
                     if kept:
                         self.attrs[node_id] = kept
                     if self.tags[node_id] in _INPUT_TAGS and "value" in attrs:
                         self.set_input(node_id, f"{where}.attributes.value", attrs["value"])
-            children = current.get("childNodes")  # type: ignore[union-attr]
+            children = current.get("childNodes")
             if type(children) is list and level < self.max_levels:
-                for i in range(len(children) - 1, -1, -1):  # type: ignore[arg-type]
-                    stack.append((children[i], f"{where}.childNodes[{i}]", node_id, level + 1))  # type: ignore[index]
+                for i in range(len(children) - 1, -1, -1):
+                    stack.append((children[i], f"{where}.childNodes[{i}]", node_id, level + 1))
 
     def mutation(self, data: dict, path: str) -> None:
         adds, adds_path = self.unpack(data.get("adds"), f"{path}.adds")
         if type(adds) is list:
-            for i, add in enumerate(adds):  # type: ignore[arg-type]
+            for i, add in enumerate(adds):
                 if type(add) is dict:
                     parent = add.get("parentId")
                     self.node(add.get("node"), f"{adds_path}[{i}].node", parent if type(parent) is int else None)
         texts, texts_path = self.unpack(data.get("texts"), f"{path}.texts")
         if type(texts) is list:
-            for i, change in enumerate(texts):  # type: ignore[arg-type]
+            for i, change in enumerate(texts):
                 if type(change) is dict and type(change.get("id")) is int:
                     self.set_text(change["id"], None, f"{texts_path}[{i}].value", change.get("value"))
         attributes, attributes_path = self.unpack(data.get("attributes"), f"{path}.attributes")
         if type(attributes) is list:
-            for i, change in enumerate(attributes):  # type: ignore[arg-type]
+            for i, change in enumerate(attributes):
                 if type(change) is not dict or type(change.get("id")) is not int:
                     continue
                 node_id = change["id"]
                 attrs = change.get("attributes")
                 if type(attrs) is not dict:
                     continue
-                kept = {k: v[:200] for k, v in attrs.items() if k in _KEPT_ATTRIBUTES and type(v) is str}  # type: ignore[union-attr]
+                kept = {k: v[:200] for k, v in attrs.items() if k in _KEPT_ATTRIBUTES and type(v) is str}
                 if kept and (node_id in self.attrs or len(self.attrs) < MAX_NODES):
                     self.attrs.setdefault(node_id, {}).update(kept)
-                if self.tags.get(node_id) in _INPUT_TAGS and "value" in attrs:  # type: ignore[operator]
-                    self.set_input(node_id, f"{attributes_path}[{i}].attributes.value", attrs["value"])  # type: ignore[index]
+                if self.tags.get(node_id) in _INPUT_TAGS and "value" in attrs:
+                    self.set_input(node_id, f"{attributes_path}[{i}].attributes.value", attrs["value"])
 
     # -- events -------------------------------------------------------------------------------
 
@@ -314,7 +314,7 @@ class _Replayer:
             data, data_path = self.unpack(data, f"{path}.data")
             if type(data) is dict:
                 self.page.clear()  # the page again, or a new page whose ids start over
-                self.node(data.get("node"), f"{data_path}.node", None)  # type: ignore[union-attr]
+                self.node(data.get("node"), f"{data_path}.node", None)
         elif kind == _INCREMENTAL and type(data) is dict:
             source = data.get("source")
             if source == _MUTATION:

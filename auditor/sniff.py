@@ -101,7 +101,7 @@ def inflate(data: bytes, kind: str, limit: int) -> tuple[bytes, int] | None:
         out = decomp.decompress(data, limit + 1)
     except (zlib.error, KeyError, ValueError, MemoryError):
         return None
-    except Exception:  # zstandard's errors and anything a hostile stream may provoke
+    except Exception:  # noqa: BLE001 - zstandard's errors and anything a hostile stream may provoke: corrupt
         return None
     if len(out) > limit:
         return (out[:limit], len(data))
@@ -175,10 +175,7 @@ def _lz_decompress(text: str, limit: int, head_only: bool = False) -> str | None
                 data_position >>= 1
                 if data_position == 0:
                     data_position = 32
-                    if data_index < length:
-                        data_val = values[text[data_index]]
-                    else:
-                        data_val = 0
+                    data_val = values[text[data_index]] if data_index < length else 0
                     data_index += 1
                 if resb:
                     result |= power

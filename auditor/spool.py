@@ -56,7 +56,7 @@ class RecordSpool(Sequence[dict[str, Any]]):
             self._write(item)
 
     def _spill(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix="auditor-findings-")
+        self._file = tempfile.TemporaryFile(prefix="auditor-findings-")  # noqa: SIM115 - closed by close()
         items, self._items = self._items, []
         for item in items:
             self._write(item)

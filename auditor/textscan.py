@@ -13,10 +13,12 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
+from types import ModuleType
 
+_hs: ModuleType | None
 try:  # pragma: no cover - the import is exercised by every run
     import hyperscan as _hs
-except Exception:  # pragma: no cover - platforms without a wheel
+except ImportError:  # pragma: no cover - platforms without a wheel
     _hs = None
 
 SEPARATOR = "\x00"

@@ -345,11 +345,11 @@ class Tracer:
                 continue  # a field inside this one (a token's claims, an Authorization scheme) holds it
             same_exchange = src.origin is not None and src.origin[:2] == (ex.capture, ex.index)
             derived = {"from": src.describe(), "encoding": enc}
-            i = at.get((src.category, fl.part, fl.path))
-            if i is not None:
-                old = out[i]
+            known_at = at.get((src.category, fl.part, fl.path))
+            if known_at is not None:
+                old = out[known_at]
                 if old.derived is None and not same_exchange and (src.host != ex.host or src.known is not None):
-                    out[i] = replace(old, derived=derived)
+                    out[known_at] = replace(old, derived=derived)
                 continue
             at[(src.category, fl.part, fl.path)] = len(out)
             out.append(

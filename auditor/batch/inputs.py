@@ -110,7 +110,8 @@ def _manifest_rows(source: str) -> list[dict[str, Any]]:
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames or "app" not in reader.fieldnames or "captures" not in reader.fieldnames:
             raise InputError(
-                f"{source}: a manifest CSV needs the columns app and captures (and optionally version, platform, declarations)"
+                f"{source}: a manifest CSV needs the columns app and captures "
+                "(and optionally version, platform, declarations)"
             )
         for n, row in enumerate(reader, 2):
             rows.append({"line": n, **{k: (v or "").strip() for k, v in row.items() if k}})

@@ -26,7 +26,8 @@ def connect(dataset: str | Path) -> Any:
         pattern = root / table / "app=*" / "*.parquet"
         if any(root.glob(f"{table}/app=*/*.parquet")):
             con.execute(
-                f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{pattern}', hive_partitioning = false, union_by_name = true)"
+                f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{pattern}', "
+                "hive_partitioning = false, union_by_name = true)"
             )
         else:
             from .tables import SCHEMAS

@@ -72,7 +72,7 @@ def run_local(
                             if progress:
                                 progress(result)
                         continue
-                    except Exception as e:  # a bug in a task: recorded, the batch goes on
+                    except Exception as e:  # noqa: BLE001 - a bug in a task: recorded, the batch goes on
                         result = _died(tasks[i], f"{type(e).__name__}: {e}")
                     out.results.append(result)
                     if progress:
@@ -124,7 +124,7 @@ def run_dask(tasks: list[Task], dataset: str, spec: str, reveal: bool, progress:
         for fut in as_completed(futures):
             try:
                 result = fut.result()
-            except Exception as e:  # the task failed on every try (its worker kept dying)
+            except Exception as e:  # noqa: BLE001 - the task failed on every try (its worker kept dying)
                 result = _died(tasks[index[fut.key]], f"{type(e).__name__}: {e}")
             out.results.append(result)
             if progress:

@@ -174,7 +174,8 @@ def build(dataset_dir: str | Path) -> dict[str, Any]:
         per_version = _rows(
             con,
             """
-            SELECT c.app, coalesce(c.version, regexp_extract(c.source, '[^/]+$')) AS version, min(c.first_capture_at) AS t, d.host,
+            SELECT c.app, coalesce(c.version, regexp_extract(c.source, '[^/]+$')) AS version,
+                   min(c.first_capture_at) AS t, d.host,
                    list_sort(list_distinct(flatten(list(d.data_categories)))) AS categories
             FROM captures c JOIN destinations d ON d.capture_sha256 = c.sha256 AND d.app = c.app
             WHERE c.error IS NULL GROUP BY ALL""",
@@ -213,7 +214,7 @@ def build(dataset_dir: str | Path) -> dict[str, Any]:
         if app not in views or len(by_version) < 2:
             continue
         given = set(views[app].versions)
-        order = sorted(by_version, key=(version_key if given >= set(by_version) else (lambda ver: when[app][ver])))
+        order = sorted(by_version, key=(version_key if given >= set(by_version) else when[app].__getitem__))
         prev, last = order[-2], order[-1]
         before, after = by_version[prev], by_version[last]
         views[app].changes = {
@@ -223,7 +224,7 @@ def build(dataset_dir: str | Path) -> dict[str, Any]:
             "gone_hosts": sorted(set(before) - set(after)),
             "new_data": sorted((h, c) for h in set(after) & set(before) for c in set(after[h]) - set(before[h])),
         }
-    ranked = sorted(views.values(), key=lambda v: tuple(-n for n in v.score.values()) + (v.app,))
+    ranked = sorted(views.values(), key=lambda v: (*(-n for n in v.score.values()), v.app))
     return {
         "apps": ranked,
         "prevalence": prevalence,

@@ -92,7 +92,7 @@ def audit_task(task: Task, dataset_dir: str, reveal: bool = False) -> dict[str, 
         row = {**base_row, "sha256": sha, "bytes": size, "key": name}
         try:
             doc = audit_paths([local], AuditOptions(reveal=reveal))
-        except Exception as e:  # a capture auditor cannot read: recorded, the batch goes on
+        except Exception as e:  # noqa: BLE001 - a capture auditor cannot read: recorded, the batch goes on
             msg = str(e).replace(str(local), Path(task.source).name) or type(e).__name__
             dataset.write(
                 task.app, name, {"captures": table("captures", [{**row, "error": msg, "warnings": []}])}, failed=True

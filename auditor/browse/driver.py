@@ -8,6 +8,7 @@ the network to settle (with a cap), scroll, ``settled``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import runpy
@@ -103,6 +104,8 @@ def _type(page: Any, text: str, rng: random.Random, delays: tuple[int, int]) -> 
 
 
 def _find_input(page: Any, selector: str | None, timeout_ms: int) -> Any:
+    from playwright.sync_api import Error as PlaywrightError
+
     tried = [selector] if selector else list(INPUT_CANDIDATES)
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
@@ -111,7 +114,7 @@ def _find_input(page: Any, selector: str | None, timeout_ms: int) -> Any:
             try:
                 if loc.count():
                     return loc.first
-            except Exception:  # a selector the page's DOM rejects: try the next one
+            except PlaywrightError:  # a selector the page's DOM rejects: try the next one
                 continue
         if time.monotonic() >= deadline:
             raise BrowseFailure(
@@ -121,25 +124,30 @@ def _find_input(page: Any, selector: str | None, timeout_ms: int) -> Any:
 
 
 def _value(box: Any) -> str:
+    from playwright.sync_api import Error as PlaywrightError
+
     try:
         return str(box.evaluate("el => ('value' in el) ? el.value : el.innerText") or "")
-    except Exception:  # the element went away with the answer: nothing left to submit
+    except PlaywrightError:  # the element went away with the answer: nothing left to submit
         return ""
 
 
 def _settle(page: Any, cap: float) -> None:
-    try:
+    from playwright.sync_api import Error as PlaywrightError
+
+    # A page that never goes idle (polling, streaming) times out: the cap is the answer.
+    with contextlib.suppress(PlaywrightError):
         page.wait_for_load_state("networkidle", timeout=cap * 1000)
-    except Exception:  # a page that never goes idle (polling, streaming): the cap is the answer
-        pass
 
 
 def drive(page: Any, context: Any, settings: BrowseSettings, log: BrowseLog, rng: random.Random, canary: str) -> None:
     """Run the session on an open page. Raises :class:`BrowseFailure`."""
+    from playwright.sync_api import Error as PlaywrightError
+
     log.driver("navigate", url=settings.url)
     try:
         response = page.goto(settings.url, wait_until="load", timeout=settings.load_timeout * 1000)
-    except Exception as e:
+    except PlaywrightError as e:
         raise BrowseFailure(f"could not load {settings.url}: {str(e).splitlines()[0]}") from None
     if response is not None and response.status >= 400:
         raise BrowseFailure(f"could not load {settings.url}: HTTP {response.status} {response.status_text}".rstrip())
@@ -152,7 +160,7 @@ def drive(page: Any, context: Any, settings: BrowseSettings, log: BrowseLog, rng
             run(page, context)
         except BrowseFailure:
             raise
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - the user's script may raise anything: one clear line
             raise BrowseFailure(
                 f"{settings.script}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
             ) from None

@@ -56,7 +56,7 @@ def detect(ctx: Context) -> Iterator[Finding]:
         for f, _ in selected
         if f.part == "request.header" and "." in f.path and f.path.split(".", 1)[0] in _AUTH_HEADERS
     }
-    for f, (parent, key) in selected:
+    for f, (_parent, key) in selected:
         if f.kind != "value" or not f.value:
             continue
         value = f.value
@@ -71,11 +71,12 @@ def detect(ctx: Context) -> Iterator[Finding]:
                 elif not f.path.endswith(".username"):
                     yield Finding("credential", f.part, f.path, value, "credential.authorization", 0.95)
                 continue
-        if f.part == "request.cookie":
-            if (key in cookie_names or "session" in key or key.endswith(("token", "auth", "authorization"))) and len(
-                value
-            ) >= 8:
-                yield Finding("credential", f.part, f.path, value, "credential.session_cookie", 0.85)
-                continue
+        if (
+            f.part == "request.cookie"
+            and (key in cookie_names or "session" in key or key.endswith(("token", "auth", "authorization")))
+            and len(value) >= 8
+        ):
+            yield Finding("credential", f.part, f.path, value, "credential.session_cookie", 0.85)
+            continue
         if (key in cred_keys or key.endswith(suffixes)) and _is_secret_like(value):
             yield Finding("credential", f.part, f.path, value, "credential.key_name", 0.9)

@@ -105,7 +105,7 @@ def prefilter(ctx: Context, use_hyperscan: bool = True) -> dict[str, list[int]]:
     """``pattern name -> indices into ctx.sent`` of the fields worth the exact check."""
     sc = scanner(use_hyperscan)
     values = [f.value if f.kind == "value" else "" for f in ctx.sent]
-    return {name: sorted(idx) for name, idx in zip(sc.names, sc.scan(values)) if idx}
+    return {name: sorted(idx) for name, idx in zip(sc.names, sc.scan(values), strict=True) if idx}
 
 
 @cache

@@ -59,9 +59,7 @@ def is_free_text(value: str) -> bool:
         return False
     if " " not in v and _ID_LIKE.match(v):
         return False
-    if v.lower() in ("true", "false", "null", "none", "undefined"):
-        return False
-    return True
+    return v.lower() not in ("true", "false", "null", "none", "undefined")
 
 
 def _structure_role(ctx: Context, part: str, path: str) -> bool:

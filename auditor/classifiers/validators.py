@@ -51,7 +51,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{12}$")
 _MAC_PLACEHOLDERS = frozenset({"020000000000", "000000000000", "ffffffffffff"})
-_NAME_WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’.-])*$")
+_NAME_WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|['\u2019.-])*$")
 _CJK = re.compile(r"^[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af·]{1,8}$")
 _IANA_TZ = re.compile(r"^(?:[A-Z][A-Za-z_-]+(?:/[A-Za-z0-9_+-]+)+|UTC|GMT|Z)$")
 _OFFSET = re.compile(r"^(?:UTC|GMT)?[+-]?\d{1,2}(?::?\d{2})?$")
@@ -294,7 +294,7 @@ def cn_resident_id(value: str) -> bool:
         return False
     if not _valid_date(int(v[6:10]), int(v[10:12]), int(v[12:14])):
         return False
-    total = sum(int(c) * w for c, w in zip(v[:17], _CN_WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(v[:17], _CN_WEIGHTS, strict=True))
     return _CN_CHECK[total % 11] == v[17]
 
 
@@ -482,7 +482,7 @@ def card_expiry(value: str) -> bool:
         n = int(v)
         return (len(v) <= 2 and 1 <= n <= 12) or (len(v) == 2 and 20 <= n <= 60) or (len(v) == 4 and 2000 <= n <= 2060)
     m = re.match(r"^(\d{1,2})[/-](\d{2}|\d{4})$", v)
-    return bool(m) and 1 <= int(m[1]) <= 12
+    return m is not None and 1 <= int(m[1]) <= 12
 
 
 def bank_account(value: str) -> bool:

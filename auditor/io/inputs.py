@@ -15,11 +15,13 @@ Every failure is an :class:`InputError` whose ``str()`` is one line meant for th
 from __future__ import annotations
 
 import gzip
+import io
 import sys
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -152,10 +154,8 @@ class Opened:
         if self.archive is not None:
             self.archive.close()
         for fh in (self.file, *self._cleanup):
-            try:
+            with suppress(OSError):
                 fh.close()
-            except OSError:
-                pass
 
     def __enter__(self) -> Opened:
         return self
@@ -182,7 +182,7 @@ def open_bounded(
     spool: IO[bytes] | None = None
     try:
         if str(path) == STDIN:
-            spool = tempfile.NamedTemporaryFile(prefix="auditor-stdin-")
+            spool = tempfile.NamedTemporaryFile(prefix="auditor-stdin-")  # noqa: SIM115 - kept until Opened.close()
             _copy_bounded(_stdin(), spool, max_inflated, name, "holds more than")
             spool.flush()
             disk = Path(spool.name)
@@ -190,7 +190,7 @@ def open_bounded(
             disk = Path(path)
             if disk.is_dir():
                 raise InputError(f"{name}: is a directory, not a {what} file")
-        raw = open(disk, "rb")
+        raw = open(disk, "rb")  # noqa: SIM115 - handed to the Opened input, which closes it
     except InputError:
         if spool is not None:
             spool.close()
@@ -243,7 +243,9 @@ def open_bounded(
     return Opened(name, disk, out, inner, kind, member, cleanup, archive)
 
 
-def _copy_bounded(src: IO[bytes], dst: IO[bytes], limit: int, name: str, verb: str = "inflates beyond") -> int:
+def _copy_bounded(
+    src: IO[bytes] | io.BufferedIOBase, dst: IO[bytes], limit: int, name: str, verb: str = "inflates beyond"
+) -> int:
     total = 0
     while chunk := src.read(min(_CHUNK, limit + 1 - total) or 1):
         total += len(chunk)
@@ -255,7 +257,7 @@ def _copy_bounded(src: IO[bytes], dst: IO[bytes], limit: int, name: str, verb: s
 
 def _unwrap(raw: IO[bytes], kind: str, name: str, limit: int, what: str) -> tuple[IO[bytes], str | None]:
     """Inflate ``raw`` into an unlinked temporary file, at most ``limit`` bytes."""
-    out = tempfile.TemporaryFile(prefix="auditor-")
+    out = tempfile.TemporaryFile(prefix="auditor-")  # noqa: SIM115 - returned open to the caller
     member = None
     try:
         if kind == "gzip":

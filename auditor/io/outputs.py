@@ -113,12 +113,14 @@ class Outputs:
     def commit(self) -> list[Path]:
         """Rename every temporary file into place; return the paths written."""
         pending, self._pending = self._pending, []
+        done = 0
         try:
-            for i, (tmp, target) in enumerate(pending):
+            for tmp, target in pending:
                 os.replace(tmp, target)
                 self.written.append(target)
+                done += 1
         except OSError:
-            for tmp, _ in pending[i:]:
+            for tmp, _ in pending[done:]:
                 with suppress(OSError):
                     tmp.unlink()
             raise

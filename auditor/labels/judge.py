@@ -312,14 +312,16 @@ def _check(ob: Observation, d: DeclaredType) -> list[Problem]:
                 out.append(
                     Problem(
                         "mismatched",
-                        f"declared not shared, but sent to {_hosts(ads)}: advertising, attribution and data-broker companies are not service providers",
+                        f"declared not shared, but sent to {_hosts(ads)}: advertising, attribution and "
+                        "data-broker companies are not service providers",
                     )
                 )
             if others:
                 out.append(
                     Problem(
                         "review",
-                        f"declared not shared, but sent to {_hosts(others)}: shared, unless each is your service provider",
+                        f"declared not shared, but sent to {_hosts(others)}: "
+                        "shared, unless each is your service provider",
                     )
                 )
     else:
@@ -327,7 +329,8 @@ def _check(ob: Observation, d: DeclaredType) -> list[Problem]:
             out.append(
                 Problem(
                     "mismatched",
-                    f"declared not linked to you, but it left in the same request as an account id, a device id or an email ({', '.join(ob.linked_refs)})",
+                    "declared not linked to you, but it left in the same request as an account id, "
+                    f"a device id or an email ({', '.join(ob.linked_refs)})",
                 )
             )
         if ob.tracking and not d.tracking:
@@ -376,7 +379,10 @@ def judge(decl: Declaration, doc: dict[str, Any]) -> Verdict:
             alts = " or ".join(mapping.type_label(decl.store, t) for t in ob.types)
             where = "declared: no data collected; " if decl.not_collected else ""
             n = len(ob.receivers)
-            text = f"{where}not declared: {alts}; observed as {', '.join(cats)}, sent to {n} destination{'s' if n != 1 else ''}"
+            text = (
+                f"{where}not declared: {alts}; observed as {', '.join(cats)}, "
+                f"sent to {n} destination{'s' if n != 1 else ''}"
+            )
             items.append(
                 Item("undeclared", decl.store, ob.types[0], ob.types, cats, [Problem("undeclared", text)], None, ob)
             )

@@ -190,7 +190,7 @@ def write_play_csv(decl: Declaration) -> str:
             qid = f"{USAGE_PREFIX}:{t['id']}:{question}"
             labels = spec.get("response_labels")
             for i, rid in enumerate(_responses(question)):
-                tail = labels[i] if isinstance(labels, list) else mapping.play_purposes()[rid]  # type: ignore[index]
+                tail = labels[i] if isinstance(labels, list) else mapping.play_purposes()[rid]
                 label = f"Data usage and handling ({friendly}) / {spec['label']}" + (f" / {tail}" if tail else "")
                 w.writerow([qid, rid, _answer(d, question, rid), spec["requirement"], label])
     return out.getvalue()

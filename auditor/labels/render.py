@@ -49,7 +49,8 @@ def counts_text(summary: LabelsSummary) -> str:
 def verdict_lines(v: dict[str, Any], indent: str = "  ", verbose: bool = True) -> list[str]:
     """Lines for one declaration's verdict (its JSON form)."""
     lines = [
-        f"{'FAIL' if not v['passed'] else 'PASS'} {_oneline(v['path'])} ({FORMAT_NAMES.get(v['format'], v['format'])}): {counts_text(v['summary'])}"
+        f"{'FAIL' if not v['passed'] else 'PASS'} {_oneline(v['path'])} "
+        f"({FORMAT_NAMES.get(v['format'], v['format'])}): {counts_text(v['summary'])}"
     ]
     for item in v["items"]:
         if item["kind"] == "consistent" and not verbose:
@@ -69,7 +70,8 @@ def render_text(result: LabelsResult, doc: dict[str, Any]) -> str:
     s = doc.get("summary") or {}
     j = result.to_json()
     out = [
-        f"auditor labels: {s.get('exchanges', 0)} requests, {s.get('destinations', 0)} destinations, {s.get('findings', 0)} findings"
+        f"auditor labels: {s.get('exchanges', 0)} requests, {s.get('destinations', 0)} destinations, "
+        f"{s.get('findings', 0)} findings"
     ]
     for v in j["declarations"]:
         out += verdict_lines(v)

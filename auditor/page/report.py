@@ -27,7 +27,7 @@ def add_page_section(
 
     def exchanges() -> Iterator[Exchange]:
         for i, path in enumerate(captures):
-            yield from open_capture(path, capture=i, limits=limits).exchanges
+            yield from open_capture(os.fspath(path), capture=i, limits=limits).exchanges
 
     section = analyze(events, exchanges(), doc, reveal)
     doc["page"] = section

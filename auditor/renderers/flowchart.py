@@ -73,8 +73,8 @@ class Chart:
         for n in self.nodes:
             if n.column != 1:
                 continue
-            into = sorted((l for l in self.links if l.target is n), key=lambda l: (-l.weight, l.source.label))
-            onto = sorted((l for l in self.links if l.source is n), key=lambda l: (-l.weight, l.target.label))
+            into = sorted((lk for lk in self.links if lk.target is n), key=lambda lk: (-lk.weight, lk.source.label))
+            onto = sorted((lk for lk in self.links if lk.source is n), key=lambda lk: (-lk.weight, lk.target.label))
             out.append((n, into, onto))
         return out
 
@@ -91,7 +91,7 @@ def build_chart(
     cat_company: dict[tuple[str, str], int] = defaultdict(int)
     company_country: dict[tuple[str, str], int] = defaultdict(int)
     company_weight: dict[str, int] = defaultdict(int)
-    for (host, category), n in counts.items():
+    for (host, category), found in counts.items():
         d = dests.get(host)
         if d is None:
             continue
@@ -99,9 +99,9 @@ def build_chart(
         company = (owner.get("name") if owner else None) or f"unknown owner ({d['registrable_domain']})"
         jurisdiction = d.get("jurisdiction")
         country = (jurisdiction.get("country") if jurisdiction else None) or "??"
-        cat_company[(category, company)] += n
-        company_country[(company, country)] += n
-        company_weight[company] += n
+        cat_company[(category, company)] += found
+        company_country[(company, country)] += found
+        company_weight[company] += found
     if not company_weight:
         return None
     ranked = sorted(company_weight, key=lambda c: (-company_weight[c], c))
@@ -133,9 +133,9 @@ def build_chart(
         b.weight += w
         link = links.setdefault((a.key, b.key, 1), Link(a, b, 0))
         link.weight += w
-    for (column, key), n in nodes.items():
+    for (column, _key), n in nodes.items():
         if column == 1:
-            n.weight = sum(l.weight for l in links.values() if l.source is n)
+            n.weight = sum(lk.weight for lk in links.values() if lk.source is n)
     chart = Chart(links=list(links.values()))
     columns = [
         sorted((n for n in nodes.values() if n.column == c), key=lambda n: (-n.weight, n.label)) for c in range(3)
@@ -150,11 +150,11 @@ def build_chart(
             n.height = max(MIN_BAR, n.weight * unit)
             y += n.height + GAP
         height = max(height, y)
-    for link in sorted(chart.links, key=lambda l: (l.source.column, l.source.y, l.target.y)):
+    for link in sorted(chart.links, key=lambda lk: (lk.source.column, lk.source.y, lk.target.y)):
         link.thickness = max(1.5, link.weight * unit)
         link.y0 = link.source.y + link.source.out_used + link.thickness / 2
         link.source.out_used += link.thickness
-    for link in sorted(chart.links, key=lambda l: (l.target.column, l.target.y, l.source.y)):
+    for link in sorted(chart.links, key=lambda lk: (lk.target.column, lk.target.y, lk.source.y)):
         link.y1 = link.target.y + link.target.in_used + link.thickness / 2
         link.target.in_used += link.thickness
     chart.nodes = [n for col in columns for n in col]

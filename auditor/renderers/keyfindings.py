@@ -201,7 +201,8 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
 
     items = [
         KeyItem(
-            f"{_labels(d.get('data_categories', ()), label).capitalize()} sent unencrypted to {_who(d, country_name)} at {d['host']}",
+            f"{_labels(d.get('data_categories', ()), label).capitalize()} "
+            f"sent unencrypted to {_who(d, country_name)} at {d['host']}",
             d["host"],
         )
         for d in dests
@@ -243,7 +244,8 @@ def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str]
         if d.get("opaque"):
             items.append(
                 KeyItem(
-                    f"Not inspected: the client refused the proxy's certificate for {d['host']} ({_who(d, country_name)})",
+                    f"Not inspected: the client refused the proxy's certificate for {d['host']} "
+                    f"({_who(d, country_name)})",
                     d["host"],
                 )
             )

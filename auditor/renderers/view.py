@@ -48,7 +48,8 @@ ADEQUACY_TEXT = {
     "eea": "EEA member: the GDPR applies",
     "adequate": "EU adequacy decision: data may flow from the EU without further safeguards",
     "partial": "partial EU adequacy",
-    "none": "no EU adequacy decision: transfers from the EU need safeguards (standard contractual clauses, binding corporate rules)",
+    "none": "no EU adequacy decision: transfers from the EU need safeguards "
+    "(standard contractual clauses, binding corporate rules)",
 }
 
 
@@ -273,8 +274,9 @@ def build(doc: dict[str, Any]) -> View:
     chosen: dict[str, int] = {}
     for k in keys:
         for item in k.items:
-            if item.host in by_host and stats.per_host.get(item.host) and len(chosen) < EVIDENCE_HOSTS:
-                chosen.setdefault(item.host, len(chosen))
+            host = item.host
+            if host is not None and host in by_host and stats.per_host.get(host) and len(chosen) < EVIDENCE_HOSTS:
+                chosen.setdefault(host, len(chosen))
     with_data = [d["host"] for d in dests if stats.per_host.get(d["host"])]
     for host in with_data:
         if len(chosen) >= EVIDENCE_HOSTS:

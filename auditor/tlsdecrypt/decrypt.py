@@ -14,7 +14,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor.models import Exchange, TlsInfo
@@ -71,7 +71,8 @@ class _Https1(_HttpConn):
         ex = p.exchange
         if ex is not None:
             ex.scheme = "https"
-            ex.tls = self.flow.tls
+            # Built on a ConnInfo (see _Decryptor._plain), which duck-types the pcap flow.
+            ex.tls = cast(ConnInfo, self.flow).tls
 
 
 class _Conn:
@@ -183,7 +184,7 @@ class _Decryptor:
         session.feed(from_client, data)
 
     def _tcp_gap(self, conn: _Conn, from_client: bool) -> None:
-        if conn.session is not None:
+        if isinstance(conn.session, TlsSession):  # a TCP connection's session, when it has one
             conn.session.gap(from_client)
 
     def _plain(self, conn: _Conn, from_client: bool, data: bytes) -> None:
@@ -310,12 +311,12 @@ def decrypt_capture(
                 tcp(pkt.ts, pkt.src, pkt.dst, pkt.sport, pkt.dport, pkt.seq, pkt.flags, pkt.payload, pkt.wire_len)
             else:
                 udp(pkt.ts, pkt.src, pkt.dst, pkt.sport, pkt.dport, pkt.payload, pkt.wire_len)
-        except Exception as e:  # a decoder bug must not lose the rest of the capture
+        except Exception as e:  # noqa: BLE001 - a decoder bug must not lose the rest of the capture (warned below)
             errors += 1
             first_error = first_error or f"{e.__class__.__name__}: {e}"
     try:
         dec.finish(result)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - as above: counted and warned, what was read is kept
         errors += 1
         first_error = first_error or f"{e.__class__.__name__}: {e}"
     if errors:

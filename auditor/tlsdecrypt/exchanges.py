@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor.models import Exchange, TlsInfo
 from auditor.pcap import _Analyzer, _finish_body, _strip_port
@@ -55,7 +57,7 @@ def _text(b: bytes) -> str:
 
 
 def message_exchange(
-    sink: Sink, conn: ConnInfo, headers: list[tuple[bytes, bytes]], version: str, ts: float
+    sink: Sink, conn: ConnInfo, headers: Iterable[tuple[bytes, bytes]], version: str, ts: float
 ) -> Exchange | None:
     """A new exchange from an HTTP/2 or HTTP/3 request header list (pseudo-headers first)."""
     pseudo: dict[str, str] = {}
@@ -91,7 +93,7 @@ def message_exchange(
     return ex
 
 
-def response_headers(ex: Exchange, headers: list[tuple[bytes, bytes]], limits: Limits) -> bool:
+def response_headers(ex: Exchange, headers: Iterable[tuple[bytes, bytes]], limits: Limits) -> bool:
     """Set the response status and headers; False for an interim (1xx) response."""
     status = None
     regular: list[tuple[str, str]] = []

@@ -9,7 +9,7 @@ blocked header blocks resume when the encoder stream delivers their entries.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 from pylsqpack import Decoder, DecoderStreamError, DecompressionFailed, EncoderStreamError, StreamBlocked
 
@@ -63,7 +63,8 @@ class Http3Conn:
             st.buf += data
             if st.kind is None:
                 try:
-                    st.kind, p = _varint(st.buf, 0)
+                    # _varint only indexes its buffer: a bytearray reads as bytes do (no copy).
+                    st.kind, p = _varint(cast(bytes, st.buf), 0)
                 except IndexError:
                     return
                 del st.buf[:p]
@@ -97,8 +98,9 @@ class Http3Conn:
         p = 0
         while True:
             try:
-                ftype, q = _varint(buf, p)
-                length, q = _varint(buf, q)
+                # _varint only indexes its buffer: a bytearray reads as bytes do (no copy).
+                ftype, q = _varint(cast(bytes, buf), p)
+                length, q = _varint(cast(bytes, buf), q)
             except IndexError:
                 break
             if length > MAX_H3_FRAME:
@@ -158,13 +160,13 @@ class Http3Conn:
         kind, d = ev[0], ev[1]
         if kind == "enc":
             try:
-                unblocked = self.decoders[d].feed_encoder(ev[2])  # type: ignore[union-attr]
+                unblocked = self.decoders[d].feed_encoder(ev[2])
             except (EncoderStreamError, DecoderStreamError):
                 self.error = self.error or "QPACK encoder stream could not be read"
                 return
             for sid in unblocked:
                 try:
-                    _, headers = self.decoders[d].resume_header(sid)  # type: ignore[union-attr]
+                    _, headers = self.decoders[d].resume_header(sid)
                 except (DecompressionFailed, StreamBlocked):
                     continue
                 self._headers(d, sid, headers)
@@ -177,7 +179,7 @@ class Http3Conn:
             return
         if kind == "hdr":
             try:
-                _, headers = self.decoders[d].feed_header(sid, ev[3])  # type: ignore[union-attr]
+                _, headers = self.decoders[d].feed_header(sid, ev[3])
             except StreamBlocked:
                 self.blocked[(d, sid)] = []
                 return

@@ -109,7 +109,8 @@ def load_keylog(path: str | Path, keylog: KeyLog | None = None, warn: Warn | Non
     held: list[str] = []
     if keylog.add_text(text, p.name, held.append) == 0:
         raise KeyLogError(
-            f"{name}: no TLS secrets in it (expected NSS key log lines such as CLIENT_RANDOM ... or CLIENT_TRAFFIC_SECRET_0 ...)"
+            f"{name}: no TLS secrets in it "
+            "(expected NSS key log lines such as CLIENT_RANDOM ... or CLIENT_TRAFFIC_SECRET_0 ...)"
         )
     for message in held:
         if warn is not None:

@@ -89,7 +89,7 @@ def _transport(ts: float, data: bytes, off: int) -> Packet | None:
 
 
 def _open(path: Path) -> BinaryIO:
-    raw = open(path, "rb")
+    raw = open(path, "rb")  # noqa: SIM115 - returned (or wrapped) open to the reader, which closes it
     if raw.read(2) == b"\x1f\x8b":
         raw.seek(0)
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]

@@ -174,7 +174,7 @@ class QuicSession:
             mask = header_protection(k.suite, k.hp, sample)
             first = pkt[0] ^ (mask[0] & 0x1F)
             pn_len = (first & 3) + 1
-            pn_bytes = bytes(b ^ m for b, m in zip(pkt[pn_off : pn_off + pn_len], mask[1 : 1 + pn_len]))
+            pn_bytes = bytes(b ^ m for b, m in zip(pkt[pn_off : pn_off + pn_len], mask[1 : 1 + pn_len], strict=True))
             pn = _decode_pn(int.from_bytes(pn_bytes, "big"), pn_len * 8, k.largest)
             aad = bytes([first]) + pkt[1:pn_off] + pn_bytes
             body = pkt[pn_off + pn_len :]
@@ -284,9 +284,8 @@ class QuicSession:
             sb.fin = off + len(data)
         h3 = self.h3
         if h3 is None:
-            tls = TlsInfo(
-                sni=self.sni, version="TLSv1.3", cipher=self.keys[d].suite.name if self.keys[d] else None, alpn="h3"
-            )
+            keys = self.keys[d]
+            tls = TlsInfo(sni=self.sni, version="TLSv1.3", cipher=keys.suite.name if keys else None, alpn="h3")
             h3 = self.h3 = Http3Conn(self.sink, ConnInfo(self.server_ip, self.server_port, tls))
         if out:
             h3.data(d == 0, sid, out)
