@@ -489,7 +489,7 @@ def test_known_values_are_replaced_everywhere_and_checked(tmp_path: Path) -> Non
 
 
 def test_a_value_left_in_the_copy_exits_1_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from auditor import redact as redact_mod
+    from auditor.redact import pipeline as redact_mod
 
     # a substituter that forgets one value: the check on the copy's bytes must catch it
     real = redact_mod.Substituter

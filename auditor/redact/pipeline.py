@@ -43,14 +43,14 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote, quote_plus
 
-from .audit import AuditOptions, Auditor
-from .capture import CaptureError, _mapped, detect_format
-from .classifiers import classify
-from .classifiers.phone import parse_number
-from .io import InputError, Opened, Outputs, open_bounded
-from .known import KnownValue
-from .limits import DEFAULT_LIMITS, Limits
-from .models import Exchange, Field, WebSocketMessage
+from ..audit import AuditOptions, Auditor
+from ..capture import CaptureError, _mapped, detect_format
+from ..classifiers import classify
+from ..classifiers.phone import parse_number
+from ..io import InputError, Opened, Outputs, open_bounded
+from ..known import KnownValue
+from ..limits import DEFAULT_LIMITS, Limits
+from ..models import Exchange, Field, WebSocketMessage
 
 Warn = Callable[[str], None]
 
@@ -377,7 +377,7 @@ class Placeholders:
                 break
         p = first if first is not None else self._fallback(e)
         if checks:
-            from .masking import mask
+            from ..masking import mask
 
             self.undetected.append((e.categories[0], mask(e.categories[0], e.value)))
         self._link(e, p)
@@ -909,7 +909,7 @@ def find_leftovers(data: bytes, values: Iterable[str]) -> list[str]:
 def _sniffed_body(raw: bytes) -> tuple[str, bytes] | None:
     """``(kind, content)`` of a body that is one whole gzip, zlib or zstd stream by its magic
     bytes (as SDKs send without a Content-Encoding), else ``None``."""
-    from .sniff import compression_of, inflate
+    from ..sniff import compression_of, inflate
 
     kind = compression_of(raw)
     if kind is None:
@@ -1007,7 +1007,7 @@ class _Redactor:
     # ---- collection
 
     def collect(self, ex: Exchange) -> None:
-        from .fields import walk_exchange
+        from ..fields import walk_exchange
 
         self.exchanges += 1
         for f in self.auditor.add_exchange(ex):
@@ -1024,7 +1024,7 @@ class _Redactor:
     def _found(self, f: Any, host: str) -> None:
         """Register a finding's value, and the personal values inside it: the pieces of a
         prompt (names, addresses), the name part of an email address, a JWT's claims."""
-        from .freetext import email_name, personal_values
+        from ..freetext import email_name, personal_values
 
         ph = self.placeholders
         ph.add(f.value, f.category, f.part, f.path, host)
@@ -1042,7 +1042,7 @@ class _Redactor:
     def _ids(self, fields: Iterable[Field]) -> None:
         """Identifier-shaped values under keys that name an id (``file_id``, ``ref_file_ids``,
         ``event_id``, ``id``): no classifier calls them personal, but they link a copy to a user."""
-        from .freetext import id_like
+        from ..freetext import id_like
 
         for f in fields:
             key = _ID_KEY_PATH.sub("", f.path).rpartition(".")[2]
@@ -1087,7 +1087,7 @@ class _Redactor:
                 new = self.sub.data(inner)
                 return raw if new == inner else _compress(new, kind)
             return self.sub.data(raw)
-        from .decoding import decode_body
+        from ..decoding import decode_body
 
         decoded, err = decode_body(raw, encoding, self.limits.max_inflated)
         new = self.sub.data(decoded)
@@ -1410,7 +1410,7 @@ def _redact_har(r: _Redactor, buf: bytes, name: str, out: IO[bytes]) -> None:
     """Two passes over the HAR's entries (streamed: one entry in memory at a time): collect the
     values, then write the copy, each entry re-serialized in place and the bytes between entries
     (the document's other members) substituted as they are."""
-    from .har import HarError, _Damaged, _exchange_or_reason, _NotStreamable, _Scanner, load_har
+    from ..har import HarError, _Damaged, _exchange_or_reason, _NotStreamable, _Scanner, load_har
 
     limits = r.limits
     keep = max(1 << 16, limits.max_body)
@@ -1472,8 +1472,8 @@ def _redact_har(r: _Redactor, buf: bytes, name: str, out: IO[bytes]) -> None:
 
 
 def _redact_flows(r: _Redactor, buf: bytes, name: str, warn: Warn, out: IO[bytes]) -> None:
-    from .flowfile import FlowFileError, iter_flow_states, state_to_exchange
-    from .live import tnetstring_dumps
+    from ..flowfile import FlowFileError, iter_flow_states, state_to_exchange
+    from ..live import tnetstring_dumps
 
     limits = r.limits
     index = 0
@@ -1501,7 +1501,7 @@ def _redact_flows(r: _Redactor, buf: bytes, name: str, warn: Warn, out: IO[bytes
 
 def _count_cut(state: dict[str, Any]) -> int:
     """Bodies and messages of a flow state cut at the body limit by the reader."""
-    from .flowfile import CutBytes
+    from ..flowfile import CutBytes
 
     n = 0
     for side in ("request", "response"):
@@ -1534,7 +1534,7 @@ def check_redacted(path: str | Path, originals: Iterable[str], limits: Limits | 
     memory does not grow with the file. Destination host names are kept by redaction and left
     out of the search; so are structural headers such as Content-Length.
     """
-    from .capture import open_capture
+    from ..capture import open_capture
 
     limits = limits or DEFAULT_LIMITS
     values = [v for v in originals if len(v) >= MIN_LENGTH]
