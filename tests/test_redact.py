@@ -421,6 +421,35 @@ def test_gzip_body_without_content_encoding_is_redacted_inside(tmp_path: Path) -
     assert verify_redacted(src, [email]) == [email]  # the check looks inside such bodies too
 
 
+def test_compressed_body_without_content_encoding_is_inflated_within_the_limit(tmp_path: Path) -> None:
+    """Such a body is inflated to at most ``--max-inflated-mb`` (a bomb stops there): the copy keeps
+    its first part, redacted and compressed again, and says so, as for a Content-Encoding body."""
+    from mitmproxy import http
+    from mitmproxy import io as mio
+    from mitmproxy.test import tflow
+
+    from auditor.limits import Limits
+
+    email = "rosa.keller@example.org"
+    text = json.dumps({"batch": [{"properties": {"$email": email}}], "pad": "x" * 300_000, "again": email}).encode()
+    src = tmp_path / "in.flows"
+    with open(src, "wb") as fh:
+        f = tflow.tflow(resp=True)
+        f.request.host, f.request.path, f.request.method = "us.i.posthog.com", "/batch/?compression=gzip-js", "POST"
+        f.request.headers = http.Headers([(b"host", b"us.i.posthog.com"), (b"content-type", b"text/plain")])
+        f.request.raw_content = gzip.compress(text)
+        mio.FlowWriter(fh).add(f)
+    out = tmp_path / "out.flows"
+    summary = redact_capture(src, out, key=KEY, limits=Limits(max_inflated=100_000))
+    with open(out, "rb") as fh:
+        (flow,) = list(mio.FlowReader(fh).stream())
+    inner = gzip.decompress(flow.request.raw_content)
+    assert len(inner) == 100_000 and inner.startswith(b'{"batch": [{"properties": {"$email": "')
+    assert email.encode() not in inner and inner[38 : 38 + len(email)].endswith(b".invalid")
+    assert any("1 body(ies) could not be fully decoded" in w for w in summary.warnings), summary.warnings
+    assert summary.leftovers == 0
+
+
 def planted() -> dict[str, str]:
     """The personal values fixtures/record.py plants in the session (names, addresses, emails,
     ids, secrets), taken from the recorder itself, not from what auditor detects. App-level
@@ -490,7 +519,7 @@ def test_known_values_are_replaced_everywhere_and_checked(tmp_path: Path) -> Non
 
 
 def test_a_value_left_in_the_copy_exits_1_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from auditor import redact as redact_mod
+    from auditor.redact import rewriting as redact_mod
 
     # a substituter that forgets one value: the check on the copy's bytes must catch it
     real = redact_mod.Substituter
