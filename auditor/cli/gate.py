@@ -271,9 +271,8 @@ def redact(
 
     Example: auditor redact session.flows -o fixtures/session.redacted.flows --known known.yaml
     """
-    from ..capture import CaptureError
     from ..limits import Limits
-    from ..redact import RedactError, redact_capture
+    from ..redact import redact_capture
 
     def warn(msg: str) -> None:
         if not quiet:
@@ -285,10 +284,7 @@ def redact(
 
         known_values = load_known(known)
     limits = Limits(max_body=max_body_mb << 20, max_inflated=max_inflated_mb << 20)
-    try:
-        summary = redact_capture(capture, output, warn=warn, known=known_values, limits=limits)
-    except (RedactError, CaptureError) as e:
-        raise UsageFailure(str(e)) from None
+    summary = redact_capture(capture, output, warn=warn, known=known_values, limits=limits)
     if summary.leftovers:
         _err(f"error: redaction incomplete: {summary.leftovers} value(s) still found in the copy; nothing written")
         raise typer.Exit(EXIT_VIOLATIONS)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import AuditorError
+
 __all__ = ["RedactError"]
 
 
-class RedactError(ValueError):
+class RedactError(AuditorError, ValueError):
     """The capture cannot be redacted. ``str()`` is one line meant for the user."""
