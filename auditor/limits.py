@@ -1,13 +1,13 @@
 """Limits on what one audit reads, decodes and walks, so hostile captures cost bounded time and memory.
 
 A :class:`Limits` is threaded from ``auditor report`` (``--max-body-mb``, ``--max-inflated-mb``,
-``--max-depth``, ``--max-fields``, ``--max-headers``) through :func:`auditor.capture.open_capture`
+``--max-depth``, ``--max-fields``, ``--max-headers``) through :func:`auditor.io.capture.open_capture`
 to the readers, the body decoder and the field walkers. Whatever a limit cuts is reported: a
 body kept only in part is noted on its exchange (and counted in the capture's warnings), cut
 header lists are counted in a warning.
 
 This module is the base every reader, decoder and walker uses, so it imports nothing from the
-package: the defaults live here (:mod:`auditor.decoding` and :mod:`auditor.fields` take theirs
+package: the defaults live here (:mod:`auditor.io.decoding` and :mod:`auditor.extract` take theirs
 from it).
 """
 

@@ -186,4 +186,4 @@ class CaptureInfo:
     format: str
     exchanges: int = 0
     warnings: list[str] = field(default_factory=list)
-    decryption: dict | None = None  # pcap with a key log: coverage (auditor.tlsdecrypt)
+    decryption: dict | None = None  # pcap with a key log: coverage (auditor.io.tlsdecrypt)

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .document import Destination, Finding
+from auditor.audit.document import Destination, Finding
 
 if TYPE_CHECKING:  # the proxy is imported when a test asks for it, not at every pytest start
-    from .live import LiveAuditor
+    from auditor.live import LiveAuditor
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -123,8 +123,8 @@ def _configured_maps(config: pytest.Config) -> list[str]:
 
 
 def _start(request: pytest.FixtureRequest, directory: Path, maps: list[str]) -> Iterator[AuditProxy]:
-    from .live import LiveAuditor
-    from .proxy import ProxyConfig, ProxyThread, client_env
+    from auditor.live import LiveAuditor
+    from auditor.live.proxy import ProxyConfig, ProxyThread, client_env
 
     config = request.config
     keep = config.getoption("--audit-dir")

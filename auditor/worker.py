@@ -1,8 +1,8 @@
 """The analysis of a live audit, and the process it runs in.
 
 :class:`Analysis` writes each finished flow to ``capture.flows`` and audits it with the same
-code that reads saved captures (:func:`auditor.flowfile.state_to_exchange`,
-:class:`auditor.audit.Auditor`), so the same traffic gives the same findings live and offline.
+code that reads saved captures (:func:`auditor.io.flowfile.state_to_exchange`,
+:class:`auditor.audit.pipeline.Auditor`), so the same traffic gives the same findings live and offline.
 
 By default it runs in a child process (``python -m auditor.worker``), so that the proxy's own
 process, which serves the app's traffic on one core under one interpreter lock, only takes a
@@ -54,9 +54,9 @@ class Analysis:
 
     def __init__(self, capture_path: str | None = None, append: bool = False) -> None:
         # (imported here: the proxy's process, which only hands flows over, never loads them)
-        from .audit import Auditor
-        from .live import CaptureFile
-        from .models import CaptureInfo
+        from auditor.audit.pipeline import Auditor
+        from auditor.live import CaptureFile
+        from auditor.models import CaptureInfo
 
         self.auditor = Auditor()
         self.capture = CaptureFile(Path(capture_path), append=append) if capture_path else None
@@ -70,8 +70,8 @@ class Analysis:
     def add(self, index: int, state: dict[str, Any]) -> tuple[Mark | None, list[dict[str, Any]]]:
         """Record and audit one flow state: how to mark the flow (None: no findings) and the
         destination summaries that changed (a new destination, or new data categories)."""
-        from .flowfile import state_to_exchange
-        from .live import tnetstring_dumps
+        from auditor.io.flowfile import state_to_exchange
+        from auditor.live import tnetstring_dumps
 
         if self.capture is not None:
             # A flow that cannot be written is counted (and said in the report), and still analysed.
@@ -126,7 +126,7 @@ class Analysis:
         """A connection the proxy could not see into (the client refused its certificate);
         ``state``, its flow state, is written to the capture so an offline audit finds it too."""
         if self.capture is not None and state is not None:
-            from .live import tnetstring_dumps
+            from auditor.live import tnetstring_dumps
 
             try:
                 self.capture.write(tnetstring_dumps(state))
@@ -160,7 +160,7 @@ class Analysis:
     def document(self) -> dict[str, Any]:
         from dataclasses import replace
 
-        from .parties import FirstPartyError
+        from auditor.destinations.parties import FirstPartyError
 
         try:
             doc = self.auditor.document()
@@ -191,7 +191,7 @@ def _where(dest: Any) -> str:
 
 
 def _options(reveal: bool, first_party: list[str] | tuple[str, ...]) -> Any:
-    from .audit import AuditOptions
+    from auditor.audit.pipeline import AuditOptions
 
     return AuditOptions(reveal=reveal, first_party=tuple(first_party))
 
@@ -284,7 +284,7 @@ def answer(analysis: Analysis, kind: str, payload: Any) -> tuple[str, Any] | Non
 
 
 def main() -> int:
-    from .live import ignore_file_size_signal
+    from auditor.live import ignore_file_size_signal
 
     # Ctrl-C in a terminal goes to the proxy, which then asks for the document; the child
     # ends with its input (so it never outlives the proxy).
@@ -625,8 +625,8 @@ class ProcessEngine:
             doc = {}
         if not self.deaths:
             return doc
-        from .audit import audit_paths
-        from .capture import CaptureError
+        from auditor.audit.pipeline import audit_paths
+        from auditor.io.capture import CaptureError
 
         path = (doc.get("captures") or [{}])[0].get("path") or self.capture_path
         if path and Path(path).is_file():

@@ -69,7 +69,7 @@ def bench_loads(site: Any, work: Path, loads: int) -> dict[str, list[float]]:
     from auditor.browse.chromium import find_chromium, launch_args
     from auditor.browse.driver import BrowseLog, instrumentation
     from auditor.live import LiveAuditor
-    from auditor.proxy import ProxyConfig, ProxyThread
+    from auditor.live.proxy import ProxyConfig, ProxyThread
 
     addon = LiveAuditor()
     options = {"audit_dir": str(work / "loads"), "audit_map": site.maps(), "audit_block_unmapped": True, "audit_formats": "json"}

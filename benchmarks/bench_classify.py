@@ -33,13 +33,13 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")  # Presidio's UR
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from auditor.capture import open_capture  # noqa: E402
+from auditor.audit.evaluate import Score, Unit, load_labels  # noqa: E402
 from auditor.classifiers import SENT_PARTS, classify  # noqa: E402
-from auditor.evaluate import Score, Unit, load_labels  # noqa: E402
-from auditor.fields import walk_exchange  # noqa: E402
-from auditor.known import load_known  # noqa: E402
+from auditor.classifiers.known import load_known  # noqa: E402
+from auditor.classifiers.tracing import Tracer  # noqa: E402
+from auditor.extract import walk_exchange  # noqa: E402
+from auditor.io.capture import open_capture  # noqa: E402
 from auditor.models import Exchange, Field  # noqa: E402
-from auditor.tracing import Tracer  # noqa: E402
 
 PRESIDIO_TYPES = {
     "EMAIL_ADDRESS": "email",

@@ -8,7 +8,7 @@ tcpdump records ``lo``. Then, interleaved in the same run, so machine load hits 
 - ``auditor``: ``auditor report F --keylog K --format json -o -`` (the whole audit: the network
   pass, decryption, HTTP/2 with HPACK, fields, classifiers, report);
 - ``decrypt``: the decryption step alone, in a fresh interpreter
-  (``auditor.tlsdecrypt.decrypt_capture``: TCP reassembly, TLS, HTTP/2 with HPACK, exchanges);
+  (``auditor.io.tlsdecrypt.decrypt_capture``: TCP reassembly, TLS, HTTP/2 with HPACK, exchanges);
 - ``tshark``: ``tshark -r F -o tls.keylog_file:K -Y http2 -T fields -e http2.header.value
   -e http2.data.data``.
 
@@ -97,7 +97,7 @@ def main() -> None:
               "-e", "http2.header.value", "-e", "http2.data.data"]
     # Same work check: auditor decrypted every request.
     doc = json.loads(subprocess.run(auditor, capture_output=True, text=True, check=True).stdout)
-    decrypt = [sys.executable, "-c", "import sys; from auditor.tlsdecrypt import decrypt_capture, load_keylog; "
+    decrypt = [sys.executable, "-c", "import sys; from auditor.io.tlsdecrypt import decrypt_capture, load_keylog; "
                "decrypt_capture(sys.argv[1], load_keylog(sys.argv[2]))", str(pcap), str(keys)]
     times: dict[str, list[float]] = {"auditor": [], "decrypt": [], "tshark": []}
     for _ in range(args.repeat):

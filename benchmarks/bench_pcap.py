@@ -9,7 +9,7 @@ packets themselves are written with ``struct``, so generation takes seconds.
 
 Then, each in a fresh subprocess so its peak memory is its own:
 
-- ``auditor``: ``auditor.pcap.read_pcap`` (destinations, DNS, SNI, QUIC, HTTP);
+- ``auditor``: ``auditor.io.pcap.read_pcap`` (destinations, DNS, SNI, QUIC, HTTP);
 - ``dpkt``: ``dpkt.pcap.Reader`` with ``dpkt.ethernet.Ethernet`` parsing every packet into
   Ethernet/IP/TCP/UDP objects;
 - ``scapy``: ``scapy.utils.rdpcap`` (full dissection with its default layers) on the first
@@ -272,11 +272,11 @@ def generate_many(path: Path, n: int, destinations: int, seed: int = 11) -> dict
 
     Each session looks its server's name up in DNS, then talks to it over TLS (a real OpenSSL
     ClientHello, 30% of them about 1,900 bytes and split over two segments), QUIC (Initials of
-    v1, v2, draft-29, draft-27 and mvfst 0xfaceb002 built by ``auditor.quic``, and real aioquic
+    v1, v2, draft-29, draft-27 and mvfst 0xfaceb002 built by ``auditor.io.pcap.quic``, and real aioquic
     Initials) or cleartext HTTP/1.1, with data both ways, then closes. Sixty-four sessions run at
     once, interleaved; 8% also look up a name that gets NXDOMAIN (a blocked tracker).
     """
-    from auditor.quic import MVFST_DRAFT_27, QUIC_V1, QUIC_V2, build_client_initial, draft
+    from auditor.io.pcap.quic import MVFST_DRAFT_27, QUIC_V1, QUIC_V2, build_client_initial, draft
 
     rnd = random.Random(seed)
     resolver = bytes([10, 0, 0, 1])
@@ -401,7 +401,7 @@ def _status_kb(field: str) -> int:
 
 def _child(mode: str, capture: str) -> None:
     if mode == "auditor":
-        from auditor.pcap import read_pcap
+        from auditor.io.pcap import read_pcap
     elif mode == "dpkt":
         import dpkt
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import FIXTURES
 
-from auditor.audit import AuditOptions, Auditor, audit_paths
+from auditor.audit.pipeline import AuditOptions, Auditor, audit_paths
 from auditor.models import Exchange
 
 FLOWS = FIXTURES / "ai-chat-session.flows"

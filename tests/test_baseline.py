@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from test_policy import dest
 
-from auditor.baseline import (
+from auditor.gate import parse_policy, run_check
+from auditor.gate.baseline import (
     ReportError,
     baseline_violations,
     diff_reports,
@@ -16,7 +17,6 @@ from auditor.baseline import (
     render_diff_markdown,
     render_diff_text,
 )
-from auditor.policy import parse_policy, run_check
 
 
 def report(*dests: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ pytest.importorskip("duckdb", reason="pip install 'auditor[batch]'")
 import pyarrow.parquet as pq
 from conftest import FIXTURES, ROOT, TEXT_HEIGHTS
 
-from auditor.audit import audit_paths
+from auditor.audit.pipeline import audit_paths
 from auditor.batch import TABLES
 from auditor.batch.tables import SCHEMAS
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, TEXT_HEIGHTS, need
 
-from auditor.policy import parse_policy, run_check
+from auditor.gate import parse_policy, run_check
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

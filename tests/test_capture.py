@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.capture import CaptureError, detect_format, open_capture
+from auditor.io.capture import CaptureError, detect_format, open_capture
 
 HAR = b'{"log": {"entries": [{"request": {"method": "GET", "url": "https://a.example.com/"}, "response": {"status": 204}}]}}'
 

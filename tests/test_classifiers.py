@@ -584,7 +584,7 @@ def test_every_lexicon_entry_has_a_source_and_a_date() -> None:
 
 
 def test_email_with_a_utf8_local_part_is_found() -> None:
-    from auditor.audit import Auditor
+    from auditor.audit.pipeline import Auditor
     from auditor.classifiers.email import find_emails
     from auditor.models import Exchange
 

@@ -1,4 +1,4 @@
-"""Tests for auditor.decoding: every Content-Encoding, chains, corrupt data and the size bound."""
+"""Tests for auditor.io.decoding: every Content-Encoding, chains, corrupt data and the size bound."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.decoding import DEFAULT_MAX_INFLATED, decode_body, over_limit_message
+from auditor.io.decoding import DEFAULT_MAX_INFLATED, decode_body, over_limit_message
 
 ROOT = Path(__file__).resolve().parent.parent
 MiB = 2**20
@@ -286,7 +286,7 @@ def test_small_limit() -> None:
 _MEMORY_PROBE = """
 import gzip, resource, sys, zlib
 import brotli, zstandard
-from auditor.decoding import decode_body
+from auditor.io.decoding import decode_body
 
 def stream(compress, flush, total=200 * 2**20, chunk=b"\\0" * 2**20):
     return b"".join(compress(chunk) for _ in range(total // len(chunk))) + flush()

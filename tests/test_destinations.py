@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from auditor import owners
-from auditor.audit import AuditOptions, Auditor, audit_paths
-from auditor.explain import explain
+from auditor.audit.pipeline import AuditOptions, Auditor, audit_paths
+from auditor.destinations import owners
+from auditor.destinations.explain import explain
 from auditor.models import Exchange
 from auditor.renderers import render
 

@@ -1,4 +1,4 @@
-"""The TypedDicts of ``auditor.document`` against the JSON schema, and real documents against them.
+"""The TypedDicts of ``auditor.audit.document`` against the JSON schema, and real documents against them.
 
 1. The schema and the types are walked together: every object of the schema with ``properties``
    has a TypedDict with exactly those keys and exactly those required keys, and every TypedDict
@@ -20,9 +20,9 @@ import pytest
 from conftest import FIXTURES, ROOT
 from test_network_audit import session_pcap  # noqa: F401 (a fixture, used by name)
 
-from auditor import document
-from auditor.audit import AuditOptions, audit_paths
-from auditor.document import AuditDocument
+from auditor.audit import document
+from auditor.audit.document import AuditDocument
+from auditor.audit.pipeline import AuditOptions, audit_paths
 
 SCHEMA: dict[str, Any] = json.loads(
     resources.files("auditor").joinpath("schema/audit-v1.schema.json").read_text(encoding="utf-8")
@@ -275,7 +275,7 @@ def test_a_fixture_audit_with_page_and_labels_has_only_declared_keys(fixture_doc
 
 
 def test_a_pcap_audit_with_decryption_has_only_declared_keys(session_pcap: Path, tmp_path: Path) -> None:  # noqa: F811
-    from auditor.tlsdecrypt import load_keylog
+    from auditor.io.tlsdecrypt import load_keylog
 
     keys = tmp_path / "keys.log"
     keys.write_text("CLIENT_RANDOM " + "11" * 32 + " " + "22" * 48 + "\n")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from auditor.evaluate import CorpusError, evaluate_corpus, format_report, score
+from auditor.audit.evaluate import CorpusError, evaluate_corpus, format_report, score
 
 CORPUS = ROOT / "corpus"
 
@@ -45,7 +45,7 @@ def test_groups_and_labels_acceptable_either_way() -> None:
 
 
 def test_labels_read_groups_optional_and_captures(tmp_path: Path) -> None:
-    from auditor.evaluate import read_labels
+    from auditor.audit.evaluate import read_labels
 
     doc = {"captures": ["a.flows"], "exchanges": [
         {"index": 0, "group": "sdk", "labels": [

@@ -1,4 +1,4 @@
-"""Tests for auditor.fields: exact field lists for every format the walkers understand."""
+"""Tests for auditor.extract: exact field lists for every format the walkers understand."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.fields import (
+from auditor.extract import (
     _Full,
     _Walker,
     decode_base64_json,

@@ -1,4 +1,4 @@
-"""The layout of auditor.fields and auditor.limits: walk failures are noted, not dropped; limits
+"""The layout of auditor.extract and auditor.limits: walk failures are noted, not dropped; limits
 is the base module that imports nothing from the package; the submodules form no cycle."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import auditor.decoding
-import auditor.fields
+import auditor.extract
+import auditor.io.decoding
 import auditor.limits
-from auditor.fields import Fields, walk_exchange, walk_json
+from auditor.extract import Fields, walk_exchange, walk_json
 from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor.models import Exchange, Field
 
-FIELDS_DIR = Path(auditor.fields.__file__).parent
+FIELDS_DIR = Path(auditor.extract.__file__).parent
 NOT_WALKED = "the rest of this part was not walked"
 
 
@@ -103,9 +103,9 @@ def test_limits_imports_nothing_from_the_package() -> None:
 
 
 def test_defaults_have_one_home() -> None:
-    assert auditor.decoding.DEFAULT_MAX_INFLATED is auditor.limits.DEFAULT_MAX_INFLATED
-    assert auditor.fields.DEFAULT_MAX_DEPTH is auditor.limits.DEFAULT_MAX_DEPTH
-    assert auditor.fields.DEFAULT_MAX_FIELDS is auditor.limits.DEFAULT_MAX_FIELDS
+    assert auditor.io.decoding.DEFAULT_MAX_INFLATED is auditor.limits.DEFAULT_MAX_INFLATED
+    assert auditor.extract.DEFAULT_MAX_DEPTH is auditor.limits.DEFAULT_MAX_DEPTH
+    assert auditor.extract.DEFAULT_MAX_FIELDS is auditor.limits.DEFAULT_MAX_FIELDS
     defaults = DEFAULT_LIMITS
     assert defaults == Limits(
         max_body=16 * 2**20,
@@ -127,14 +127,14 @@ def _imports(path: Path) -> set[str]:
         if isinstance(node, ast.ImportFrom):
             if node.level == 1:
                 found.add(node.module or "__init__")
-            elif node.module == "auditor.fields" or (node.module or "").startswith("auditor.fields."):
-                found.add(node.module.removeprefix("auditor.fields").lstrip(".") or "__init__")
+            elif node.module == "auditor.extract" or (node.module or "").startswith("auditor.extract."):
+                found.add(node.module.removeprefix("auditor.extract").lstrip(".") or "__init__")
             elif node.module == "auditor" and any(a.name == "fields" for a in node.names):
                 found.add("__init__")
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                if alias.name.startswith("auditor.fields"):
-                    found.add(alias.name.removeprefix("auditor.fields").lstrip(".") or "__init__")
+                if alias.name.startswith("auditor.extract"):
+                    found.add(alias.name.removeprefix("auditor.extract").lstrip(".") or "__init__")
     return found
 
 
@@ -156,8 +156,8 @@ def test_submodules_import_downward_only() -> None:
 
 def test_the_audit_warns_of_exchanges_not_fully_walked() -> None:
     """The failure notes reach the report as one capture warning, not a silent loss."""
-    from auditor.audit import Auditor
-    from auditor.capture import Capture
+    from auditor.audit.pipeline import Auditor
+    from auditor.io.capture import Capture
     from auditor.models import CaptureInfo
 
     broken = Exchange(

@@ -8,8 +8,8 @@ import pytest
 from mitmproxy.io import FlowReader, FlowWriter
 from mitmproxy.test import tflow
 
-from auditor.capture import CaptureError, open_capture
-from auditor.flowfile import iter_flow_states, read_flowfile, state_to_exchange
+from auditor.io.capture import CaptureError, open_capture
+from auditor.io.flowfile import iter_flow_states, read_flowfile, state_to_exchange
 
 
 def _flows(n: int) -> list:

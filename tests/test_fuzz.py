@@ -32,16 +32,16 @@ from hostile import corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.capture import CaptureError, open_capture
-from auditor.decoding import decode_body
-from auditor.fields import walk_body, walk_exchange, walk_json
-from auditor.flowfile import FlowFileError, read_flowfile
-from auditor.har import HarError, read_har
+from auditor.audit.spool import RecordSpool
+from auditor.extract import walk_body, walk_exchange, walk_json
+from auditor.io.capture import CaptureError, open_capture
+from auditor.io.decoding import decode_body
+from auditor.io.flowfile import FlowFileError, read_flowfile
+from auditor.io.har import HarError, read_har
+from auditor.io.pcap import read_pcap
 from auditor.limits import Limits
 from auditor.models import Exchange, WebSocketMessage
-from auditor.pcap import read_pcap
 from auditor.renderers.json_report import render_json
-from auditor.spool import RecordSpool
 
 BUDGET = os.environ.get("AUDITOR_FUZZ_EXAMPLES")
 EXAMPLES = int(BUDGET) if BUDGET else 40
@@ -179,7 +179,7 @@ def test_streamed_har_reads_like_the_whole_file(
     entries: list[Any], extra: dict[str, Any], indent: int | str | None, bom: bool, ascii_only: bool
 ) -> None:
     """Entry by entry, the HAR reader gives exactly what parsing the whole file gives."""
-    from auditor.har import _read_whole
+    from auditor.io.har import _read_whole
 
     doc = {"log": {**extra, "entries": entries}}
     data = (b"\xef\xbb\xbf" if bom else b"") + json.dumps(doc, indent=indent, ensure_ascii=ascii_only).encode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor import geo
+from auditor.destinations import geo
 
 
 @pytest.mark.parametrize(

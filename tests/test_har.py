@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.capture import CaptureError, open_capture
-from auditor.har import entry_to_exchange, load_har, read_har
+from auditor.io.capture import CaptureError, open_capture
+from auditor.io.har import entry_to_exchange, load_har, read_har
 
 
 def _entry(**request: object) -> dict:
@@ -91,7 +91,7 @@ def test_malformed_entries_are_skipped_with_one_warning() -> None:
     ],
 )
 def test_broken_har_gives_one_clear_message(data: bytes, message: str) -> None:
-    from auditor.har import HarError
+    from auditor.io.har import HarError
 
     with pytest.raises(HarError) as e:
         load_har(data)

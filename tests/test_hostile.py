@@ -36,12 +36,12 @@ from hostile import corpus
 from support import memory
 
 from auditor import cli
-from auditor.audit import AuditOptions, audit_paths
-from auditor.capture import CaptureError, open_capture
+from auditor.audit.pipeline import AuditOptions, audit_paths
+from auditor.audit.spool import RecordSpool
+from auditor.io.capture import CaptureError, open_capture
 from auditor.limits import Limits
 from auditor.renderers import render, render_to
 from auditor.renderers import view as view_mod
-from auditor.spool import RecordSpool
 
 FILES = Path(__file__).resolve().parent / "hostile" / "files"
 PEAK_LIMIT_MB = 300.0
@@ -461,8 +461,8 @@ def test_streamed_json_report_to_a_file(tmp_path: Path) -> None:
 def test_streamed_check_json_matches_the_whole_document(monkeypatch: pytest.MonkeyPatch) -> None:
     """``check --json``: findings and every rule's violations spooled to disk, written record by
     record, give exactly what ``json.dumps`` of the whole document gives."""
-    from auditor import policy
-    from auditor.policy import check as policy_check
+    from auditor import gate as policy
+    from auditor.gate import check as policy_check
     from auditor.renderers.json_report import write_json
 
     monkeypatch.setattr(policy_check, "MAX_KEPT_VIOLATIONS", 2)

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT, need
 
-from auditor.audit import audit_paths
-from auditor.capture import CaptureError, open_capture
+from auditor.audit.pipeline import audit_paths
 from auditor.io import InputError, OutputError, Outputs, read_small, read_text, write_private
+from auditor.io.capture import CaptureError, open_capture
 
 HAR = FIXTURES / "ai-chat-session.har"
 

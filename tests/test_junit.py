@@ -10,8 +10,8 @@ import pytest
 from test_baseline import report
 from test_policy import dest, finding
 
-from auditor.policy import parse_policy, run_check
-from auditor.policy.junit import render_junit, xml_text
+from auditor.gate import parse_policy, run_check
+from auditor.gate.junit import render_junit, xml_text
 
 POLICY = """\
 version: 1

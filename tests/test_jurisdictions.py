@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor import jurisdictions
+from auditor.destinations import jurisdictions
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "auditor" / "data" / "jurisdictions.json"
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

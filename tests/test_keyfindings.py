@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from auditor.audit import audit_paths
+from auditor.audit.pipeline import audit_paths
 from auditor.renderers import render
 from auditor.renderers import view as view_mod
 from auditor.renderers.keyfindings import FindingStats, key_findings

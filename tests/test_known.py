@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from auditor.known import KnownError, KnownValue, load_known, parse_known
+from auditor.classifiers.known import KnownError, KnownValue, load_known, parse_known
 
 
 def test_keys_are_categories_plurals_or_aliases(tmp_path: Path) -> None:

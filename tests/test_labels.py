@@ -84,7 +84,7 @@ def one_line_error(p: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.fixture(scope="module")
 def doc() -> dict[str, Any]:
-    from auditor.audit import audit_paths
+    from auditor.audit.pipeline import audit_paths
 
     return audit_paths([FLOWS])
 
@@ -482,8 +482,8 @@ def test_damaged_declarations_give_one_line_never_a_traceback() -> None:
 
 
 def test_findings_spooled_to_disk_are_judged_alike(monkeypatch: pytest.MonkeyPatch, doc: dict[str, Any]) -> None:
-    from auditor.audit import audit_paths
-    from auditor.spool import RecordSpool
+    from auditor.audit.pipeline import audit_paths
+    from auditor.audit.spool import RecordSpool
 
     monkeypatch.setattr(RecordSpool, "memory_limit", 5)
     spooled = audit_paths([FLOWS], stream=True)

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, need
 from support.backends import record_backend
 
-from auditor.audit import audit_paths
+from auditor.audit.pipeline import audit_paths
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

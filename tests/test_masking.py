@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.masking import mask, mask_url, sha256
+from auditor.audit.masking import mask, mask_url, sha256
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from conftest import FIXTURES
 from scapy.layers.dns import DNS, DNSQR, DNSRR
 from test_pcap import CLIENT, Conn, client_hello, quic_initials, udp, write
 
-from auditor.audit import audit_paths
+from auditor.audit.pipeline import audit_paths
 
 CHAT_IP, BYPASS_IP, QUIC_IP, UMENG_IP = "203.0.113.10", "203.0.113.20", "203.0.113.30", "203.0.113.40"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from auditor import owners
+from auditor.destinations import owners
 
 SNAPSHOT = Path(__file__).resolve().parent / "data" / "owner-snapshot.json"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor import jurisdictions, owners
+from auditor.destinations import jurisdictions, owners
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "auditor" / "data"
@@ -256,7 +256,7 @@ socket.socket.connect = refuse
 socket.socket.connect_ex = refuse
 socket.create_connection = refuse
 socket.getaddrinfo = refuse
-from auditor import owners
+from auditor.destinations import owners
 assert owners.registrable_domain("a.b.example.co.uk") == "example.co.uk"
 assert owners.lookup("mcs.volceapplog.com").owner.country == "CN"
 assert owners.lookup("unknown-host.example") is None

@@ -88,7 +88,7 @@ def test_first_party_cookies_and_plain_bodies_are_not_detections() -> None:
 
 
 def test_policy_keys_for_page_behaviours() -> None:
-    from auditor.policy import PolicyError, parse_policy, run_check
+    from auditor.gate import PolicyError, parse_policy, run_check
 
     pol = parse_policy("version: 1\nrules:\n  - id: k\n    deny: {keylogging: true, party: third}\n    allow: {hosts: ['ok.test']}\n")
     (rule,) = pol.rules

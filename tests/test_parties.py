@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from auditor.audit import AuditOptions, Auditor, audit_paths
+from auditor.audit.pipeline import AuditOptions, Auditor, audit_paths
+from auditor.destinations.parties import FirstPartyError
+from auditor.gate import parse_policy, render_text, run_check
 from auditor.models import Exchange
-from auditor.parties import FirstPartyError
-from auditor.policy import parse_policy, render_text, run_check
 
 PROMPT = "Write a formal complaint to my landlord about the mould in the bathroom of flat 3"
 SITE = "https://chat.parlochat.com/"

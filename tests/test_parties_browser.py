@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, need
 
-from auditor.audit import audit_paths
+from auditor.audit.pipeline import audit_paths
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -20,10 +20,9 @@ from scapy.layers.l2 import CookedLinux, Dot1Q, Ether
 from scapy.packet import Packet, Raw
 from scapy.utils import PcapNgWriter, wrpcap
 
-from auditor import pcap as pcapmod
-from auditor.models import Exchange
-from auditor.pcap import DnsRecord, NetworkDestination, PcapResult, is_pcap, read_pcap
-from auditor.quic import (
+from auditor.io import pcap as pcapmod
+from auditor.io.pcap import DnsRecord, NetworkDestination, PcapResult, is_pcap, read_pcap
+from auditor.io.pcap.quic import (
     QUIC_V1,
     QUIC_V2,
     QuicInitialTracker,
@@ -33,7 +32,8 @@ from auditor.quic import (
     parse_client_hello,
     sni_from_initials,
 )
-from auditor.tcpreassembly import TcpStream
+from auditor.io.pcap.tcpreassembly import TcpStream
+from auditor.models import Exchange
 
 T0 = 1_700_000_000.0
 CLIENT = "10.0.0.2"
@@ -587,7 +587,7 @@ def test_one_destination_over_tcp_and_quic(tmp_path: Path) -> None:
 
 def test_flows_are_dropped_when_done(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Finished connections leave the connection table; their counts stay exact."""
-    from auditor.pcap import analyzer
+    from auditor.io.pcap import analyzer
 
     monkeypatch.setattr(analyzer, "SWEEP_EVERY", 64)  # read where it is defined
     packets: list[Packet] = []
@@ -596,7 +596,7 @@ def test_flows_are_dropped_when_done(tmp_path: Path, monkeypatch: pytest.MonkeyP
         packets += [*conn.handshake(), conn.c(b"q" * 10), *conn.close()]
     path = write(tmp_path / "many.pcap", packets, step=1.0)
     an = pcapmod._Analyzer("many.pcap", 0, lambda m: None)
-    from auditor.pcap import _Buffer, _Damage, _pcap_records
+    from auditor.io.pcap import _Buffer, _Damage, _pcap_records
 
     damage = _Damage("many.pcap", lambda m: None)
     with open(path, "rb") as fh:

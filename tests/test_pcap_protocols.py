@@ -15,9 +15,8 @@ from scapy.layers.inet import IP
 from scapy.packet import Raw
 from test_pcap import CLIENT, SERVER, T0, Conn, classic_pcap, client_hello, pcapng_file, read, udp, write
 
-from auditor import doh
-from auditor.models import Exchange
-from auditor.quic import (
+from auditor.io.pcap import doh
+from auditor.io.pcap.quic import (
     GQUIC_Q050,
     GQUIC_T051,
     MVFST_DRAFT_22,
@@ -31,6 +30,7 @@ from auditor.quic import (
     sni_from_initials,
     version_name,
 )
+from auditor.models import Exchange
 
 DCID, SCID = bytes.fromhex("8394c8f03e515708"), bytes.fromhex("c0ffee00")
 
@@ -67,7 +67,7 @@ def test_every_version_with_a_known_salt(tmp_path: Path, version: int) -> None:
 
 
 def test_unknown_and_reserved_versions_are_tried_with_every_salt(tmp_path: Path) -> None:
-    from auditor.quic import _SALT_DRAFT_29
+    from auditor.io.pcap.quic import _SALT_DRAFT_29
 
     message = hello_message("reserved.example.com")
     # A reserved version (0x?a?a?a?a) protected with draft-29's salt, as Chrome and quic-go do.

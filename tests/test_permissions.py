@@ -20,7 +20,7 @@ import pytest
 from support.ports import free_port
 
 from auditor.cli import live as cli_live
-from auditor.proxy import ProxyConfig, running_proxy
+from auditor.live.proxy import ProxyConfig, running_proxy
 
 PY = sys.executable
 

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from conftest import FIXTURES
 
-from auditor.audit import AuditOptions, audit_paths
-from auditor.policy import (
+from auditor.audit.pipeline import AuditOptions, audit_paths
+from auditor.gate import (
     PolicyError,
     evaluate,
     load_policy,
@@ -317,7 +317,7 @@ def test_example_policy_file_is_valid() -> None:
 def test_us_adequacy_needs_a_listed_dpf_participant(monkeypatch: pytest.MonkeyPatch, listed: str, doc: dict[str, Any]) -> None:
     """The US counts as adequate for a recipient whose owner (or its parent) is in
     auditor/data/dpf.json, and not otherwise."""
-    from auditor import dpf
+    from auditor.destinations import dpf
 
     assert dpf.needs_participation("US") and not dpf.needs_participation("JP")
     d = doc
@@ -330,7 +330,7 @@ def test_us_adequacy_needs_a_listed_dpf_participant(monkeypatch: pytest.MonkeyPa
 def test_dpf_data_file_entries_have_a_source_and_a_date() -> None:
     import json
 
-    from auditor import dpf
+    from auditor.destinations import dpf
 
     data = json.loads(dpf.DATA_FILE.read_text())
     assert data["countries"] == ["US"] and data["source"].startswith("https://www.dataprivacyframework.gov/")

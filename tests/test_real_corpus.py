@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from auditor.evaluate import evaluate_corpus
+from auditor.audit.evaluate import evaluate_corpus
 
 REAL = ROOT / "corpus" / "real"
 sys.path.insert(0, str(REAL))

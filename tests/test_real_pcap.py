@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import ROOT, need
 
-from auditor.pcap import read_pcap
+from auditor.io.pcap import read_pcap
 
 pytestmark = pytest.mark.e2e
 

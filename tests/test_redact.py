@@ -17,8 +17,8 @@ import phonenumbers
 import pytest
 from conftest import FIXTURES
 
-from auditor.audit import AuditOptions, audit_paths
-from auditor.capture import open_capture
+from auditor.audit.pipeline import AuditOptions, audit_paths
+from auditor.io.capture import open_capture
 from auditor.redact import (
     Placeholders,
     RedactError,

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from conftest import FIXTURES
 
-from auditor.audit import AuditOptions, Auditor, audit_paths
+from auditor.audit.pipeline import AuditOptions, Auditor, audit_paths
 from auditor.models import Exchange, WebSocketMessage
 from auditor.renderers import render
 from auditor.renderers.markdown import md_code, md_escape

@@ -7,10 +7,9 @@ import gzip
 import json
 import zlib
 
-from auditor import replay
-from auditor.audit import AuditOptions, Auditor
+from auditor.audit.pipeline import AuditOptions, Auditor
 from auditor.classifiers import classify
-from auditor.fields import walk_exchange, walk_json
+from auditor.extract import replay, walk_exchange, walk_json
 from auditor.models import Exchange
 
 PROMPT = "How do I renew my passport before the trip to Lisbon"

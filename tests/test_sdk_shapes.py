@@ -8,7 +8,7 @@ import json
 import pytest
 
 from auditor.classifiers import classify
-from auditor.fields import walk_exchange
+from auditor.extract import walk_exchange
 from auditor.models import Exchange
 
 PROMPT = "Plan a three day trip to Kyoto for my parents"

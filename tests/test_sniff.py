@@ -16,10 +16,9 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor import sniff
-from auditor.audit import AuditOptions, Auditor
+from auditor.audit.pipeline import AuditOptions, Auditor
 from auditor.classifiers import classify
-from auditor.fields import walk_body, walk_exchange, walk_json, walk_string
+from auditor.extract import sniff, walk_body, walk_exchange, walk_json, walk_string
 from auditor.limits import Limits
 from auditor.models import Exchange, Field
 

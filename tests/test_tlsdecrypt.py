@@ -22,8 +22,8 @@ import pytest
 from conftest import ROOT, need
 from support.backends import tls_backend
 
-from auditor.audit import AuditOptions, audit_paths
-from auditor.tlsdecrypt import KeyLog, decrypt_capture, load_keylog
+from auditor.audit.pipeline import AuditOptions, audit_paths
+from auditor.io.tlsdecrypt import KeyLog, decrypt_capture, load_keylog
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

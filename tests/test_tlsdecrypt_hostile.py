@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from support.certs import make_certs
 
+from auditor.io.tlsdecrypt.exchanges import ConnInfo, Sink
+from auditor.io.tlsdecrypt.http2 import PREFACE, Http2Conn
+from auditor.io.tlsdecrypt.http3 import Http3Conn
+from auditor.io.tlsdecrypt.keylog import KeyLog, load_keylog
+from auditor.io.tlsdecrypt.quic1rtt import QuicSession
+from auditor.io.tlsdecrypt.tls import TlsSession
 from auditor.models import TlsInfo
-from auditor.tlsdecrypt.exchanges import ConnInfo, Sink
-from auditor.tlsdecrypt.http2 import PREFACE, Http2Conn
-from auditor.tlsdecrypt.http3 import Http3Conn
-from auditor.tlsdecrypt.keylog import KeyLog, load_keylog
-from auditor.tlsdecrypt.quic1rtt import QuicSession
-from auditor.tlsdecrypt.tls import TlsSession
 
 
 def _session(tmp: Path) -> tuple[list[tuple[bool, bytes]], Path]:

@@ -14,10 +14,10 @@ from urllib.parse import quote_plus
 import pytest
 
 import auditor
-from auditor.audit import AuditOptions, Auditor
-from auditor.known import KnownValue
+from auditor.audit.pipeline import AuditOptions, Auditor
+from auditor.classifiers.known import KnownValue
+from auditor.classifiers.tracing import Tracer
 from auditor.models import Exchange, Field, Finding
-from auditor.tracing import Tracer
 
 B = "request.body"
 EMAIL = "jane.doe@example.org"
@@ -209,7 +209,7 @@ def test_value_seen_later_is_traced_back_into_earlier_exchanges() -> None:
 
 
 def test_lookback_window_is_bounded(monkeypatch) -> None:
-    import auditor.tracing as tracing
+    import auditor.classifiers.tracing as tracing
 
     monkeypatch.setattr(tracing, "RECENT_EXCHANGES", 3)
     tr = Tracer()
@@ -245,7 +245,7 @@ def _har_entry(url: str, body: dict) -> dict:
 def test_offline_prompt_in_analytics_traced_whichever_completed_first(tmp_path, analytics_first: bool) -> None:
     import json
 
-    from auditor.audit import audit_paths
+    from auditor.audit.pipeline import audit_paths
 
     chat = _har_entry("https://api.openai.com/v1/chat/completions", {"model": "gpt-4o", "messages": [{"role": "user", "content": PROMPT}]})
     event = _har_entry("https://api2.amplitude.com/2/httpapi", {"events": [{"event_type": "send", "event_properties": {"label": PROMPT}}]})

@@ -23,9 +23,9 @@ from urllib.parse import quote, unquote
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .. import __version__
-from ..errors import AuditorError
-from . import TABLES
+from auditor import __version__
+from auditor.batch import TABLES
+from auditor.errors import AuditorError
 
 DATA_FILES = Path(__file__).resolve().parent.parent / "data"
 _TMP = re.compile(r"\.tmp-\d+-\d+$")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AuditorError
+from auditor.errors import AuditorError
 
 MANIFEST_SUFFIXES = (".csv", ".jsonl", ".ndjson")
 CAPTURE_SUFFIXES = (".flows", ".mitm", ".har", ".zhar", ".pcap", ".pcapng", ".cap", ".gz")

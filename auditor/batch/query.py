@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import AuditorError
-from . import TABLES
+from auditor.batch import TABLES
+from auditor.errors import AuditorError
 
 
 class QueryError(AuditorError, ValueError):
@@ -30,7 +30,7 @@ def connect(dataset: str | Path) -> Any:
                 "hive_partitioning = false, union_by_name = true)"
             )
         else:
-            from .tables import SCHEMAS
+            from auditor.batch.tables import SCHEMAS
 
             cols = ", ".join(f"CAST(NULL AS {_duck(t.type)}) AS {t.name}" for t in SCHEMAS[table])
             con.execute(f"CREATE VIEW {table} AS SELECT {cols} WHERE false")

@@ -15,9 +15,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import AuditorError
-from .inputs import Task
-from .task import audit_task
+from auditor.batch.inputs import Task
+from auditor.batch.task import audit_task
+from auditor.errors import AuditorError
 
 RETRIES = 2
 Progress = Callable[[dict[str, Any]], None]

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, jurisdictions
-from .dataset import Dataset
-from .query import connect
-from .tables import table
+from auditor import __version__
+from auditor.batch.dataset import Dataset
+from auditor.batch.query import connect
+from auditor.batch.tables import table
+from auditor.destinations import jurisdictions
 
 SHARED = ("prompt", "user_file")  # data whose arrival at a third party is a key finding
 
@@ -241,8 +242,8 @@ def build(dataset_dir: str | Path) -> dict[str, Any]:
 
 def render(dataset_dir: str | Path) -> str:
     """The cross-app report: one self-contained HTML file (no scripts, no external resources)."""
-    from ..renderers.html import content_security_policy
-    from ..renderers.view import asset, environment
+    from auditor.renderers.html import content_security_policy
+    from auditor.renderers.view import asset, environment
 
     css = asset("report.css")
     data = build(dataset_dir)

@@ -13,9 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from .. import owners
-from ..capture import open_capture
-from ..masking import mask_url
+from auditor.audit.masking import mask_url
+from auditor.destinations import owners
+from auditor.io.capture import open_capture
 
 _str = pa.string()
 _strs = pa.list_(pa.string())

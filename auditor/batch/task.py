@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from .dataset import Dataset, data_version, version_tag
-from .inputs import Task, is_url
-from .tables import destination_rows, exchange_rows, finding_rows, table
+from auditor import __version__
+from auditor.batch.dataset import Dataset, data_version, version_tag
+from auditor.batch.inputs import Task, is_url
+from auditor.batch.tables import destination_rows, exchange_rows, finding_rows, table
 
 MAX_INPUT = 4 << 30  # bytes of one capture fetched from a URL
 
@@ -50,7 +50,7 @@ def _local_copy(source: str) -> tuple[Path, str, int, tempfile.TemporaryDirector
 
 def audit_task(task: Task, dataset_dir: str, reveal: bool = False) -> dict[str, Any]:
     """Audit ``task`` into the dataset; returns ``{"status": "audited"|"skipped"|"failed", ...}``."""
-    from ..audit import AuditOptions, audit_paths
+    from auditor.audit.pipeline import AuditOptions, audit_paths
 
     started = time.perf_counter()
     dataset = Dataset(dataset_dir)

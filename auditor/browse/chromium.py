@@ -8,7 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ..errors import AuditorError
+from auditor.errors import AuditorError
 
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
 INSTALL_HINT = (

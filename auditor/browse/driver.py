@@ -20,9 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import AuditorError
-from ..page.events import PageEvent, parse_event, to_json
-from .chromium import launch_args
+from auditor.browse.chromium import launch_args
+from auditor.errors import AuditorError
+from auditor.page.events import PageEvent, parse_event, to_json
 
 INPUT_CANDIDATES: tuple[str, ...] = (
     "textarea",

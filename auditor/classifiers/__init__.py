@@ -8,7 +8,7 @@ question is which personal data the app sends. The detectors combine three kinds
   ``data/lexicons.json``, with a validator for the value (:mod:`.rules`, :mod:`.credential`,
   :mod:`.location`, :mod:`.activity`);
 * value patterns with checksums (Luhn, mod-97, ISO 7064, libphonenumber), found with one
-  multi-pattern scan per exchange (:mod:`.patterns`, :mod:`auditor.textscan`);
+  multi-pattern scan per exchange (:mod:`.patterns`, :mod:`auditor.classifiers.textscan`);
 * context: the AI chat request formats and hosts (:mod:`.prompt`, :mod:`.content`).
 
 Every finding names its detector and carries a confidence. Response fields stay available in the
@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .. import lexicons
-from ..models import Exchange, Field, Finding
+from auditor.classifiers import lexicons
+from auditor.models import Exchange, Field, Finding
 
 SENT_PARTS = frozenset(
     {"request.url", "request.query", "request.header", "request.cookie", "request.body", "websocket.client"}
@@ -99,7 +99,7 @@ class Context:
         """Indices into ``sent`` of the fields the multi-pattern prefilter matched for ``pattern``
         (all patterns, as a dict, when ``pattern`` is None)."""
         if self._hits is None:
-            from .patterns import prefilter
+            from auditor.classifiers.patterns import prefilter
 
             self._hits = prefilter(self)
         return self._hits if pattern is None else self._hits.get(pattern, [])
@@ -115,7 +115,7 @@ _PLAN_LIMIT = 200_000
 
 
 def _load_interests() -> dict[str, Interest]:
-    from . import activity, credential, location, prompt, rules
+    from auditor.classifiers import activity, credential, location, prompt, rules
 
     for mod in (rules, credential, prompt, location, activity):
         _INTERESTS[mod.__name__.rsplit(".", 1)[-1]] = mod.interested
@@ -133,7 +133,7 @@ def _plan(part: str, path: str, interests: dict[str, Interest]) -> tuple[tuple[s
 
 def detectors() -> list[Detector]:
     """The detectors, in the order they run (value patterns last: they skip fields already found)."""
-    from . import activity, content, credential, location, patterns, prompt, replay, rules
+    from auditor.classifiers import activity, content, credential, location, patterns, prompt, replay, rules
 
     return [
         prompt.detect,

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .. import lexicons
-from ..models import Finding
-from . import Context
+from auditor.classifiers import Context, lexicons
+from auditor.models import Finding
 
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _MAX_VALUES = 32

@@ -13,10 +13,9 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from .. import lexicons
-from ..models import Finding
-from . import Context
-from .validators import conversation_id
+from auditor.classifiers import Context, lexicons
+from auditor.classifiers.validators import conversation_id
+from auditor.models import Finding
 
 _MEDIA = (
     "image/",

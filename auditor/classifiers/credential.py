@@ -11,9 +11,8 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from .. import lexicons
-from ..models import Finding
-from . import Context
+from auditor.classifiers import Context, lexicons
+from auditor.models import Finding
 
 _AUTH_HEADERS = frozenset({"authorization", "proxy-authorization"})
 

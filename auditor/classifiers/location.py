@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .. import lexicons
-from ..models import Finding
-from . import Context
+from auditor.classifiers import Context, lexicons
+from auditor.models import Finding
 
 _NUM = re.compile(r"^\s*(-?\d{1,3})(?:\.(\d+))?\s*$")
 _PAIR = re.compile(r"^\s*\(?\s*(-?\d{1,3}(?:\.\d+)?)\s*[,;/ ]\s*(-?\d{1,3}(?:\.\d+)?)\s*\)?\s*$")

@@ -1,6 +1,6 @@
 """Value patterns with validators, anywhere in what the client sent.
 
-One multi-pattern prefilter scan per exchange (:class:`auditor.textscan.Scanner`) says which
+One multi-pattern prefilter scan per exchange (:class:`auditor.classifiers.textscan.Scanner`) says which
 fields may hold an email, a phone number, a card number, an IBAN, a national id, an API key, a
 JWT, an embedded file or a chat URL; the exact expression and its checksum then run on those
 fields only. A bare number (the whole value) is judged by its key in :mod:`.rules`, not here:
@@ -16,13 +16,12 @@ import re
 from collections.abc import Callable, Iterator
 from functools import cache
 
-from .. import lexicons
-from ..models import Field, Finding
-from ..textscan import Scanner
-from . import Context
-from . import validators as v
-from .email import find_emails
-from .phone import CANDIDATE, CN_MOBILE, parse_cn_mobile, parse_phone
+from auditor.classifiers import Context, lexicons
+from auditor.classifiers import validators as v
+from auditor.classifiers.email import find_emails
+from auditor.classifiers.phone import CANDIDATE, CN_MOBILE, parse_cn_mobile, parse_phone
+from auditor.classifiers.textscan import Scanner
+from auditor.models import Field, Finding
 
 _MAX_SCAN = 1_000_000  # characters of one value looked at by the exact expressions
 

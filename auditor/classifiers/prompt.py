@@ -19,9 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .. import lexicons
-from ..models import Finding
-from . import Context
+from auditor.classifiers import Context, lexicons
+from auditor.models import Finding
 
 _ID_LIKE = re.compile(r"^[0-9a-fA-F-]{8,}$|^[A-Za-z0-9_-]{20,}$")
 _PARTS = frozenset({"request.body", "websocket.client", "request.query"})

@@ -1,4 +1,4 @@
-"""Text typed into a page, recovered from a session replay (:mod:`auditor.replay`).
+"""Text typed into a page, recovered from a session replay (:mod:`auditor.extract.replay`).
 
 The walker turns a replay's event stream into fields: the page's text nodes and the last value
 of each input, textarea and contenteditable element, each input value carrying the element it
@@ -20,12 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .. import lexicons
-from ..models import Finding
-from ..replay import Element, element_of
-from . import Context
-from .prompt import is_free_text
-from .validators import VALIDATORS
+from auditor.classifiers import Context, lexicons
+from auditor.classifiers.prompt import is_free_text
+from auditor.classifiers.validators import VALIDATORS
+from auditor.extract.replay import Element, element_of
+from auditor.models import Finding
 
 _CHAT_HINT = re.compile(
     r"prompt|messag|chat|ask|question|query|search|compose|reply|send|talk|conversation|input", re.I

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import lexicons
-from ..models import Finding
-from . import Context
-from .validators import VALIDATORS
+from auditor.classifiers import Context, lexicons
+from auditor.classifiers.validators import VALIDATORS
+from auditor.models import Finding
 
 _KINDS = frozenset({"value"})
 # Analytics ids that name the person once identified and the device before (PostHog, Mixpanel).

@@ -576,13 +576,13 @@ def number(value: str) -> bool:
 
 
 def free_text(value: str) -> bool:
-    from .prompt import is_free_text
+    from auditor.classifiers.prompt import is_free_text
 
     return is_free_text(value)
 
 
 def phone(value: str) -> bool:
-    from .phone import parse_phone
+    from auditor.classifiers.phone import parse_phone
 
     return parse_phone(value, national=True) is not None
 

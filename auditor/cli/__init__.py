@@ -1,5 +1,5 @@
 """The ``auditor`` command line (``auditor.cli:main``), one module per group of commands."""
 
-from .main import command, main
+from auditor.cli.main import command, main
 
 __all__ = ["command", "main"]

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import UsageFailure, _err, app
+from auditor.cli.common import UsageFailure, _err, app
 
 
 def _need_batch_extra() -> None:
@@ -113,10 +113,10 @@ def batch(
     input. Example: auditor batch captures/ -o dataset --report dataset/report.html
     """
     _need_batch_extra()
-    from ..batch.dataset import Dataset
-    from ..batch.inputs import plan_inputs
-    from ..batch.run import ExecutorError, run_dask, run_local
-    from ..batch.summary import app_summaries
+    from auditor.batch.dataset import Dataset
+    from auditor.batch.inputs import plan_inputs
+    from auditor.batch.run import ExecutorError, run_dask, run_local
+    from auditor.batch.summary import app_summaries
 
     plan = plan_inputs(list(inputs), app_name)
     dataset = Dataset(output)
@@ -143,8 +143,8 @@ def batch(
     apps = app_summaries(dataset, plan.declarations)
     written = [str(output)]
     if report is not None:
-        from ..batch.summary import render
-        from ..output import write_private
+        from auditor.batch.summary import render
+        from auditor.renderers.output import write_private
 
         write_private(report, render(output))
         written.append(str(report))
@@ -167,8 +167,8 @@ def batch_report(
     """Write the cross-app report: apps ranked by key findings, companies and SDKs across apps,
     prompts to third parties, and what changed since each app's previous version."""
     _need_batch_extra()
-    from ..batch.summary import render
-    from ..output import write_private
+    from auditor.batch.summary import render
+    from auditor.renderers.output import write_private
 
     html = render(dataset)
     try:
@@ -198,7 +198,7 @@ def query(
     import csv
     import json
 
-    from ..batch.query import query as run_query
+    from auditor.batch.query import query as run_query
 
     if format not in ("table", "csv", "json"):
         raise UsageFailure(f"unknown --format {format!r}: expected table, csv or json")

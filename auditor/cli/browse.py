@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import UsageFailure, _err, app
+from auditor.cli.common import UsageFailure, _err, app
 
 
 @app.command()
@@ -82,14 +82,14 @@ def browse(
     """
     from urllib.parse import urlsplit
 
-    from ..browse.chromium import find_chromium
-    from ..browse.driver import BrowseFailure, BrowseLog, BrowseSettings
-    from ..browse.driver import browse as run_browser
-    from ..live import LiveAuditor, ignore_file_size_signal, write_reports
-    from ..output import open_private
-    from ..page.events import FILE_NAME
-    from ..proxy import ProxyConfig, ProxyThread
-    from .live import _apply_policy, _load_policy, _proxy_options
+    from auditor.browse.chromium import find_chromium
+    from auditor.browse.driver import BrowseFailure, BrowseLog, BrowseSettings
+    from auditor.browse.driver import browse as run_browser
+    from auditor.cli.live import _apply_policy, _load_policy, _proxy_options
+    from auditor.live import LiveAuditor, ignore_file_size_signal, write_reports
+    from auditor.live.proxy import ProxyConfig, ProxyThread
+    from auditor.page.events import FILE_NAME
+    from auditor.renderers.output import open_private
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -166,10 +166,10 @@ def _rebuild(
 ) -> dict[str, Any]:
     """The report as ``auditor report`` makes it from the saved capture and page events, so the
     browse run and a later offline run agree."""
-    from ..audit import AuditOptions, audit_paths
-    from ..capture import CaptureError
-    from ..page.events import PageEvents, read_events
-    from ..page.report import add_page_section
+    from auditor.audit.pipeline import AuditOptions, audit_paths
+    from auditor.io.capture import CaptureError
+    from auditor.page.events import PageEvents, read_events
+    from auditor.page.report import add_page_section
 
     events = read_events(events_path) if events_path.stat().st_size else PageEvents()
     doc = live_doc

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from .. import __version__, output
-from ..errors import AuditorError
+from auditor import __version__
+from auditor.errors import AuditorError
+from auditor.renderers import output
 
 app = typer.Typer(
     name="auditor",
@@ -57,7 +58,7 @@ def use_owners(path: Path | None) -> None:
     """Consult the user's owners file (``--owners``) from now on; a bad file is a usage error."""
     if path is None:
         return
-    from ..owners import use_owners_file
+    from auditor.destinations.owners import use_owners_file
 
     use_owners_file(path)
 
@@ -98,6 +99,6 @@ def _load_keylog(path: Path | None, warn: Callable[[str], None]) -> Any:
     """The key log of ``--keylog``, or None; an unreadable one is a usage error (exit 2)."""
     if path is None:
         return None
-    from ..tlsdecrypt import load_keylog
+    from auditor.io.tlsdecrypt import load_keylog
 
     return load_keylog(path, warn=warn)

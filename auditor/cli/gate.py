@@ -15,9 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..limits import DEFAULT_LIMITS
-from ..progress import OutputLog, progress_for
-from .common import (
+from auditor.cli.common import (
     OwnersOption,
     UsageFailure,
     _err,
@@ -28,6 +26,8 @@ from .common import (
     use_owners,
     write_private,
 )
+from auditor.limits import DEFAULT_LIMITS
+from auditor.progress import OutputLog, progress_for
 
 EXIT_VIOLATIONS = 1
 
@@ -43,14 +43,14 @@ def _audit(
     """The masked report document of ``captures`` (its findings stay on disk when many), with
     what the page did when an auditor browse session's page events are beside the capture.
     ``origin``: where ``first_party`` was named (``option`` or ``policy``)."""
-    from ..audit import AuditOptions, audit_paths
+    from auditor.audit.pipeline import AuditOptions, audit_paths
 
     def warn(msg: str) -> None:
         if not quiet:
             _err(f"warning: {msg}")
 
-    from ..page.events import events_for
-    from ..page.report import add_page_section
+    from auditor.page.events import events_for
+    from auditor.page.report import add_page_section
 
     keys = _load_keylog(keylog, warn)
     events = events_for(captures, page_events)  # what the page did, from an auditor browse session
@@ -140,10 +140,10 @@ def check(
     Example: auditor check fixtures/ai-chat-session.flows --policy examples/policy.yaml --junit out/auditor.xml
     (add --declared data_safety.csv to check the store labels too: see docs/labels.md)
     """
-    from ..baseline import load_report
-    from ..policy import Policy, load_policy, render_markdown, render_text, run_check
-    from ..policy.junit import render_junit
-    from ..renderers.json_report import write_json
+    from auditor.gate import Policy, load_policy, render_markdown, render_text, run_check
+    from auditor.gate.baseline import load_report
+    from auditor.gate.junit import render_junit
+    from auditor.renderers.json_report import write_json
 
     started = time.monotonic()
     if policy is None and not declared:
@@ -154,7 +154,7 @@ def check(
         raise UsageFailure(f"{pol.path}: rule {needing[0]!r} selects undeclared data, which needs --declared FILE")
     decls = None
     if declared:
-        from ..labels.command import load_all
+        from auditor.labels.command import load_all
 
         decls = load_all(declared)
     base = None
@@ -169,13 +169,13 @@ def check(
             doc = _audit(captures, list(pol.first_party), quiet, page_events, keylog=keylog, origin="policy")
         labels = None
         if decls is not None:
-            from ..labels.judge import judge_all
+            from auditor.labels.judge import judge_all
 
             labels = judge_all(decls, doc)
             doc["labels"] = labels.to_json()
         result = run_check(pol, doc, base, str(baseline) if baseline is not None else None, labels)
         elapsed = time.monotonic() - started
-        from ..io import Outputs
+        from auditor.io import Outputs
 
         current: Path | None = None
         try:
@@ -216,7 +216,7 @@ def diff(
 
     Example: auditor diff baseline.json out/audit.json --markdown
     """
-    from ..baseline import diff_reports, load_report, render_diff_markdown, render_diff_text
+    from auditor.gate.baseline import diff_reports, load_report, render_diff_markdown, render_diff_text
 
     if markdown and as_json:
         raise UsageFailure("--markdown and --json cannot be used together")
@@ -271,8 +271,8 @@ def redact(
 
     Example: auditor redact session.flows -o fixtures/session.redacted.flows --known known.yaml
     """
-    from ..limits import Limits
-    from ..redact import redact_capture
+    from auditor.limits import Limits
+    from auditor.redact import redact_capture
 
     def warn(msg: str) -> None:
         if not quiet:
@@ -280,7 +280,7 @@ def redact(
 
     known_values: list[Any] = []
     if known is not None:
-        from ..known import load_known
+        from auditor.classifiers.known import load_known
 
         known_values = load_known(known)
     limits = Limits(max_body=max_body_mb << 20, max_inflated=max_inflated_mb << 20)
@@ -348,9 +348,9 @@ def labels(
 
     Example: auditor labels fixtures/ai-chat-session.flows --declared data_safety.csv --draft corrected.csv
     """
-    from ..io import Outputs
-    from ..labels.command import load_all, run
-    from ..renderers import render_to
+    from auditor.io import Outputs
+    from auditor.labels.command import load_all, run
+    from auditor.renderers import render_to
 
     targets = output_paths(output, parse_formats(format)) if output is not None else {}
     decls = load_all(declared)

@@ -16,13 +16,13 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import UsageFailure, _err, app
+from auditor.cli.common import UsageFailure, _err, app
 
 DEFAULT_CONFDIR = "~/.mitmproxy"
 
 
 def _summary_line(s: dict[str, Any]) -> str:
-    from ..live import destination_line
+    from auditor.live import destination_line
 
     return destination_line(s)
 
@@ -46,8 +46,8 @@ def _parse_listen(listen: str) -> tuple[str, int]:
 def _proxy_options(
     out: Path, formats: str, reveal: bool, first_party: list[str], maps: list[str], block_unmapped: bool = False
 ) -> dict[str, Any]:
-    from ..live import parse_map
-    from ..output import parse_formats
+    from auditor.live import parse_map
+    from auditor.renderers.output import parse_formats
 
     try:
         parse_map(maps)
@@ -81,7 +81,7 @@ def _print_outputs(addon: Any, doc: dict[str, Any]) -> None:
     for error in addon.report_errors:
         _err(f"error: report not written: {error}")
     if addon.upstream_failures:
-        from ..live import upstream_hint
+        from auditor.live import upstream_hint
 
         _err(f"warning: {upstream_hint(addon.upstream_failures, '--upstream-insecure')}")
 
@@ -120,8 +120,8 @@ def capture(
     Point a device or browser at the proxy and trust its CA (shown at start). Example:
     auditor capture -o session1    (then: curl -x http://127.0.0.1:8080 --cacert ~/.mitmproxy/mitmproxy-ca-cert.pem https://...)
     """
-    from ..live import LiveAuditor
-    from ..proxy import EmbeddedProxy, ProxyConfig, ProxyError
+    from auditor.live import LiveAuditor
+    from auditor.live.proxy import EmbeddedProxy, ProxyConfig, ProxyError
 
     host, port = _parse_listen(listen)
     modes = list(mode or ["regular"])
@@ -227,8 +227,8 @@ def run(
 
     auditor run -o out --map api.openai.com=127.0.0.1:8443 --upstream-insecure -- python my_test.py
     """
-    from ..live import LiveAuditor, ignore_file_size_signal
-    from ..proxy import ProxyConfig, ProxyThread, client_env
+    from auditor.live import LiveAuditor, ignore_file_size_signal
+    from auditor.live.proxy import ProxyConfig, ProxyThread, client_env
 
     if not command:
         raise UsageFailure("no command given: auditor run [OPTIONS] -- CMD ARGS...")
@@ -275,14 +275,14 @@ def run(
 
 
 def _load_policy(path: Path) -> Any:
-    from ..policy import load_policy
+    from auditor.gate import load_policy
 
     return load_policy(path)
 
 
 def _apply_policy(policy: Any, doc: dict[str, Any], quiet: bool) -> int:
     """Check the live audit against the policy: print the verdict; 1 on violations."""
-    from ..policy import render_text, run_check
+    from auditor.gate import render_text, run_check
 
     result = run_check(policy, doc)
     text = render_text(result)

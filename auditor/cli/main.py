@@ -13,19 +13,19 @@ from typing import Any, cast
 
 import typer
 
-from ..errors import AuditorError
-from ..progress import Interrupted
+from auditor.errors import AuditorError
+from auditor.progress import Interrupted
 
 # Each module registers its commands on the shared app, in the order `auditor --help` lists them.
 # isort: off
-from . import report  # noqa: F401
-from . import batch  # noqa: F401
-from . import browse  # noqa: F401
-from . import live  # noqa: F401
-from . import gate  # noqa: F401
+from auditor.cli import report  # noqa: F401
+from auditor.cli import batch  # noqa: F401
+from auditor.cli import browse  # noqa: F401
+from auditor.cli import live  # noqa: F401
+from auditor.cli import gate  # noqa: F401
 
 # isort: on
-from .common import EXIT_BAD_INPUT, EXIT_INTERNAL, _err, app
+from auditor.cli.common import EXIT_BAD_INPUT, EXIT_INTERNAL, _err, app
 
 
 def _metavar(annotation: Any) -> str:

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..limits import DEFAULT_LIMITS, Limits
-from .common import (
+from auditor.cli.common import (
     OwnersOption,
     UsageFailure,
     _err,
@@ -19,6 +18,7 @@ from .common import (
     parse_formats,
     use_owners,
 )
+from auditor.limits import DEFAULT_LIMITS, Limits
 
 
 @app.command()
@@ -111,13 +111,13 @@ def report(
 
     Example: auditor report fixtures/ai-chat-session.flows -o out/audit --format html,json,md
     """
-    from ..audit import AuditOptions, audit_paths
-    from ..capture import CaptureError
-    from ..output import Outputs
-    from ..parties import FirstPartyError
-    from ..progress import OutputLog, progress_for
-    from ..renderers import render_to
-    from ..renderers.view import count
+    from auditor.audit.pipeline import AuditOptions, audit_paths
+    from auditor.destinations.parties import FirstPartyError
+    from auditor.io.capture import CaptureError
+    from auditor.progress import OutputLog, progress_for
+    from auditor.renderers import render_to
+    from auditor.renderers.output import Outputs
+    from auditor.renderers.view import count
 
     fmts = parse_formats(format)
     targets = output_paths(output, fmts)
@@ -131,7 +131,7 @@ def report(
 
     known_values: tuple = ()
     if known is not None:
-        from ..known import load_known
+        from auditor.classifiers.known import load_known
 
         known_values = tuple(load_known(known))
     limits = Limits(
@@ -141,7 +141,7 @@ def report(
         max_fields=max_fields,
         max_headers=max_headers,
     )
-    from ..page.events import events_for
+    from auditor.page.events import events_for
 
     events = events_for(captures, page_events)  # what the page did, from an auditor browse session
     options = AuditOptions(
@@ -156,7 +156,7 @@ def report(
         with progress_for(quiet) as progress:
             doc = audit_paths(captures, options, warn, progress, stream=True)
         if events is not None:
-            from ..page.report import add_page_section
+            from auditor.page.report import add_page_section
 
             add_page_section(doc, captures, events, reveal, limits)
         current = output
@@ -203,7 +203,7 @@ def evaluate(
 
     Example: auditor evaluate corpus    (or: auditor evaluate corpus/real, recorded from real SDKs)
     """
-    from ..evaluate import evaluate_corpus, format_report
+    from auditor.audit.evaluate import evaluate_corpus, format_report
 
     result = evaluate_corpus(corpus)
     if json_out:
@@ -226,8 +226,8 @@ def explain(
 
     Example: auditor explain mcs.volceapplog.com
     """
-    from ..explain import explain as explain_host
-    from ..explain import format_text
+    from auditor.destinations.explain import explain as explain_host
+    from auditor.destinations.explain import format_text
 
     if not host.strip():
         raise UsageFailure("no host given")
@@ -259,7 +259,7 @@ def import_owners(
     Example: auditor import-owners companiesdb/dist -o owners-companiesdb.json
              auditor report app.har --owners owners-companiesdb.json
     """
-    from ..owners_import import convert, dumps
+    from auditor.destinations.owners_import import convert, dumps
 
     doc = convert(source)
     try:

@@ -9,8 +9,8 @@
 
 from __future__ import annotations
 
-from .inputs import InputError, Opened, open_bounded, read_small, read_text
-from .outputs import OutputError, Outputs, open_private, private_dir, write_private
+from auditor.io.inputs import InputError, Opened, open_bounded, read_small, read_text
+from auditor.io.outputs import OutputError, Outputs, open_private, private_dir, write_private
 
 __all__ = [
     "InputError",

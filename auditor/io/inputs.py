@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from ..errors import AuditorError
+from auditor.errors import AuditorError
 
 __all__ = [
     "DEFAULT_MAX_SMALL",

@@ -8,7 +8,7 @@ an audit's report document; :func:`draft` writes a corrected declaration.
 
 from __future__ import annotations
 
-from .load import load_declaration, parse_declaration
-from .model import Declaration, DeclaredType, LabelsError
+from auditor.labels.load import load_declaration, parse_declaration
+from auditor.labels.model import Declaration, DeclaredType, LabelsError
 
 __all__ = ["Declaration", "DeclaredType", "LabelsError", "load_declaration", "parse_declaration"]

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import mapping
-from .model import Declaration, DeclaredType, LabelsError
+from auditor.labels import mapping
+from auditor.labels.model import Declaration, DeclaredType, LabelsError
 
 LINKED = "DATA_LINKED_TO_YOU"
 NOT_LINKED = "DATA_NOT_LINKED_TO_YOU"

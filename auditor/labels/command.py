@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from .draft import draft_paths, render_draft
-from .judge import LabelsResult, judge_all
-from .load import load_declaration
-from .model import Declaration, LabelsError
-from .render import render_text
+from auditor.labels.draft import draft_paths, render_draft
+from auditor.labels.judge import LabelsResult, judge_all
+from auditor.labels.load import load_declaration
+from auditor.labels.model import Declaration, LabelsError
+from auditor.labels.render import render_text
 
 
 def load_all(paths: list[Path]) -> list[Declaration]:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from .apple_json import write_fastlane
-from .judge import Verdict
-from .model import Declaration, DeclaredType, LabelsError
-from .play_csv import write_play_csv
+from auditor.labels.apple_json import write_fastlane
+from auditor.labels.judge import Verdict
+from auditor.labels.model import Declaration, DeclaredType, LabelsError
+from auditor.labels.play_csv import write_play_csv
 
 
 def corrected(verdict: Verdict) -> Declaration:

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import mapping
-from .model import Declaration, DeclaredType
+from auditor.labels import mapping
+from auditor.labels.model import Declaration, DeclaredType
 
 KINDS: tuple[str, ...] = ("undeclared", "mismatched", "review", "consistent", "not_observed")
 FAILING: frozenset[str] = frozenset({"undeclared", "mismatched"})

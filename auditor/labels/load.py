@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .apple_json import find_privacy_details, is_fastlane, parse_fastlane, parse_page
-from .model import Declaration, LabelsError
-from .play_csv import parse_play_csv
-from .xcprivacy import looks_like_plist, parse_xcprivacy
+from auditor.labels.apple_json import find_privacy_details, is_fastlane, parse_fastlane, parse_page
+from auditor.labels.model import Declaration, LabelsError
+from auditor.labels.play_csv import parse_play_csv
+from auditor.labels.xcprivacy import looks_like_plist, parse_xcprivacy
 
 MAX_BYTES = 16 << 20  # a real declaration is a few hundred kB at most
 

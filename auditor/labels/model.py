@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import AuditorError
+from auditor.errors import AuditorError
 
 
 class LabelsError(AuditorError, ValueError):

@@ -13,8 +13,8 @@ import csv
 import io
 from functools import cache
 
-from . import mapping
-from .model import Declaration, DeclaredType, LabelsError
+from auditor.labels import mapping
+from auditor.labels.model import Declaration, DeclaredType, LabelsError
 
 USAGE_PREFIX = "PSL_DATA_USAGE_RESPONSES"
 TYPES_PREFIX = "PSL_DATA_TYPES_"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..document import LabelEvidence, LabelsSummary
-from .judge import LabelsResult
+from auditor.audit.document import LabelEvidence, LabelsSummary
+from auditor.labels.judge import LabelsResult
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -85,8 +85,8 @@ def render_text(result: LabelsResult, doc: dict[str, Any]) -> str:
 
 def render_markdown(labels: dict[str, Any]) -> str:
     """The Markdown section of a labels result (its JSON form), as the Markdown report has it."""
-    from ..renderers import view
-    from ..renderers.markdown import md_code, md_escape
+    from auditor.renderers import view
+    from auditor.renderers.markdown import md_code, md_escape
 
     env = view.environment()
     env.filters["md"] = md_escape

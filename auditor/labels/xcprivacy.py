@@ -12,9 +12,9 @@ from __future__ import annotations
 import plistlib
 from xml.parsers.expat import ExpatError
 
-from . import mapping
-from .apple_json import line_of
-from .model import Declaration, DeclaredType, LabelsError
+from auditor.labels import mapping
+from auditor.labels.apple_json import line_of
+from auditor.labels.model import Declaration, DeclaredType, LabelsError
 
 BINARY_MAGIC = b"bplist00"
 

@@ -4,7 +4,7 @@ Each finished flow is snapshotted on the proxy's event loop (its state, as ``flo
 gives it, see :class:`Snapshots`) and handed to the analysis engine (:class:`Engine`), which by
 default runs in a separate process (:mod:`auditor.worker`): it writes the flow to the capture
 file and audits it with the same code that reads saved captures
-(:func:`auditor.flowfile.state_to_exchange` and :class:`auditor.audit.Auditor`), so the same
+(:func:`auditor.io.flowfile.state_to_exchange` and :class:`auditor.audit.pipeline.Auditor`), so the same
 traffic gives the same findings live and offline. The proxy's process, which serves the app's
 traffic, keeps its core and its interpreter lock to itself. The app's traffic never waits for
 the analysis (unless the analysis falls far behind, see ``LiveAuditor.max_backlog``), and an
@@ -42,18 +42,18 @@ Beside them: the capture file (:mod:`.capture`, :mod:`.tnetstring`), flow snapsh
 
 import os as os  # (the fault tests fill the disk by patching ``auditor.live.os.write``)
 
-from .addon import LiveAddons, LiveAuditor, default_addons
-from .capture import CAPTURE_NAME, CaptureFile, fallback_dir, ignore_file_size_signal
-from .engine import Engine, ThreadEngine
-from .mapping import HostMap, parse_map
-from .marks import MarkFlows
-from .messages import destination_line, owner_text, upstream_hint
-from .record import Recorder, opaque_flow_state
-from .reports import write_reports
-from .session import AuditSession, Update
-from .snapshot import Snapshots
-from .sse import StreamSSE
-from .tnetstring import tnetstring_dumps
+from auditor.live.addon import LiveAddons, LiveAuditor, default_addons
+from auditor.live.capture import CAPTURE_NAME, CaptureFile, fallback_dir, ignore_file_size_signal
+from auditor.live.engine import Engine, ThreadEngine
+from auditor.live.mapping import HostMap, parse_map
+from auditor.live.marks import MarkFlows
+from auditor.live.messages import destination_line, owner_text, upstream_hint
+from auditor.live.record import Recorder, opaque_flow_state
+from auditor.live.reports import write_reports
+from auditor.live.session import AuditSession, Update
+from auditor.live.snapshot import Snapshots
+from auditor.live.sse import StreamSSE
+from auditor.live.tnetstring import tnetstring_dumps
 
 __all__ = [
     "CAPTURE_NAME",

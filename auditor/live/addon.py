@@ -10,12 +10,12 @@ from typing import Any, NamedTuple, Protocol
 
 from mitmproxy import command, http
 
-from .engine import Engine
-from .mapping import HostMap
-from .marks import MarkFlows
-from .record import Recorder
-from .session import AuditSession, Update
-from .sse import StreamSSE
+from auditor.live.engine import Engine
+from auditor.live.mapping import HostMap
+from auditor.live.marks import MarkFlows
+from auditor.live.record import Recorder
+from auditor.live.session import AuditSession, Update
+from auditor.live.sse import StreamSSE
 
 
 class LiveAddons(NamedTuple):

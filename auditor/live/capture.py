@@ -12,7 +12,7 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-from ..io.outputs import private_dir
+from auditor.io.outputs import private_dir
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from ..worker import Analysis, Results
+from auditor.worker import Analysis, Results
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mitmproxy import ctx, hooks, http
 
 if TYPE_CHECKING:
-    from ..worker import Mark
+    from auditor.worker import Mark
 
 log = logging.getLogger(__name__)
 

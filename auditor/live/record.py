@@ -14,10 +14,10 @@ from typing import Any
 
 from mitmproxy import http
 
-from .marks import MarkFlows
-from .messages import upstream_hint
-from .session import AuditSession
-from .snapshot import Snapshots
+from auditor.live.marks import MarkFlows
+from auditor.live.messages import upstream_hint
+from auditor.live.session import AuditSession
+from auditor.live.snapshot import Snapshots
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class Recorder:
         except Exception:  # never break the app's traffic
             log.debug("auditor: cannot record a failed TLS handshake", exc_info=True)
             return
-        from ..flowfile import opaque_connection
+        from auditor.io.flowfile import opaque_connection
 
         found = opaque_connection(state)
         if found is not None:

@@ -6,15 +6,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from .capture import fallback_dir
+from auditor.live.capture import fallback_dir
 
 log = logging.getLogger(__name__)
 
 
 def write_reports(doc: dict[str, Any], directory: Path, formats: str) -> list[Path]:
     """Write ``report.<ext>`` files for ``formats`` into ``directory`` (owner-only)."""
-    from ..output import parse_formats, write_private
-    from ..renderers import FORMATS, render
+    from auditor.renderers import FORMATS, render
+    from auditor.renderers.output import parse_formats, write_private
 
     out = []
     for fmt in parse_formats(formats):
@@ -29,9 +29,9 @@ def write_reports_safely(doc: dict[str, Any], directory: Path, formats: str) -> 
     fallback folder (:func:`auditor.live.capture.fallback_dir`) where that fails; the paths
     written and the errors (a report that cannot be rendered or written is logged and listed
     there)."""
-    from ..io import write_private
-    from ..output import parse_formats
-    from ..renderers import FORMATS, render
+    from auditor.io import write_private
+    from auditor.renderers import FORMATS, render
+    from auditor.renderers.output import parse_formats
 
     paths: list[Path] = []
     errors: list[str] = []

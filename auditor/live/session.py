@@ -12,12 +12,12 @@ from typing import Any
 
 from mitmproxy import command, ctx
 
-from ..worker import Mark, ProcessEngine
-from .capture import CAPTURE_NAME, ignore_file_size_signal
-from .engine import Engine, ThreadEngine
-from .marks import MarkFlows
-from .messages import count_text, log_destination
-from .reports import write_reports_safely
+from auditor.live.capture import CAPTURE_NAME, ignore_file_size_signal
+from auditor.live.engine import Engine, ThreadEngine
+from auditor.live.marks import MarkFlows
+from auditor.live.messages import count_text, log_destination
+from auditor.live.reports import write_reports_safely
+from auditor.worker import Mark, ProcessEngine
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class AuditSession:
         # An addon added with master.addons.add() after start-up gets no configure call.
         self._apply_options()
         ignore_file_size_signal()
-        from ..proxy import protect_ca_key
+        from auditor.live.proxy import protect_ca_key
 
         with suppress(Exception):
             protect_ca_key(Path(ctx.options.confdir).expanduser())

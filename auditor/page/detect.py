@@ -18,12 +18,12 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
-from ..fields import walk_exchange
-from ..masking import mask_url
-from ..models import Exchange
-from ..owners import normalize_host, registrable_domain
-from . import BEHAVIOURS
-from .events import PageEvents
+from auditor.audit.masking import mask_url
+from auditor.destinations.owners import normalize_host, registrable_domain
+from auditor.extract import walk_exchange
+from auditor.models import Exchange
+from auditor.page import BEHAVIOURS
+from auditor.page.events import PageEvents
 
 FINGERPRINT_KINDS: dict[str, str] = {
     "canvas_fingerprint": "canvas",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AuditorError
+from auditor.errors import AuditorError
 
 PAGE_TYPES = frozenset(
     {
@@ -120,7 +120,7 @@ class PageEvents:
         session unless the user names one."""
         from urllib.parse import urlsplit
 
-        from ..owners import registrable_domain
+        from auditor.destinations.owners import registrable_domain
 
         try:
             host = urlsplit(str(self.session().get("url") or "")).hostname

@@ -6,11 +6,11 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..capture import open_capture
-from ..limits import DEFAULT_LIMITS, Limits
-from ..models import Exchange
-from .detect import analyze
-from .events import PageEvents
+from auditor.io.capture import open_capture
+from auditor.limits import DEFAULT_LIMITS, Limits
+from auditor.models import Exchange
+from auditor.page.detect import analyze
+from auditor.page.events import PageEvents
 
 
 def add_page_section(

@@ -35,9 +35,9 @@ Layout, each module depending only on those listed before it:
 
 from __future__ import annotations
 
-from .bodies import STRUCTURAL_HEADERS
-from .errors import RedactError
-from .leftovers import (
+from auditor.redact.bodies import STRUCTURAL_HEADERS
+from auditor.redact.errors import RedactError
+from auditor.redact.leftovers import (
     LeftoverScanner,
     RedactionCheck,
     check_redacted,
@@ -45,13 +45,13 @@ from .leftovers import (
     find_leftovers,
     verify_redacted,
 )
-from .matching import MIN_LENGTH, SHORT
-from .pipeline import RedactionSummary, redact_capture
-from .placeholders import ID_CLAIMS, TRIES, VOCABULARY, Placeholders, jwt_claims
-from .placeholders import detected as _detected
-from .rewriting import Warn
-from .shapes import scramble, scramble_char
-from .substitution import B64_FORMS, MAX_DEPTH, TEXT_FORMS, Substituter, form_pairs
+from auditor.redact.matching import MIN_LENGTH, SHORT
+from auditor.redact.pipeline import RedactionSummary, redact_capture
+from auditor.redact.placeholders import ID_CLAIMS, TRIES, VOCABULARY, Placeholders, jwt_claims
+from auditor.redact.placeholders import detected as _detected
+from auditor.redact.rewriting import Warn
+from auditor.redact.shapes import scramble, scramble_char
+from auditor.redact.substitution import B64_FORMS, MAX_DEPTH, TEXT_FORMS, Substituter, form_pairs
 
 __all__ = [
     "B64_FORMS",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..sniff import compression_of, inflate
+from auditor.extract.sniff import compression_of, inflate
 
 __all__ = ["COMPRESSED_MAGIC", "STRUCTURAL_HEADERS", "Packed", "compress", "encode_body", "header", "sniffed_body"]
 

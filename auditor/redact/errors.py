@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import AuditorError
+from auditor.errors import AuditorError
 
 __all__ = ["RedactError"]
 

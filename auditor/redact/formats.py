@@ -10,8 +10,8 @@ import json
 import re
 from typing import IO, Any
 
-from .errors import RedactError
-from .rewriting import Redactor, Warn
+from auditor.redact.errors import RedactError
+from auditor.redact.rewriting import Redactor, Warn
 
 __all__ = ["har_layout", "redact_flows", "redact_har"]
 
@@ -28,7 +28,7 @@ def redact_har(r: Redactor, buf: bytes, name: str, out: IO[bytes]) -> None:
     """Two passes over the HAR's entries (streamed: one entry in memory at a time): collect the
     values, then write the copy, each entry re-serialized in place and the bytes between entries
     (the document's other members) substituted as they are."""
-    from ..har import HarError, _Damaged, _exchange_or_reason, _NotStreamable, _Scanner, load_har
+    from auditor.io.har import HarError, _Damaged, _exchange_or_reason, _NotStreamable, _Scanner, load_har
 
     limits = r.limits
     keep = max(1 << 16, limits.max_body)
@@ -94,8 +94,8 @@ def redact_har(r: Redactor, buf: bytes, name: str, out: IO[bytes]) -> None:
 
 
 def redact_flows(r: Redactor, buf: bytes, name: str, warn: Warn, out: IO[bytes]) -> None:
-    from ..flowfile import FlowFileError, iter_flow_states, state_to_exchange
-    from ..live import tnetstring_dumps
+    from auditor.io.flowfile import FlowFileError, iter_flow_states, state_to_exchange
+    from auditor.live import tnetstring_dumps
 
     limits = r.limits
     index = 0
@@ -123,7 +123,7 @@ def redact_flows(r: Redactor, buf: bytes, name: str, warn: Warn, out: IO[bytes])
 
 def _count_cut(state: dict[str, Any]) -> int:
     """Bodies and messages of a flow state cut at the body limit by the reader."""
-    from ..flowfile import CutBytes
+    from auditor.io.flowfile import CutBytes
 
     n = 0
     for side in ("request", "response"):

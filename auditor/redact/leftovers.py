@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from ..audit import AuditOptions, Auditor
-from ..capture import CaptureError, open_capture
-from ..io import InputError, open_bounded
-from ..limits import DEFAULT_LIMITS, Limits
-from .bodies import STRUCTURAL_HEADERS, sniffed_body
-from .matching import MIN_LENGTH, SHORT, Matcher
+from auditor.audit.pipeline import AuditOptions, Auditor
+from auditor.io import InputError, open_bounded
+from auditor.io.capture import CaptureError, open_capture
+from auditor.limits import DEFAULT_LIMITS, Limits
+from auditor.redact.bodies import STRUCTURAL_HEADERS, sniffed_body
+from auditor.redact.matching import MIN_LENGTH, SHORT, Matcher
 
 __all__ = ["LeftoverScanner", "RedactionCheck", "check_redacted", "encoded_forms", "find_leftovers", "verify_redacted"]
 

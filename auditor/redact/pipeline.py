@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from ..capture import _mapped, detect_format
-from ..io import InputError, Opened, Outputs, open_bounded
-from ..known import KnownValue
-from ..limits import DEFAULT_LIMITS, Limits
-from .errors import RedactError
-from .formats import redact_flows, redact_har
-from .leftovers import check_redacted
-from .rewriting import Redactor, Warn
+from auditor.classifiers.known import KnownValue
+from auditor.io import InputError, Opened, Outputs, open_bounded
+from auditor.io.capture import _mapped, detect_format
+from auditor.limits import DEFAULT_LIMITS, Limits
+from auditor.redact.errors import RedactError
+from auditor.redact.formats import redact_flows, redact_har
+from auditor.redact.leftovers import check_redacted
+from auditor.redact.rewriting import Redactor, Warn
 
 __all__ = ["RedactionSummary", "redact_capture"]
 

@@ -21,10 +21,10 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..classifiers import classify
-from ..models import Exchange, Field
-from .matching import MIN_LENGTH, Matcher
-from .shapes import (
+from auditor.classifiers import classify
+from auditor.models import Exchange, Field
+from auditor.redact.matching import MIN_LENGTH, Matcher
+from auditor.redact.shapes import (
     CHECKED,
     documentation_ip,
     e164,
@@ -297,7 +297,7 @@ class Placeholders:
                 break
         p = first if first is not None else self._fallback(e)
         if checks:
-            from ..masking import mask
+            from auditor.audit.masking import mask
 
             self.undetected.append((e.categories[0], mask(e.categories[0], e.value)))
         self._link(e, p)

@@ -16,13 +16,13 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..audit import AuditOptions, Auditor
-from ..classifiers import classify
-from ..limits import DEFAULT_LIMITS, Limits
-from ..models import Exchange, Field, WebSocketMessage
-from .bodies import COMPRESSED_MAGIC, STRUCTURAL_HEADERS, compress, encode_body, header, sniffed_body
-from .placeholders import ID_CLAIMS, JWT, Placeholders, jwt_claims
-from .substitution import Substituter
+from auditor.audit.pipeline import AuditOptions, Auditor
+from auditor.classifiers import classify
+from auditor.limits import DEFAULT_LIMITS, Limits
+from auditor.models import Exchange, Field, WebSocketMessage
+from auditor.redact.bodies import COMPRESSED_MAGIC, STRUCTURAL_HEADERS, compress, encode_body, header, sniffed_body
+from auditor.redact.placeholders import ID_CLAIMS, JWT, Placeholders, jwt_claims
+from auditor.redact.substitution import Substituter
 
 __all__ = ["Redactor", "Warn", "mirror"]
 
@@ -80,7 +80,7 @@ class Redactor:
     # ---- collection
 
     def collect(self, ex: Exchange) -> None:
-        from ..fields import walk_exchange
+        from auditor.extract import walk_exchange
 
         self.exchanges += 1
         for f in self.auditor.add_exchange(ex):
@@ -97,7 +97,7 @@ class Redactor:
     def _found(self, f: Any, host: str) -> None:
         """Register a finding's value, and the personal values inside it: the pieces of a
         prompt (names, addresses), the name part of an email address, a JWT's claims."""
-        from ..freetext import email_name, personal_values
+        from auditor.extract.freetext import email_name, personal_values
 
         ph = self.placeholders
         ph.add(f.value, f.category, f.part, f.path, host)
@@ -115,7 +115,7 @@ class Redactor:
     def _ids(self, fields: Iterable[Field]) -> None:
         """Identifier-shaped values under keys that name an id (``file_id``, ``ref_file_ids``,
         ``event_id``, ``id``): no classifier calls them personal, but they link a copy to a user."""
-        from ..freetext import id_like
+        from auditor.extract.freetext import id_like
 
         for f in fields:
             key = _ID_KEY_PATH.sub("", f.path).rpartition(".")[2]
@@ -163,7 +163,7 @@ class Redactor:
                     self.partial_bodies += 1
                 return compress(new, packed.kind)
             return self.sub.data(raw)
-        from ..decoding import decode_body
+        from auditor.io.decoding import decode_body
 
         decoded, err = decode_body(raw, encoding, self.limits.max_inflated)
         new = self.sub.data(decoded)

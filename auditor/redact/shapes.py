@@ -15,8 +15,8 @@ import random
 import re
 from collections.abc import Callable
 
-from ..classifiers import validators
-from ..classifiers.phone import parse_number
+from auditor.classifiers import validators
+from auditor.classifiers.phone import parse_number
 
 __all__ = [
     "CHECKED",

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import quote, quote_plus
 
-from .matching import MIN_LENGTH, Matcher
+from auditor.redact.matching import MIN_LENGTH, Matcher
 
 __all__ = ["B64_FORMS", "MAX_DEPTH", "TEXT_FORMS", "Substituter", "form_pairs"]
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..document import Destination
+from auditor.audit.document import Destination
 
 WIDTH = 960
 COLUMN_X = (150, 470, 790)  # left edge of each column's bars

@@ -12,7 +12,7 @@ import hashlib
 import io
 from typing import Any, TextIO
 
-from . import view
+from auditor.renderers import view
 
 
 def content_security_policy(css: str) -> str:

@@ -2,7 +2,7 @@
 
 Written as ``json.dumps(doc, indent=2, ensure_ascii=False)`` would write it, with two
 differences that keep the values identical: a spooled list (the findings, the violations of
-``auditor check``; see :class:`auditor.spool.RecordSpool`) is written one record at a time,
+``auditor check``; see :class:`auditor.audit.spool.RecordSpool`) is written one record at a time,
 never held whole in memory; and characters that can fool a terminal or an editor (DEL, C1 controls, line and
 paragraph separators, bidirectional overrides) and lone surrogates are written as ``\\uXXXX``
 escapes.

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..document import Destination, Finding, JurisdictionRef
+from auditor.audit.document import Destination, Finding, JurisdictionRef
 
 __all__ = ["ITEMS_SHOWN", "FindingStats", "KeyFinding", "KeyItem", "key_findings"]
 
@@ -120,7 +120,7 @@ def _cap(kind: str, title: str, items: list[KeyItem]) -> KeyFinding:
 def _labels(categories: Iterable[str], label: Callable[[str], str], most: int = 4) -> str:
     """``"prompt text, email address and phone number"``: the most serious first, at most
     ``most`` of them named (``"... and 3 others"``)."""
-    from .view import count, severity
+    from auditor.renderers.view import count, severity
 
     names = [label(c).lower() for c in sorted(categories, key=lambda c: (-severity(c), c))]
     if len(names) > most:
@@ -130,7 +130,7 @@ def _labels(categories: Iterable[str], label: Callable[[str], str], most: int = 
 
 def key_findings(doc: dict[str, Any], stats: FindingStats, label: Callable[[str], str]) -> list[KeyFinding]:
     """The key findings of a report document, most serious first; kinds with nothing are left out."""
-    from .view import count, country_name
+    from auditor.renderers.view import count, country_name
 
     dests: list[Destination] = list(doc.get("destinations", []))
     third = [d for d in dests if d.get("party") == "third"]

@@ -6,7 +6,7 @@ import io
 import re
 from typing import Any, TextIO
 
-from . import view
+from auditor.renderers import view
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 

@@ -13,9 +13,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from ..document import Destination, Finding, FirstParty
-from .flowchart import Chart, build_chart
-from .keyfindings import encoding_text
+from auditor.audit.document import Destination, Finding, FirstParty
+from auditor.destinations.jurisdictions import adequacy_text
+from auditor.renderers.flowchart import Chart, build_chart
+from auditor.renderers.keyfindings import encoding_text
 
 # Caps of what the HTML and Markdown reports show (the JSON report has everything); past each,
 # the report says how many more there are. They bound both the memory of the one pass over the
@@ -43,25 +44,11 @@ def severity(category: str) -> int:
     return int(taxonomy().get(category, {}).get("severity", 1))
 
 
-ADEQUACY_TEXT = {
-    "eu": "EU member state: the GDPR applies",
-    "eea": "EEA member: the GDPR applies",
-    "adequate": "EU adequacy decision: data may flow from the EU without further safeguards",
-    "partial": "partial EU adequacy",
-    "none": "no EU adequacy decision: transfers from the EU need safeguards "
-    "(standard contractual clauses, binding corporate rules)",
-}
-
-
-def adequacy_text(status: str | None) -> str:
-    return ADEQUACY_TEXT.get(status or "", "adequacy status unknown")
-
-
 def country_name(code: str | None) -> str:
     if not code:
         return "Unknown"
     try:
-        from .. import jurisdictions
+        from auditor.destinations import jurisdictions
 
         j = jurisdictions.lookup(code)
         if j is not None:
@@ -240,7 +227,7 @@ def _collect_evidence(findings: Iterable[Finding], hosts: dict[str, int]) -> dic
 def build(doc: dict[str, Any]) -> View:
     """The view of a report document: two passes over its findings (statistics, then the
     evidence of the destinations shown), holding a bounded part of them."""
-    from .keyfindings import FindingStats, key_findings
+    from auditor.renderers.keyfindings import FindingStats, key_findings
 
     dests: list[Destination] = list(doc.get("destinations", []))
     rows: dict[str | None, CountryRow] = {}

@@ -1,0 +1,1 @@
+"""Stage 5: the audit of captures, aggregated into the report document."""
