@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import sys
-from collections.abc import Callable
-from pathlib import Path
-from types import FrameType
-from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
+from support.work import lines_run
 
-import auditor
 from auditor.audit.pipeline import AuditOptions, Auditor
 from auditor.classifiers.known import KnownValue
 from auditor.classifiers.tracing import Tracer
@@ -116,30 +111,6 @@ def test_known_values_seed_the_auditor() -> None:
     assert doc["summary"]["derived_findings"] == 2 and doc["summary"]["known_values"] == 2
 
 
-def _lines_run(call: Callable[[], object]) -> int:
-    """The lines of auditor's own code that ``call()`` runs (``sys.settrace`` line events): the
-    work it does, counted the same on any machine under any load."""
-    package = str(Path(auditor.__file__).resolve().parent)
-    count = 0
-
-    def local(frame: FrameType, event: str, arg: object) -> Any:
-        nonlocal count
-        if event == "line":
-            count += 1
-        return local
-
-    def outer(frame: FrameType, event: str, arg: object) -> Any:
-        return local if frame.f_code.co_filename.startswith(package) else None
-
-    previous = sys.gettrace()
-    sys.settrace(outer)
-    try:
-        call()
-    finally:
-        sys.settrace(previous)
-    return count
-
-
 def test_lookup_cost_does_not_grow_with_the_index() -> None:
     """Looking an exchange up does the same work with 1,200 and 3,600 values in the index (both
     past the lookback window's 1,000 exchanges, so that part is the same too): the index is
@@ -159,7 +130,7 @@ def test_lookup_cost_does_not_grow_with_the_index() -> None:
         tr = indexed(n)
         assert len(tr) == n
         found: list[Finding] = []
-        work[n] = _lines_run(lambda tr=tr, found=found: found.extend(tr.trace(_ex(99_999, "y.example"), fields, [])))
+        work[n] = lines_run(lambda tr=tr, found=found: found.extend(tr.trace(_ex(99_999, "y.example"), fields, [])))
         assert [(f.category, f.path, f.detector) for f in found] == [("device_id", "id", "trace.plain")]
     assert work[1200] > 0
     assert work[1200] == work[3600], work
