@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from auditor.audit.document import Destination
 from auditor.errors import AuditorError
 from auditor.gate.facts import Facts, destination_countries, destination_facts
 from auditor.gate.model import Selector
@@ -63,9 +64,9 @@ def check_report(doc: Any, name: str) -> dict[str, Any]:
 # Differences
 
 
-def _owner_label(d: dict[str, Any]) -> str:
-    owner = d.get("owner") or {}
-    return owner.get("name") or "unknown owner"
+def _owner_label(d: Destination) -> str:
+    owner = d.get("owner")
+    return (owner.get("name") if owner else None) or "unknown owner"
 
 
 def all_countries(doc: dict[str, Any]) -> dict[str, list[str]]:
@@ -112,8 +113,8 @@ class DestinationChange:
 class ReportDiff:
     """Differences between two report documents."""
 
-    added: list[dict[str, Any]] = field(default_factory=list)
-    removed: list[dict[str, Any]] = field(default_factory=list)
+    added: list[Destination] = field(default_factory=list)
+    removed: list[Destination] = field(default_factory=list)
     changed: list[DestinationChange] = field(default_factory=list)
     countries_added: dict[str, list[str]] = field(default_factory=dict)
     countries_removed: dict[str, list[str]] = field(default_factory=dict)
@@ -184,7 +185,7 @@ def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> ReportDiff:
     return diff
 
 
-def _dest_summary(d: dict[str, Any]) -> str:
+def _dest_summary(d: Destination) -> str:
     bits = [_owner_label(d)]
     countries = sorted(destination_countries(d))
     bits.append(", ".join(countries) if countries else "country unknown")

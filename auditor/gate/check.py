@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auditor.audit.document import Destination
 from auditor.audit.spool import RecordSpool
 from auditor.gate.facts import Facts, destination_countries, destination_facts, finding_cleartext, finding_facts
 from auditor.gate.model import Policy, Rule
@@ -21,8 +22,8 @@ class Violation:
 
     rule: str
     severity: str
-    finding: dict[str, Any]
-    destination: dict[str, Any] | None
+    finding: dict[str, Any]  # a report finding, or a page detection in its shape (page_finding)
+    destination: Destination | None
     capture: str
 
     @property
@@ -52,8 +53,8 @@ class Violation:
         f = self.finding
         flow = f.get("flow") or {}
         req = f.get("request") or {}
-        d = self.destination or {}
-        owner = d.get("owner") or {}
+        d = self.destination
+        owner = d.get("owner") if d else None
         return {
             "rule": self.rule,
             "severity": self.severity,
@@ -70,9 +71,9 @@ class Violation:
                 "method": req.get("method"),
                 "url": req.get("url"),
             },
-            "owner": owner.get("name"),
+            "owner": owner.get("name") if owner else None,
             "countries": sorted(destination_countries(self.destination)),
-            "party": d.get("party"),
+            "party": d.get("party") if d else None,
             "cleartext": finding_cleartext(f, self.destination),
         }
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from auditor.audit.document import Destination
 
 
 @dataclass(frozen=True)
@@ -22,13 +25,13 @@ class Facts:
     undeclared: bool = False  # the finding's data type is undeclared in a store label (--declared)
 
 
-def destination_countries(dest: dict[str, Any] | None) -> frozenset[str]:
+def destination_countries(dest: Destination | None) -> frozenset[str]:
     """The owner's country and the registry country of each server address of a destination."""
     if not dest:
         return frozenset()
     out = set()
-    owner = dest.get("owner") or {}
-    if owner.get("country"):
+    owner = dest.get("owner")
+    if owner and owner.get("country"):
         out.add(str(owner["country"]).upper())
     for c in dest.get("server_countries") or ():
         if c:
@@ -36,12 +39,12 @@ def destination_countries(dest: dict[str, Any] | None) -> frozenset[str]:
     return frozenset(out)
 
 
-def destination_facts(dest: dict[str, Any] | None, host: str) -> Facts:
+def destination_facts(dest: Destination | None, host: str) -> Facts:
     """The facts of a destination of the report document (``dest`` may be missing)."""
     if not dest:
         return Facts(host=host.lower())
-    owner = dest.get("owner") or {}
-    names = tuple(n.lower() for n in (owner.get("name"), owner.get("parent")) if n)
+    owner = dest.get("owner")
+    names = tuple(n.lower() for n in ((owner.get("name"), owner.get("parent")) if owner else ()) if n)
     return Facts(
         host=str(dest.get("host") or host).lower(),
         countries=destination_countries(dest),
@@ -53,15 +56,16 @@ def destination_facts(dest: dict[str, Any] | None, host: str) -> Facts:
     )
 
 
-def finding_cleartext(finding: dict[str, Any], dest: dict[str, Any] | None) -> bool:
+def finding_cleartext(finding: Mapping[str, Any], dest: Destination | None) -> bool:
     """Whether the request that carried a finding went unencrypted (http:// or ws://)."""
-    url = (finding.get("request") or {}).get("url")
+    req = finding.get("request")
+    url = req.get("url") if req else None
     if isinstance(url, str) and "://" in url:
         return url.split("://", 1)[0].lower() in ("http", "ws")
     return bool(dest and dest.get("cleartext"))
 
 
-def finding_facts(finding: dict[str, Any], dest: dict[str, Any] | None, undeclared: bool = False) -> Facts:
+def finding_facts(finding: Mapping[str, Any], dest: Destination | None, undeclared: bool = False) -> Facts:
     base = destination_facts(dest, finding.get("host", ""))
     return Facts(
         undeclared=undeclared,
