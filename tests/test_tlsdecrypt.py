@@ -359,3 +359,26 @@ def test_keylog_parsing_reports_line_numbers() -> None:
     assert warnings == ["k.log: 2 malformed key log line(s) ignored (line 4, 5)"]
     assert log.lookup(bytes.fromhex("11" * 32)) == {"CLIENT_RANDOM": bytes.fromhex("22" * 48)}
     assert log.unused == 0
+
+
+# --------------------------------------------------------------------------------------------
+# DNS over HTTPS inside decrypted traffic
+
+
+def test_dns_over_https_inside_decrypted_traffic_names_destinations(tmp_path: Path, backend: object) -> None:
+    """curl resolves chat.deepseek.com over DoH (api.openai.com/dns-query, inside TLS): with the key
+    log the lookup is read like cleartext DNS (the destination was looked up, answered); without
+    it, nothing of it is seen."""
+    need(shutil.which("curl") is not None, "curl is not installed")
+    port = backend.port  # type: ignore[attr-defined]
+    cmd = ["curl", "-sS", "-f", "--cacert", str(backend.ca),  # type: ignore[attr-defined]
+           "--resolve", f"api.openai.com:{port}:127.0.0.1", "--doh-url", f"https://api.openai.com:{port}/dns-query",
+           f"https://chat.deepseek.com:{port}/v1/me"]
+    pcap, keys = captured(tmp_path, port, lambda env: client(cmd, env))
+    res = decrypt_capture(pcap, load_keylog(keys))
+    assert res.dns_messages, [e.path for e in res.exchanges]
+    decrypted = {d["host"]: d for d in decrypted_audit(pcap, keys)["destinations"]}
+    assert "dns" in decrypted["chat.deepseek.com"]["seen"]
+    assert decrypted["chat.deepseek.com"]["dns_lookup"] == "answered"
+    opaque = {d["host"]: d for d in audit_paths([pcap])["destinations"]}
+    assert "dns" not in opaque["chat.deepseek.com"]["seen"]

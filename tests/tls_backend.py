@@ -27,6 +27,19 @@ PROFILE = {
 }
 
 
+def dns_answer(query: bytes) -> bytes:
+    """The DNS answer to ``query``: its one question, answered with 127.0.0.1 for type A and with
+    no record for other types (AAAA, HTTPS)."""
+    end = 12
+    while query[end]:
+        end += query[end] + 1
+    question = query[12 : end + 5]
+    qtype = int.from_bytes(query[end + 1 : end + 3], "big")
+    answers = b"\xc0\x0c" + b"\x00\x01\x00\x01" + (60).to_bytes(4, "big") + b"\x00\x04\x7f\x00\x00\x01" if qtype == 1 else b""
+    header = query[:2] + b"\x81\x80" + b"\x00\x01" + (b"\x00\x01" if answers else b"\x00\x00") + b"\x00\x00\x00\x00"
+    return header + question + answers
+
+
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Echo-free JSON answers: a profile for /v1/me, a chat answer for everything else."""
     if scope["type"] != "http":
@@ -35,10 +48,19 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
         return
+    request = b""
     more = True
     while more:
         msg = await receive()
+        request += msg.get("body", b"")
         more = msg.get("more_body", False)
+    if scope["path"] == "/dns-query":  # DNS over HTTPS (RFC 8484 POST): every name is 127.0.0.1
+        answer = dns_answer(request)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/dns-message"),
+                                (b"content-length", str(len(answer)).encode())]})
+        await send({"type": "http.response.body", "body": answer})
+        return
     body = PROFILE if scope["path"].startswith("/v1/me") else {
         "id": "chatcmpl-1", "object": "chat.completion",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello Jane."}}],

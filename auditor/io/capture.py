@@ -181,17 +181,32 @@ def _open_pcap(
     from auditor.io import pcap
 
     info.format = "pcap"
+    from auditor.io import tlsdecrypt
+
+    # Decrypted first, so that DNS over HTTPS inside it names destinations like the capture's own
+    # DNS does; its warnings are told after the reader's, in the order the report lists them.
+    decrypted = None
+    decrypt_warnings: list[str] = []
     try:
-        result = pcap.read_pcap(path, capture=capture, warn=warn, limits=limits)
+        if keylog is not None or tlsdecrypt.has_embedded_secrets(path):
+            decrypted = tlsdecrypt.decrypt_capture(
+                path, keylog, capture=capture, warn=decrypt_warnings.append, limits=limits
+            )
+        result = pcap.read_pcap(
+            path,
+            capture=capture,
+            warn=warn,
+            limits=limits,
+            dns_messages=decrypted.dns_messages if decrypted is not None else (),
+        )
     except ValueError as e:
         raise CaptureError(f"{name}: {e}") from None
     except OSError as e:
         raise CaptureError(f"{name}: cannot read ({e.strerror or e})") from None
+    for message in decrypt_warnings:
+        warn(message)
     exchanges = result.exchanges
-    from auditor.io import tlsdecrypt
-
-    if keylog is not None or tlsdecrypt.has_embedded_secrets(path):
-        decrypted = tlsdecrypt.decrypt_capture(path, keylog, capture=capture, warn=warn, limits=limits)
+    if decrypted is not None:
         for i, ex in enumerate(decrypted.exchanges, len(exchanges)):
             ex.index, ex.id = i, f"pcap-{capture}-{i}"
         exchanges = exchanges + decrypted.exchanges

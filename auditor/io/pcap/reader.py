@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,12 +32,17 @@ def read_pcap(
     capture: int = 0,
     warn: Callable[[str], None] | None = None,
     limits: Limits | None = None,
+    dns_messages: Iterable[bytes] = (),
 ) -> PcapResult:
     """Read a pcap or pcapng file (optionally gzip-compressed) in one streaming pass.
 
     Damage (truncation, bad record lengths, unknown link types, missing TCP segments) is
     reported through ``warn`` and in ``result.warnings``, and what could be read is returned.
     A file that is not a capture at all raises ``ValueError``.
+
+    ``dns_messages``: raw DNS messages seen by other means, such as DNS over HTTPS inside traffic
+    decrypted with a key log; they name destinations like the capture's own DNS, as lookups made
+    before the capture's first packet.
     """
     name = Path(path).name
     result = PcapResult()
@@ -76,6 +81,8 @@ def read_pcap(
         else:
             raise ValueError(f"not a pcap or pcapng capture (the file starts with bytes {head[:4].hex()})")
         analyzer.stats.format = fmt + (".gz" if magic == _GZIP else "")
+        for message in dns_messages:
+            analyzer.dns_over_http(message)
         analyzer.run(records)
         if damage.compressed_error and not damage.reported_truncation:
             damage.truncated(buffer.offset)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from auditor.io.pcap import _HttpConn
+from auditor.io.pcap import _HttpConn, doh
 from auditor.io.pcap.tcpreassembly import MASK, TcpStream
 from auditor.io.tlsdecrypt.exchanges import ConnInfo, Sink
 from auditor.io.tlsdecrypt.http2 import PREFACE, Http2Conn
@@ -32,6 +32,9 @@ __all__ = ["DecryptResult", "decrypt_capture"]
 MAX_LISTED = 200  # connections listed by name in the coverage as not decrypted
 
 
+RawMessage = bytes  # (the class below has a field named ``bytes``)
+
+
 @dataclass
 class DecryptResult:
     exchanges: list[Exchange] = field(default_factory=list)
@@ -41,6 +44,7 @@ class DecryptResult:
     decrypted_bytes: int = 0
     not_decrypted: list[dict[str, Any]] = field(default_factory=list)
     embedded_secrets: int = 0  # client randoms read from Decryption Secrets Blocks
+    dns_messages: list[RawMessage] = field(default_factory=list)  # DNS over HTTPS inside the decrypted traffic
 
     def coverage(self) -> dict[str, Any]:
         """The JSON form of the coverage, for the report (added in auditor 0.2.0)."""
@@ -321,6 +325,7 @@ def decrypt_capture(
     if errors:
         warn(f"{name}: decryption failed on {errors} packet(s) (first: {first_error[:200]}); what was read is kept")
     result.exchanges = sink.exchanges
+    result.dns_messages = [raw for ex in sink.exchanges for raw in doh.dns_messages(ex)]
     if keylog.unused:
         warn(f"{name}: key log secrets for {keylog.unused} TLS connection(s) matched no connection in the capture")
     return result

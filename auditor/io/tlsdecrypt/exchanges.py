@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from auditor.io.pcap import _Analyzer, _finish_body, _strip_port
-from auditor.io.pcap.dns import _DnsMessage, _parse_dns
 from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor.models import Exchange, TlsInfo
 
@@ -22,14 +21,10 @@ class Sink:
         self.limits = limits
         self.exchanges: list[Exchange] = []
         self.ts = 0.0
-        self.doh_messages: list[_DnsMessage] = []  # DNS over HTTPS read inside decrypted HTTP/1.x
 
     def dns_over_http(self, raw: bytes | None) -> None:
-        """The HTTP/1.x parser hands over every message that may be DoH: keep the DNS ones."""
-        if raw is not None:
-            msg = _parse_dns(raw)
-            if msg is not None:
-                self.doh_messages.append(msg)
+        """The HTTP/1.x parser hands over each message that may be DoH. Nothing to do here: DoH is
+        read from the finished exchanges of every HTTP version alike (:attr:`DecryptResult.dns_messages`)."""
 
     # The HTTP/1.x parser lists its exchanges through the analyser's own method (it only uses
     # ``capture`` and ``exchanges``), so decrypted exchanges are built exactly as cleartext ones.
