@@ -209,7 +209,8 @@ def test_chromium_decrypted_audits_the_same_as_through_the_proxy(
     pcap, keys = captured(tmp_path, backend.port, lambda env: client(  # type: ignore[attr-defined]
         [sys.executable, CLIENTS, "chromium", "direct", url, protocol, spki], env, timeout=120))
     res = decrypt_capture(pcap, load_keylog(keys))
-    assert {e.http_version for e in res.exchanges} == {"HTTP/3" if protocol == "h3" else "HTTP/2.0"}
+    assert {e.http_version for e in res.exchanges} == {"HTTP/3" if protocol == "h3" else "HTTP/2.0"}, (
+        json.dumps(res.coverage()), keys.read_text().count("\n"), pcap.stat().st_size)
     decrypted = decrypted_audit(pcap, keys)
     # Through the proxy Chromium speaks HTTP/2 (mitmproxy's regular mode does not carry QUIC from
     # a browser), so the HTTP/3 capture is compared with the same page over HTTP/2.

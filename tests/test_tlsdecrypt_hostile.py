@@ -117,3 +117,20 @@ def test_garbage_http2_http3_quic_never_raise(seed: int) -> None:
     q.feed(True, b"\x40" + blob)
     q.finish()
     assert not q.decrypted
+
+
+def test_zero_padding_after_a_server_initial_is_not_a_short_header_packet() -> None:
+    """A server's ACK-only Initial, padded with zeros to 1,200 bytes, may arrive between a
+    ClientHello's two Initials (Chromium's post-quantum ClientHello spans two). The padding is
+    not a 1-RTT packet: taking it for one looked the secrets up before the ClientHello was
+    complete, and the whole connection stayed undecrypted."""
+    session = QuicSession(KeyLog(), Sink(), "127.0.0.1", 443)
+    payload = bytes(range(100))
+    initial = (b"\xc0" + (1).to_bytes(4, "big") + b"\x08" + b"c" * 8 + b"\x08" + b"s" * 8 + b"\x00"
+               + b"\x40\x64" + payload)
+    session.feed(False, initial + b"\x00" * (1200 - len(initial)))
+    assert session.server_cid == b"s" * 8
+    assert session.reason is None and not session.looked_up
+    # A real short-header packet before the ClientHello is noted, but not final.
+    session.feed(False, b"\x41" + b"c" * 8 + bytes(40))
+    assert session.reason == "the QUIC ClientHello was not captured" and not session.looked_up

@@ -132,6 +132,8 @@ class QuicSession:
                     if from_client and ptype == 0 and self.tracker.hello is None:
                         self.tracker.feed(datagram[p:end])
                     p = end
+                elif not any(datagram[p:]):
+                    return  # zero padding after the datagram's last long-header packet
                 else:
                     self._short(from_client, datagram[p:])
                     return
@@ -141,11 +143,13 @@ class QuicSession:
     # -- 1-RTT -------------------------------------------------------------------------------
 
     def _lookup(self) -> None:
-        self.looked_up = True
         hello = self.tracker.hello
         if hello is None:
+            # Not final: the rest of a ClientHello split over several Initials may still come.
             self.reason = "the QUIC ClientHello was not captured"
             return
+        self.looked_up = True
+        self.reason = None
         data = self.tracker.crypto.data()
         secrets = self.keylog.lookup(bytes(data[6:38]))
         if secrets is None or "CLIENT_TRAFFIC_SECRET_0" not in secrets or "SERVER_TRAFFIC_SECRET_0" not in secrets:
