@@ -46,3 +46,12 @@ def need(condition: bool, reason: str) -> None:
 def peer() -> Path:
     need(PEER.is_dir(), f"peer captures not found at {PEER}")
     return PEER
+
+
+@pytest.fixture
+def session_pcap(tmp_path: Path) -> Path:
+    """A network capture of a phone's chat session (``support.packets.session_capture``), for the
+    pcap audit tests and the report-document tests."""
+    from support.packets import session_capture  # scapy and aioquic only for the tests that use it
+
+    return session_capture(tmp_path / "session.pcap")

@@ -27,7 +27,7 @@ from auditor.live import CAPTURE_NAME, CaptureFile, LiveAuditor
 sys.path.insert(0, str(ROOT / "tests"))
 from loadgen import Backend
 from support.backends import load_backend
-from test_load import read_flows
+from support.flows import read_flows
 
 LOADGEN = str(ROOT / "tests" / "loadgen.py")
 # the analysis process writes the capture a moment after the answers: wait for a first flow

@@ -20,20 +20,18 @@ import io
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import FIXTURES, ROOT
 from hostile import corpus
-from support import memory
+from support.processes import PEAK_LIMIT_MB, Run, run_auditor
 
 from auditor import cli
 from auditor.audit.pipeline import AuditOptions, audit_paths
@@ -43,64 +41,12 @@ from auditor.limits import Limits
 from auditor.renderers import render, render_to
 from auditor.renderers import view as view_mod
 
-FILES = Path(__file__).resolve().parent / "hostile" / "files"
-PEAK_LIMIT_MB = 300.0
+FILES = ROOT / "tests" / "hostile" / "files"
 # Characters that must never reach an output raw: C0 controls but tab/newline/return, DEL, C1
 # controls, bidirectional overrides and isolates, line/paragraph separators.
 RAW_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # On standard error not even line breaks inside a message are allowed.
 RAW_UNSAFE_TERMINAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-@dataclass
-class Run:
-    """One finished ``auditor`` process."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-    peak_mb: float
-
-
-def run_auditor(*args: str, timeout: float = 60.0, cwd: Path | None = None) -> Run:
-    """Run ``python -m auditor ARGS`` and measure its peak RSS (its own ``VmHWM``, which it
-    writes at exit through ``support.memory``; sampled from outside while it runs, for a process
-    that dies before it can say).
-
-    Fails the test if it runs longer than ``timeout`` seconds (the process is killed).
-    """
-    env = {k: v for k, v in os.environ.items() if k != "AUDITOR_DEBUG"}
-    peak_file = Path(tempfile.mkdtemp(prefix="auditor-peak-")) / "peak"
-    env[memory.PEAK_FILE_ENV] = str(peak_file)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, str(memory.SCRIPT), "auditor", *args], stdout=out, stderr=err,
-                                cwd=cwd, env=env)
-        sampled_kb = 0
-        while True:
-            sampled_kb = max(sampled_kb, memory.status_kb("VmHWM", proc.pid) or 0)
-            pid, status = os.waitpid(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - t0 > timeout:
-                proc.kill()
-                os.waitpid(proc.pid, 0)
-                proc.returncode = -9
-                pytest.fail(f"auditor {' '.join(args)} did not finish within {timeout:.0f} s")
-            time.sleep(0.02)
-        seconds = time.monotonic() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        try:
-            peak_kb = int(peak_file.read_text())
-        except (OSError, ValueError):  # (died before it could say)
-            peak_kb = sampled_kb
-        finally:
-            shutil.rmtree(peak_file.parent, ignore_errors=True)
-        return Run(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                   seconds, peak_kb / 1024)
 
 
 class _Hang(BaseException):

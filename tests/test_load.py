@@ -29,8 +29,7 @@ from typing import Any
 import pytest
 from conftest import ROOT
 from mitmproxy import http
-from mitmproxy.exceptions import FlowReadException
-from mitmproxy.io import FlowReader
+from support.flows import read_flows
 
 sys.path.insert(0, str(ROOT / "tests"))
 from loadgen import KINDS, Backend, plan, summarise
@@ -52,18 +51,6 @@ class LoadRun:
     rss: list[tuple[float, float, float]]  # (seconds, proxy process MB, analysis process MB)
     flows: list[http.HTTPFlow]
     report: dict[str, Any]
-
-
-def read_flows(path: Path) -> list[http.HTTPFlow]:
-    flows: list[http.HTTPFlow] = []
-    with path.open("rb") as fh:
-        try:
-            for f in FlowReader(fh).stream():
-                assert isinstance(f, http.HTTPFlow)
-                flows.append(f)
-        except FlowReadException as e:
-            pytest.fail(f"{path} is damaged after {len(flows)} flows: {e}")
-    return flows
 
 
 def auditor_run(tmp: Path, backend: Backend, *command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

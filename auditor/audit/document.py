@@ -3,7 +3,7 @@
 The audit builds one :class:`AuditDocument` (``schema_version`` "1"); the renderers, the gate and
 the pytest plugin read it. Each TypedDict here is one object of the schema, with the same keys:
 ``Required`` where the schema's ``required`` lists the key, ``NotRequired`` otherwise; enums are
-``Literal`` types and nullable values ``X | None``. ``tests/test_document.py`` walks the schema
+``Literal`` types and nullable values ``X | None``. ``tests/audit/test_document.py`` walks the schema
 and these types together and fails when they part, and checks real documents against them.
 
 Where the schema leaves a value free, a comment says what it holds. The schema is the contract

@@ -115,7 +115,7 @@ def _read_json(name: str) -> Any:
 @cache
 def _extractor() -> tldextract.TLDExtract:
     # No suffix list URLs: tldextract never downloads the Public Suffix List and uses the snapshot
-    # it ships (checked by tests/test_owners.py with every connection refused).
+    # it ships (checked by tests/destinations/test_owners.py with every connection refused).
     return tldextract.TLDExtract(
         suffix_list_urls=(),
         cache_dir=None,

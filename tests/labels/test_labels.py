@@ -22,7 +22,7 @@ from typing import Any
 import jsonschema
 import pytest
 from conftest import FIXTURES, ROOT
-from test_junit import check_junit_shape
+from support.junit import check_junit_shape
 
 from auditor.labels import LabelsError, load_declaration, parse_declaration
 from auditor.labels.apple_json import write_fastlane

@@ -10,18 +10,17 @@ import sys
 import time
 import zlib
 from collections.abc import Callable
-from pathlib import Path
 
 import brotli
 import pytest
 import zstandard
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.work import lines_run
 
 from auditor.io.decoding import DEFAULT_MAX_INFLATED, decode_body, over_limit_message
 
-ROOT = Path(__file__).resolve().parent.parent
 MiB = 2**20
 PAYLOAD = json.dumps({"messages": [{"role": "user", "content": "héllo " * 200}]}).encode()
 

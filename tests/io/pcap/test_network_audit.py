@@ -9,37 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
-from scapy.layers.dns import DNS, DNSQR, DNSRR
-from test_pcap import CLIENT, Conn, client_hello, quic_initials, udp, write
+from conftest import FIXTURES, ROOT
+from scapy.layers.dns import DNS, DNSQR
+from support.packets import CHAT_IP, CLIENT, udp, write
 
 from auditor.audit.pipeline import audit_paths
-
-CHAT_IP, BYPASS_IP, QUIC_IP, UMENG_IP = "203.0.113.10", "203.0.113.20", "203.0.113.30", "203.0.113.40"
-
-
-@pytest.fixture
-def session_pcap(tmp_path: Path) -> Path:
-    dns = [
-        udp(CLIENT, "192.0.2.53", 53001, 53, DNS(id=1, rd=1, qd=DNSQR(qname="chat.deepseek.com"))),
-        udp("192.0.2.53", CLIENT, 53, 53001, DNS(id=1, qr=1, qd=DNSQR(qname="chat.deepseek.com"),
-                                               an=[DNSRR(rrname="chat.deepseek.com", type="A", rdata=CHAT_IP)])),
-    ]
-    chat = Conn(server=CHAT_IP, cport=41000)
-    pinned = Conn(server=BYPASS_IP, cport=41001)
-    hello = client_hello("log.byteoversea.com", big=True)
-    umeng = Conn(server=UMENG_IP, sport=80, cport=41002)
-    form = b"appkey=x&email=jane.doe%40example.org&device_model=Pixel+8"
-    request = (b"POST /app_logs HTTP/1.1\r\nHost: alog.umeng.com\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-               b"Content-Length: " + str(len(form)).encode() + b"\r\n\r\n" + form)
-    packets = [
-        *dns,
-        *chat.handshake(), chat.c(client_hello("chat.deepseek.com")), chat.s(b"\x16\x03\x03\x00\x04abcd"),
-        *pinned.handshake(), pinned.c(hello[:1000]), pinned.c(hello[1000:]),
-        *[udp(CLIENT, QUIC_IP, 50000, 443, d) for d in quic_initials("www.googleapis.com")],
-        *umeng.handshake(), umeng.c(request), umeng.s(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), *umeng.close(),
-    ]
-    return write(tmp_path / "session.pcap", packets)
 
 
 def _by_host(doc: dict) -> dict[str, dict]:
@@ -106,7 +80,7 @@ def test_lookup_without_an_answer_is_listed(session_pcap: Path, tmp_path: Path) 
     packets = [*list(rdpcap(str(session_pcap))), udp(CLIENT, "192.0.2.53", 53002, 53, DNS(id=2, rd=1, qd=DNSQR(qname="tracker.blocked.example"))), udp("192.0.2.53", CLIENT, 53, 53002, DNS(id=2, qr=1, rcode=3, qd=DNSQR(qname="tracker.blocked.example"))), udp(CLIENT, "192.0.2.53", 53003, 53, DNS(id=3, rd=1, qd=DNSQR(qname="silent.example", qtype="AAAA"))), udp(CLIENT, "192.0.2.53", 53004, 53, DNS(id=4, rd=1, qd=DNSQR(qname="10.2.0.192.in-addr.arpa", qtype="PTR")))]
     path = write(tmp_path / "blocked.pcap", packets)
     doc = audit_paths([path])
-    schema = json.loads((Path(__file__).resolve().parent.parent / "auditor" / "schema" / "audit-v1.schema.json").read_text())
+    schema = json.loads((ROOT / "auditor" / "schema" / "audit-v1.schema.json").read_text())
     jsonschema.validate(doc, schema)
     d = _by_host(doc)
     assert {h: x["dns_lookup"] for h, x in d.items() if x["dns_lookup"]} == {

@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from auditor.destinations import jurisdictions, owners
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = ROOT
 DATA = REPO / "auditor" / "data"
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO = jurisdictions.iso_codes()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from mitmproxy import http
 from mitmproxy.test import tflow
-from test_load import read_flows as _read
+from support.flows import read_flows as _read
 
 from auditor import worker
 from auditor.live import CaptureFile, tnetstring_dumps

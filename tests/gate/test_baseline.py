@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_policy import dest
+from support.documents import dest, report
 
 from auditor.gate import parse_policy, run_check
 from auditor.gate.baseline import (
@@ -17,17 +17,6 @@ from auditor.gate.baseline import (
     render_diff_markdown,
     render_diff_text,
 )
-
-
-def report(*dests: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "schema_version": "1",
-        "generator": {"name": "auditor", "version": "test"},
-        "captures": [],
-        "summary": {},
-        "findings": [],
-        "destinations": list(dests),
-    }
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES
 
 from auditor.audit.pipeline import AuditOptions, Auditor, audit_paths
 from auditor.destinations.parties import FirstPartyError
@@ -197,7 +198,7 @@ def test_har_pages_name_the_top_level_site(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 def test_cli_unmatched_first_party_is_one_line_and_exit_2() -> None:
-    flows = Path(__file__).resolve().parent.parent / "fixtures" / "ai-chat-session.flows"
+    flows = FIXTURES / "ai-chat-session.flows"
     p = subprocess.run([sys.executable, "-m", "auditor", "report", str(flows), "--first-party", "Deepsek", "-f", "json", "-o", "-"],
                        capture_output=True, text=True, timeout=120)  # fmt: skip
     assert p.returncode == 2 and p.stdout == ""
@@ -208,7 +209,7 @@ def test_cli_unmatched_first_party_is_one_line_and_exit_2() -> None:
 
 @pytest.mark.e2e
 def test_policy_first_party_is_used_by_check(tmp_path: Path) -> None:
-    flows = Path(__file__).resolve().parent.parent / "fixtures" / "ai-chat-session.flows"
+    flows = FIXTURES / "ai-chat-session.flows"
     policy = tmp_path / "policy.yaml"
     policy.write_text("version: 1\nfirst_party: [deepseek.com, Microsoft]\nrules:\n  - id: p\n    deny: {categories: [prompt], party: third}\n")
     out = tmp_path / "check.json"

@@ -10,11 +10,12 @@ whose seat could not be established are left to the user's owners file (``--owne
 from __future__ import annotations
 
 import json
-from pathlib import Path
+
+from conftest import ROOT
 
 from auditor.destinations import owners
 
-SNAPSHOT = Path(__file__).resolve().parent / "data" / "owner-snapshot.json"
+SNAPSHOT = ROOT / "tests" / "data" / "owner-snapshot.json"
 
 
 def test_every_snapshot_host_keeps_its_owner_and_country() -> None:

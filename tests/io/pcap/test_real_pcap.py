@@ -4,7 +4,7 @@ The captures live in ``../shared/data/real-pcap`` (never copied into the repo); 
 them at test time, so nothing it prints is committed. Server names count from TLS ClientHellos,
 every QUIC version TShark decrypts (``tls.handshake.extensions_server_name``) and gQUIC
 (``gquic.tag.sni``); the auditor's names are the destinations it says were seen by ``sni`` or
-``quic``. Also runnable as a script for a per-file table: ``python tests/test_real_pcap.py``.
+``quic``. Also runnable as a script for a per-file table: ``python tests/io/pcap/test_real_pcap.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Run as a script, the tests directory (conftest) is not on the path yet.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from conftest import ROOT, need
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 from conftest import FIXTURES
-from test_junit import check_junit_shape
-from test_policy import ISSUE_POLICY
-from test_redact import leftovers, originals
+from support.junit import check_junit_shape
+from support.policies import ISSUE_POLICY
+from support.redaction import leftovers, originals
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ import pytest
 from scapy.layers.dns import DNS, DNSQR, DNSRR
 from scapy.layers.inet import IP
 from scapy.packet import Raw
-from test_pcap import CLIENT, SERVER, T0, Conn, classic_pcap, client_hello, pcapng_file, read, udp, write
+from support.packets import CLIENT, SERVER, T0, Conn, classic_pcap, client_hello, pcapng_file, read, udp, write
 
 from auditor.io.pcap import doh
 from auditor.io.pcap.quic import (

@@ -4,7 +4,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
+from support.documents import dest, finding
+from support.policies import ISSUE_POLICY
 
 from auditor.audit.pipeline import AuditOptions, audit_paths
 from auditor.gate import (
@@ -16,49 +18,6 @@ from auditor.gate import (
     render_text,
     run_check,
 )
-
-ISSUE_POLICY = """\
-version: 1
-rules:
-  - id: no-personal-data-to-cn
-    deny: {countries: [CN]}
-  - id: prompts-first-party-only
-    deny: {categories: [prompt], party: third}
-  - id: no-cleartext-personal-data
-    deny: {cleartext: true}
-"""
-
-
-def dest(host: str, owner: str | None, country: str | None, *, parent: str | None = None, service: str | None = None,
-         party: str = "third", servers: list[str] | None = None, cleartext: bool = False, cats: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "host": host,
-        "registrable_domain": host,
-        "server_ips": [],
-        "server_countries": servers or [],
-        "tld_country": None,
-        "owner": None if owner is None else {"name": owner, "parent": parent, "country": country, "parent_country": None, "source": None},
-        "category": service,
-        "party": party,
-        "exchanges": 1,
-        "cleartext": cleartext,
-        "data_categories": cats or [],
-    }
-
-
-def finding(host: str, category: str, index: int, *, scheme: str = "https", path: str = "field") -> dict[str, Any]:
-    return {
-        "flow": {"capture": 0, "index": index, "id": f"id{index}"},
-        "host": host,
-        "category": category,
-        "location": {"part": "request.body", "path": path},
-        "value": "ma***",
-        "value_sha256": f"{index:064x}",
-        "detector": "test",
-        "confidence": 0.9,
-        "derived": None,
-        "request": {"method": "POST", "url": f"{scheme}://{host}/api"},
-    }
 
 
 @pytest.fixture
@@ -304,7 +263,7 @@ def test_valid_policy_forms() -> None:
 
 
 def test_example_policy_file_is_valid() -> None:
-    pol = load_policy(Path(__file__).resolve().parent.parent / "examples" / "policy.yaml")
+    pol = load_policy(ROOT / "examples" / "policy.yaml")
     ids = [r.id for r in pol.rules]
     assert ids[:3] == ["no-personal-data-to-cn", "prompts-first-party-only", "no-cleartext-personal-data"]
     result = run_check(pol, {"destinations": [], "findings": []})

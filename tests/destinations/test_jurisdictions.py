@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from auditor.destinations import jurisdictions
 
-DATA_FILE = Path(__file__).resolve().parent.parent / "auditor" / "data" / "jurisdictions.json"
+DATA_FILE = ROOT / "auditor" / "data" / "jurisdictions.json"
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EU = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
       "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}

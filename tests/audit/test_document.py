@@ -18,7 +18,6 @@ from typing import Any, Literal, NotRequired, Required, Union, get_args, get_ori
 
 import pytest
 from conftest import FIXTURES, ROOT
-from test_network_audit import session_pcap  # noqa: F401 (a fixture, used by name)
 
 from auditor.audit import document
 from auditor.audit.document import AuditDocument
@@ -274,7 +273,7 @@ def test_a_fixture_audit_with_page_and_labels_has_only_declared_keys(fixture_doc
     assert n > 200
 
 
-def test_a_pcap_audit_with_decryption_has_only_declared_keys(session_pcap: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_a_pcap_audit_with_decryption_has_only_declared_keys(session_pcap: Path, tmp_path: Path) -> None:
     from auditor.io.tlsdecrypt import load_keylog
 
     keys = tmp_path / "keys.log"

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, ROOT
 from hostile import corpus
-from test_hostile import PEAK_LIMIT_MB, run_auditor
+from support.processes import PEAK_LIMIT_MB, run_auditor
 
 pytestmark = pytest.mark.e2e
 
-FILES = Path(__file__).resolve().parent / "hostile" / "files"
+FILES = ROOT / "tests" / "hostile" / "files"
 
 
 @pytest.fixture(scope="module")
