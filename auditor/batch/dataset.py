@@ -101,15 +101,21 @@ class Dataset:
         os.chmod(tmp, 0o600)
         os.replace(tmp, target)
 
-    def recover(self) -> int:
-        """Remove what a killed run left behind; returns how many files were removed."""
+    def sweep_temporary(self) -> int:
+        """Remove the temporary files of writers that were killed mid-write (a crashed worker's
+        files, retried elsewhere): only once no writer of this dataset runs. Returns how many."""
         removed = 0
-        if not self.root.is_dir():
-            return 0
         for f in self.root.glob("*/app=*/*"):
             if _TMP.search(f.name):
                 f.unlink(missing_ok=True)
                 removed += 1
+        return removed
+
+    def recover(self) -> int:
+        """Remove what a killed run left behind; returns how many files were removed."""
+        if not self.root.is_dir():
+            return 0
+        removed = self.sweep_temporary()
         complete: set[tuple[str, str]] = set()
         for f in self.root.glob("captures/app=*/*.parquet"):
             complete.add((f.parent.name, f.name.removesuffix(".error.parquet").removesuffix(".parquet")))

@@ -140,6 +140,7 @@ def batch(
         raise typer.Exit(130) from None
     finally:
         progress.close()
+    dataset.sweep_temporary()  # a worker killed mid-write left its file; its task was retried
     apps = app_summaries(dataset, plan.declarations)
     written = [str(output)]
     if report is not None:
