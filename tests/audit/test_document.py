@@ -306,3 +306,17 @@ def test_the_schema_walk_fails_when_a_key_differs() -> None:
         _compare(SCHEMA["properties"]["generator"], Broken, "$.generator", [])
     with pytest.raises(AssertionError, match="required"):
         _compare({**SCHEMA["properties"]["generator"], "required": ["name"]}, document.Generator, "$.generator", [])
+
+
+def test_literal_types_agree_with_the_runtime_sets() -> None:
+    """The document's Literal types repeat sets the lower layers keep at run time (mypy needs the
+    literals; the base modules may not import the audit layer): they must not drift apart."""
+    from typing import get_args
+
+    from auditor import models
+    from auditor.audit import document
+    from auditor.destinations import jurisdictions, owners
+
+    assert get_args(document.Part) == models.PARTS
+    assert set(get_args(document.Service)) == set(owners.CATEGORIES)
+    assert set(get_args(document.Adequacy)) == set(jurisdictions.ADEQUACY_STATUSES)
