@@ -37,7 +37,9 @@ def needs_participation(country: str) -> bool:
     return country.strip().upper() in set(_data().get("countries", ()))
 
 
-def is_participant(owner_names: Iterable[str]) -> bool:
-    """Whether any of ``owner_names`` (an owner and its parent) is a listed participant."""
+def is_participant(owner_names: Iterable[str], also: Iterable[str] = ()) -> bool:
+    """Whether any of ``owner_names`` (an owner and its parent) is a listed participant, or one
+    of ``also`` (participants the user checked, named in the policy's ``dpf_participants:``)."""
     listed = participants()
-    return any(n and n.lower() in listed for n in owner_names)
+    extra = {a.lower() for a in also}
+    return any(n and (n.lower() in listed or n.lower() in extra) for n in owner_names)

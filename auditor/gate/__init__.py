@@ -25,7 +25,9 @@ selector matches when *any* of them is listed; an allow entry only when *every* 
 ``allow: [{countries: [EU]}]`` does not exempt a US owner with a server in Germany).
 
 A top-level ``first_party:`` (a host, domain or owner name, or a list of them) names the app
-itself, like ``--first-party`` (which wins when both are given).
+itself, like ``--first-party`` (which wins when both are given). A top-level
+``dpf_participants:`` names owners checked on the Data Privacy Framework List: a US recipient
+they own counts as ``adequacy``, beside those in ``auditor/data/dpf.json``.
 
 Errors in a policy file raise :class:`PolicyError` with one line naming the file and the line.
 

@@ -324,7 +324,7 @@ def _allowed(allow: tuple[Selector, ...], facts: Facts) -> bool:
 
 
 def baseline_violations(
-    old: dict[str, Any], new: dict[str, Any], allow: tuple[Selector, ...] = ()
+    old: dict[str, Any], new: dict[str, Any], allow: tuple[Selector, ...] = (), dpf_also: tuple[str, ...] = ()
 ) -> list[BaselineViolation]:
     """New destinations, new data categories for a destination, and new countries.
 
@@ -338,16 +338,16 @@ def baseline_violations(
     out: list[BaselineViolation] = []
     new_by_host = {d["host"]: d for d in new.get("destinations") or ()}
     for d in diff.added:
-        if not _allowed(allow, destination_facts(d, d["host"])):
+        if not _allowed(allow, destination_facts(d, d["host"], dpf_also)):
             out.append(BaselineViolation("new_destination", d["host"], None, None, _dest_summary(d)))
     for c in diff.changed:
-        base = destination_facts(new_by_host[c.host], c.host)
+        base = destination_facts(new_by_host[c.host], c.host, dpf_also)
         for cat in c.categories_added:
             facts = replace(base, category=cat, categories=None)
             if not _allowed(allow, facts):
                 out.append(BaselineViolation("new_category", c.host, cat, None, f"{c.host} now receives {cat}"))
     for c in diff.changed:
-        base = destination_facts(new_by_host[c.host], c.host)
+        base = destination_facts(new_by_host[c.host], c.host, dpf_also)
         for country in c.countries_added:
             facts = replace(base, countries=frozenset({country}))
             if not _allowed(allow, facts):
@@ -360,7 +360,7 @@ def baseline_violations(
         for h in hosts:
             if h not in added:
                 continue  # reported above, as a country change of an existing destination
-            base = destination_facts(new_by_host[h], h)
+            base = destination_facts(new_by_host[h], h, dpf_also)
             facts = replace(base, countries=frozenset({country}))
             if not _allowed(allow, facts):
                 blocking.append(h)

@@ -125,7 +125,7 @@ def evaluate(
         return results
     for f in doc.get("findings") or ():
         dest = dests.get(f.get("host"))
-        facts = finding_facts(f, dest, (f.get("host"), f.get("category")) in undeclared)
+        facts = finding_facts(f, dest, (f.get("host"), f.get("category")) in undeclared, policy.dpf_participants)
         ci = (f.get("flow") or {}).get("capture", 0)
         capture = captures[ci] if isinstance(ci, int) and 0 <= ci < len(captures) else "capture"
         for r in results:
@@ -134,7 +134,7 @@ def evaluate(
     for det in (doc.get("page") or {}).get("detections") or ():
         host = str(det.get("host") or "")
         dest = dests.get(host)
-        base = destination_facts(dest, host)
+        base = destination_facts(dest, host, policy.dpf_participants)
         facts = Facts(
             host=base.host,
             countries=base.countries,
@@ -142,6 +142,7 @@ def evaluate(
             owner_names=base.owner_names,
             service=base.service,
             behaviour=det.get("behaviour"),
+            dpf_participant=base.dpf_participant,
         )
         for r in results:
             if r.rule.denies(facts):
@@ -263,5 +264,5 @@ def run_check(
         from auditor.gate.baseline import baseline_violations
 
         result.baseline_path = baseline_path
-        result.baseline = baseline_violations(baseline_doc, doc, policy.baseline.allow)
+        result.baseline = baseline_violations(baseline_doc, doc, policy.baseline.allow, policy.dpf_participants)
     return result

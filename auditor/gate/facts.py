@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor.audit.document import Destination
+from auditor.destinations import dpf
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Facts:
     categories: frozenset[str] | None = None  # a destination's data categories (baseline checks)
     behaviour: str | None = None  # for what a web page did: keylogging, fingerprinting...
     undeclared: bool = False  # the finding's data type is undeclared in a store label (--declared)
+    dpf_participant: bool = False  # the owner (or its parent) is a Data Privacy Framework participant
 
 
 def destination_countries(dest: Destination | None) -> frozenset[str]:
@@ -39,8 +41,9 @@ def destination_countries(dest: Destination | None) -> frozenset[str]:
     return frozenset(out)
 
 
-def destination_facts(dest: Destination | None, host: str) -> Facts:
-    """The facts of a destination of the report document (``dest`` may be missing)."""
+def destination_facts(dest: Destination | None, host: str, dpf_also: tuple[str, ...] = ()) -> Facts:
+    """The facts of a destination of the report document (``dest`` may be missing).
+    ``dpf_also``: Data Privacy Framework participants named in the policy, beside the bundled list."""
     if not dest:
         return Facts(host=host.lower())
     owner = dest.get("owner")
@@ -53,6 +56,7 @@ def destination_facts(dest: Destination | None, host: str) -> Facts:
         owner_names=names,
         service=dest.get("category"),
         categories=frozenset(dest.get("data_categories") or ()),
+        dpf_participant=dpf.is_participant(names, dpf_also),
     )
 
 
@@ -65,8 +69,10 @@ def finding_cleartext(finding: Mapping[str, Any], dest: Destination | None) -> b
     return bool(dest and dest.get("cleartext"))
 
 
-def finding_facts(finding: Mapping[str, Any], dest: Destination | None, undeclared: bool = False) -> Facts:
-    base = destination_facts(dest, finding.get("host", ""))
+def finding_facts(
+    finding: Mapping[str, Any], dest: Destination | None, undeclared: bool = False, dpf_also: tuple[str, ...] = ()
+) -> Facts:
+    base = destination_facts(dest, finding.get("host", ""), dpf_also)
     return Facts(
         undeclared=undeclared,
         host=base.host,
@@ -76,4 +82,5 @@ def finding_facts(finding: Mapping[str, Any], dest: Destination | None, undeclar
         cleartext=finding_cleartext(finding, dest),
         owner_names=base.owner_names,
         service=base.service,
+        dpf_participant=base.dpf_participant,
     )

@@ -28,7 +28,7 @@ SELECTOR_KEYS: tuple[str, ...] = (
 )
 RULE_KEYS: tuple[str, ...] = ("id", "description", "severity", "deny", "allow")
 BASELINE_KEYS: tuple[str, ...] = ("severity", "allow")
-TOP_KEYS: tuple[str, ...] = ("version", "rules", "baseline", "labels", "first_party")
+TOP_KEYS: tuple[str, ...] = ("version", "rules", "baseline", "labels", "first_party", "dpf_participants")
 # ``labels:`` sets the severity of the built-in ``labels`` rule of ``check --declared``.
 LABELS_SEVERITIES: dict[str, str] = {"error": "error", "warning": "warning", "warn": "warning", "info": "info"}
 SELECTOR_ALIASES: dict[str, str] = {
@@ -104,7 +104,7 @@ class Selector:
         if self.owners is not None and not any(fnmatchcase(n, p) for p in self.owners for n in facts.owner_names):
             return False
         if self.countries is not None and not _countries_match(
-            self.countries, facts.countries, every_country, dpf.is_participant(facts.owner_names)
+            self.countries, facts.countries, every_country, facts.dpf_participant
         ):
             return False
         return self.undeclared is None or facts.undeclared == self.undeclared
@@ -165,11 +165,12 @@ class Policy:
             if r.deny.undeclared is not None or any(a.undeclared is not None for a in r.allow)
         ]
     first_party: tuple[str, ...] = ()  # the app itself, named in the policy file
+    dpf_participants: tuple[str, ...] = ()  # owners the policy's author checked on the DPF List
 
 
 def _adequate(country: str, participant: bool) -> bool:
     """In the adequacy group; a US recipient only when its owner is a Data Privacy Framework
-    participant recorded in ``auditor/data/dpf.json``."""
+    participant recorded in ``auditor/data/dpf.json`` or named in the policy's ``dpf_participants:``."""
     return jurisdictions.in_group(country, "adequacy") and (participant or not dpf.needs_participation(country))
 
 

@@ -312,6 +312,9 @@ class _Parser:
         first_party: tuple[str, ...] = ()
         if "first_party" in keys:
             first_party = tuple(v for v, _ in self.strings(keys["first_party"][1], "first_party"))
+        dpf_participants: tuple[str, ...] = ()
+        if "dpf_participants" in keys:
+            dpf_participants = tuple(v for v, _ in self.strings(keys["dpf_participants"][1], "dpf_participants"))
         return Policy(
             rules=rules,
             baseline=baseline,
@@ -319,6 +322,7 @@ class _Parser:
             path=self.name,
             labels=labels,
             first_party=first_party,
+            dpf_participants=dpf_participants,
         )
 
 

@@ -286,6 +286,34 @@ def test_us_adequacy_needs_a_listed_dpf_participant(monkeypatch: pytest.MonkeyPa
     assert hits(d, rule("{countries: [non-adequate]}")) == [0, 1, 6]
 
 
+@pytest.mark.parametrize("named", ["Vendor Inc.", "big holding corp"])
+def test_policy_dpf_participants_make_a_us_owner_adequate(named: str, doc: dict[str, Any]) -> None:
+    """``dpf_participants:`` in the policy names owners its author checked on the DPF List: a US
+    recipient owned by one (or by one's subsidiary) counts as adequate, for findings, page
+    detections and baseline changes alike; another owner does not."""
+    from auditor.gate import parse_policy
+    from auditor.gate.baseline import baseline_violations
+
+    extra = f"dpf_participants: [{named!r}]\n"
+    assert hits(doc, rule("{countries: [adequacy]}", extra)) == [2, 3]
+    assert hits(doc, rule("{countries: [non-adequate]}", extra)) == [0, 1, 6]
+    assert hits(doc, rule("{countries: [adequacy]}", "dpf_participants: [Someone Else LLC]\n")) == []
+    pol = parse_policy(rule("{countries: [CN]}", extra), "p.yaml")
+    assert pol.dpf_participants == (named,)
+    old = {**doc, "destinations": [d for d in doc["destinations"] if d["host"] != "api.vendor.com"]}
+    allow = parse_policy(rule("{countries: [CN]}", "baseline:\n  allow:\n    - countries: [EU, adequacy]\n"), "p.yaml").baseline.allow
+    kinds = [v.kind for v in baseline_violations(old, doc, allow)]
+    assert "new_destination" in kinds
+    assert [v.kind for v in baseline_violations(old, doc, allow, (named,)) if v.host == "api.vendor.com"] == []
+
+
+def test_policy_dpf_participants_must_be_names() -> None:
+    from auditor.gate import PolicyError, parse_policy
+
+    with pytest.raises(PolicyError, match="dpf_participants"):
+        parse_policy(rule("{countries: [CN]}", "dpf_participants: {a: 1}\n"), "p.yaml")
+
+
 def test_dpf_data_file_entries_have_a_source_and_a_date() -> None:
     import json
 
