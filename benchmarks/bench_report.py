@@ -132,12 +132,24 @@ def run(mode: str, capture: Path, outdir: Path, base: str | None = None) -> dict
     env = dict(os.environ, PYTHONPATH=base) if base else None  # the base checkout's auditor first
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(capture), str(outdir)],
-        check=True,
         capture_output=True,
         text=True,
         env=env,
     )
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise SystemExit(f"the {'base ' if base else ''}{mode} run exited {out.returncode}: {last}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def check_base(base: Path) -> None:
+    """A base checkout whose templates are in a top-level ``reports/`` folder (mapped to the
+    package ``auditor.reports`` on install) would load this checkout's templates instead."""
+    if (base / "reports").is_dir() and not (base / "auditor" / "reports").exists():
+        raise SystemExit(
+            f"{base}: its templates (reports/) would be loaded from this checkout; "
+            f"link them first: ln -s ../reports {base / 'auditor' / 'reports'}"
+        )
 
 
 def main() -> None:
@@ -150,6 +162,8 @@ def main() -> None:
     if args.child:
         _child(*args.child)
         return
+    if args.base:
+        check_base(Path(args.base).resolve())
     with tempfile.TemporaryDirectory() as tmp:
         capture = Path(tmp) / "bench.flows"
         t0 = time.perf_counter()
