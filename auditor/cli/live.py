@@ -99,7 +99,8 @@ def capture(
         typer.Option(
             "--mode",
             help="Proxy mode (repeatable): regular (default), upstream:http://HOST:PORT, wireguard (for phones), "
-                 "local (where the platform allows).",
+                 "local (where the platform allows), reverse:https://HOST:PORT@LISTEN or "
+                 "reverse:http3://HOST:PORT@LISTEN (the proxy stands in for the server; HTTP/3 clients).",
         ),
     ] = None,
     confdir: Annotated[str, typer.Option("--confdir", help="Where mitmproxy keeps its CA.")] = DEFAULT_CONFDIR,

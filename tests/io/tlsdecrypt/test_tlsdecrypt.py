@@ -79,6 +79,40 @@ def via_proxy(tmp: Path, confdir: Path, backend: object, *cmd: str, env: dict[st
     return json.loads((tmp / "report.json").read_text())
 
 
+def via_reverse_proxy_h3(tmp: Path, confdir: Path, backend: object, host: str) -> tuple[dict, set[str]]:
+    """Chromium over HTTP/3 to the auditing proxy in reverse mode (``auditor capture --mode
+    reverse:http3://...``), which forwards to the backend: the same session as the direct one,
+    HTTP/3 on both legs. Returns the report and the HTTP versions of the captured flows."""
+    import signal
+    import socket
+
+    from mitmproxy.io import FlowReader
+    from support.certs import spki_hash
+    from support.ports import free_port
+
+    port = backend.port  # type: ignore[attr-defined]
+    listen = free_port(kind=socket.SOCK_DGRAM)
+    cap = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "capture", "-o", str(tmp), "--confdir", str(confdir), "--upstream-insecure",
+         "--listen", f"127.0.0.1:{free_port()}", "--mode", f"reverse:http3://{host}:{port}@127.0.0.1:{listen}",
+         "--map", f"{host}=127.0.0.1:{port}", "-f", "json"],
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert cap.stderr is not None
+        started = [cap.stderr.readline() for _ in range(2)]
+        assert "auditing proxy on" in started[0], started
+        client([sys.executable, CLIENTS, "chromium", "direct", f"https://{host}:{listen}", "h3",
+                spki_hash(confdir / "mitmproxy-ca-cert.pem")], dict(os.environ), timeout=120)
+    finally:
+        cap.send_signal(signal.SIGINT)
+        _, err = cap.communicate(timeout=60)
+    assert cap.returncode == 0, err[-3000:]
+    with open(tmp / "capture.flows", "rb") as fh:
+        versions = {f.request.http_version for f in FlowReader(fh).stream() if hasattr(f, "request")}
+    return json.loads((tmp / "report.json").read_text()), versions
+
+
 def decrypted_audit(pcap: Path, keys: Path) -> dict:
     return audit_paths([pcap], AuditOptions(keylog=load_keylog(keys)))
 
@@ -212,9 +246,13 @@ def test_chromium_decrypted_audits_the_same_as_through_the_proxy(
     assert {e.http_version for e in res.exchanges} == {"HTTP/3" if protocol == "h3" else "HTTP/2.0"}, (
         json.dumps(res.coverage()), keys.read_text().count("\n"), pcap.stat().st_size)
     decrypted = decrypted_audit(pcap, keys)
-    # Through the proxy Chromium speaks HTTP/2 (mitmproxy's regular mode does not carry QUIC from
-    # a browser), so the HTTP/3 capture is compared with the same page over HTTP/2.
-    proxied = via_proxy(tmp_path / "proxy", confdir, backend, sys.executable, CLIENTS, "chromium", "proxy", url)
+    if protocol == "h3":
+        # A browser does not speak QUIC to a forward proxy: the proxy runs in reverse mode, as the
+        # origin, and carries HTTP/3 on both legs.
+        proxied, versions = via_reverse_proxy_h3(tmp_path / "proxy", confdir, backend, "api.openai.com")
+        assert versions == {"HTTP/3"}
+    else:
+        proxied = via_proxy(tmp_path / "proxy", confdir, backend, sys.executable, CLIENTS, "chromium", "proxy", url)
     assert_same_audit(decrypted, proxied)
     if protocol == "h3":
         # tshark 4.0 decrypts QUIC but does not decode QPACK: compare the request streams.
