@@ -65,7 +65,9 @@ Service = Literal[
     "customer_support",
     "feature_flags",
     "payments",
-    "auth",
+    "identity",
+    "data_broker",
+    "auth",  # identity's name in documents written before 0.2.1
     "captcha_antibot",
     "device_fingerprint",
     "push",

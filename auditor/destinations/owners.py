@@ -29,6 +29,8 @@ from auditor.models import Owner
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 MAX_OWNERS_FILE = 64 << 20  # bytes of a user's owners file read at most
 
+#: Categories renamed since (an owners file written for an earlier version may use the old name).
+RENAMED_CATEGORIES: dict[str, str] = {"auth": "identity"}
 CATEGORIES: frozenset[str] = frozenset(
     {
         "ai_provider",
@@ -40,7 +42,8 @@ CATEGORIES: frozenset[str] = frozenset(
         "customer_support",
         "feature_flags",
         "payments",
-        "auth",
+        "identity",
+        "data_broker",
         "captcha_antibot",
         "device_fingerprint",
         "push",
@@ -188,6 +191,7 @@ def _build_index(doc: Any, origin: str, source_file: str) -> _Index:
             raise OwnersFileError(f"{where}: 'public_api' must be an object with a 'hosts' list")
         api_hosts.update(h.lower().removeprefix("*") for h in api.get("hosts", ()))
         category = _text(entry, "category", where)
+        category = RENAMED_CATEGORIES.get(category, category) if category else category
         if category is not None and category not in CATEGORIES:
             raise OwnersFileError(f"{where}: unknown category {category!r} (one of: {', '.join(sorted(CATEGORIES))})")
         country, parent_country = (_text(entry, k, where) for k in ("country", "parent_country"))

@@ -41,7 +41,7 @@ PARTIES: tuple[str, ...] = ("first", "third", "platform", "unknown")
 #: Services that are never guessed to be the app itself, nor made first through their owner.
 NEVER_INFERRED = frozenset(
     {"analytics", "advertising", "attribution", "session_replay", "crash_reporting", "feature_flags",
-     "push", "cdn", "platform", "auth"}
+     "push", "cdn", "platform", "identity"}
 )  # fmt: skip
 #: Owners that host the app (its cloud or CDN) are not the app: they never extend the first party.
 _HOSTING = frozenset({"cloud", "cdn"})
@@ -285,4 +285,4 @@ def _is_platform(d: Destination, browsing: Browsing) -> bool:
     service = _service(d)
     if service == "platform":
         return True
-    return service == "auth" and browsing.seen and d.exchanges > 0 and browsing.page_context.get(d.host, 0) == 0
+    return service == "identity" and browsing.seen and d.exchanges > 0 and browsing.page_context.get(d.host, 0) == 0

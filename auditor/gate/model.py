@@ -9,7 +9,7 @@ from fnmatch import fnmatchcase
 from functools import cache
 from importlib import resources
 
-from auditor.destinations import dpf, jurisdictions
+from auditor.destinations import dpf, jurisdictions, owners
 from auditor.errors import AuditorError
 from auditor.gate.facts import Facts
 
@@ -53,12 +53,17 @@ def known_categories() -> tuple[str, ...]:
         return tuple(json.load(fh)["categories"])
 
 
+#: Service categories renamed since: a policy may still use the old name.
+RENAMED_SERVICES: dict[str, str] = owners.RENAMED_CATEGORIES
+
+
 @cache
 def known_services() -> tuple[str, ...]:
-    """The destination service categories of the report schema, plus ``unknown`` (no category)."""
+    """The destination service categories of the report schema, plus ``unknown`` (no category);
+    renamed ones only under their new name."""
     with resources.files("auditor").joinpath("schema/audit-v1.schema.json").open("rb") as fh:
         enum = json.load(fh)["$defs"]["destination"]["properties"]["category"]["enum"]
-    return (*(s for s in enum if s), "unknown")
+    return (*(s for s in enum if s and s not in RENAMED_SERVICES), "unknown")
 
 
 @dataclass(frozen=True)

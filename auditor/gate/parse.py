@@ -17,6 +17,7 @@ from auditor.gate.model import (
     LABELS_SEVERITIES,
     PARTIES,
     POLICY_VERSION,
+    RENAMED_SERVICES,
     RULE_KEYS,
     SELECTOR_ALIASES,
     SELECTOR_KEYS,
@@ -153,9 +154,13 @@ class _Parser:
             out.append((value, item))
         return out
 
-    def choice(self, node: Any, where: str, allowed: tuple[str, ...], fold: bool = True) -> frozenset[str]:
+    def choice(
+        self, node: Any, where: str, allowed: tuple[str, ...], fold: bool = True, aliases: dict[str, str] | None = None
+    ) -> frozenset[str]:
+        """The values of a string or list node, each one of ``allowed`` (or an old name in ``aliases``)."""
         out = set()
         lookup = {a.lower(): a for a in allowed} if fold else {a: a for a in allowed}
+        lookup.update({old: new for old, new in (aliases or {}).items() if new in allowed})
         for value, item in self.strings(node, where):
             key = value.lower() if fold else value
             if key not in lookup:
@@ -224,7 +229,7 @@ class _Parser:
             elif key in ("hosts", "owners"):
                 values[key] = self.globs(v, at)
             elif key == "services":
-                values[key] = self.choice(v, at, known_services())
+                values[key] = self.choice(v, at, known_services(), aliases=RENAMED_SERVICES)
             elif key in BEHAVIOURS:
                 if not self.boolean(v, at):
                     raise self.fail(v, f"{at}: only 'true' means something here (leave the key out otherwise)")

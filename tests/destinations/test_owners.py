@@ -102,7 +102,7 @@ def test_chinese_sdks() -> None:
         "hm.baidu.com": ("analytics", "CN"),
         "fp-it.fengkongcloud.com": ("device_fingerprint", "CN"),
         "static.geetest.com": ("captcha_antibot", "CN"),
-        "wap.cmpassport.com": ("auth", "CN"),
+        "wap.cmpassport.com": ("identity", "CN"),
         "api.jpush.cn": ("push", "CN"),
         "sdk.open.api.igexin.com": ("push", "CN"),
         "register.xmpush.xiaomi.com": ("push", "CN"),
@@ -173,6 +173,34 @@ def _owners_file(tmp_path: Path, entries: list) -> Path:
     path = tmp_path / "owners.json"
     path.write_text(json.dumps({"entries": entries}), encoding="utf-8")
     return path
+
+
+def test_every_category_of_the_conventions_and_each_one_in_use() -> None:
+    """The owner categories are those of the shared conventions (sign-in providers are
+    ``identity``), plus the ones this project added, each used by a bundled entry checked here."""
+    conventions = {"ai_provider", "analytics", "advertising", "attribution", "session_replay", "crash_reporting",
+                   "feature_flags", "push", "cdn", "platform", "identity", "data_broker", "payments", "other"}
+    added = {"customer_support", "captcha_antibot", "device_fingerprint", "cloud", "social"}
+    assert conventions | added == owners.CATEGORIES
+    for host, category in {"widget.intercom.io": "customer_support", "static.geetest.com": "captcha_antibot",
+                           "fp-it.fengkongcloud.com": "device_fingerprint", "oss-cn-hangzhou.aliyuncs.com": "cloud",
+                           "www.linkedin.com": "social", "accounts.google.com": "identity"}.items():
+        m = owners.lookup(host)
+        assert m is not None and m.owner.category == category, host
+
+
+def test_owners_file_may_use_data_broker_and_the_old_name_of_identity(tmp_path: Path) -> None:
+    path = _owners_file(tmp_path, [
+        {"domains": ["broker.example"], "owner": "Broker Inc.", "country": "US", "category": "data_broker"},
+        {"domains": ["login.example"], "owner": "Login Ltd", "country": "GB", "category": "auth"},
+    ])
+    owners.use_owners_file(path)
+    try:
+        broker, login = owners.lookup("api.broker.example"), owners.lookup("sso.login.example")
+        assert broker is not None and broker.owner.category == "data_broker"
+        assert login is not None and login.owner.category == "identity"
+    finally:
+        owners.use_owners_file(None)
 
 
 def test_user_owners_file_adds_and_wins(tmp_path: Path) -> None:

@@ -314,6 +314,16 @@ def test_policy_dpf_participants_must_be_names() -> None:
         parse_policy(rule("{countries: [CN]}", "dpf_participants: {a: 1}\n"), "p.yaml")
 
 
+def test_services_auth_is_the_old_name_of_identity() -> None:
+    from auditor.gate import PolicyError, parse_policy
+
+    (r,) = parse_policy(rule("{services: [auth, cdn]}"), "p.yaml").rules
+    assert r.deny.services == frozenset({"identity", "cdn"})
+    with pytest.raises(PolicyError) as e:
+        parse_policy(rule("{services: [identiy]}"), "p.yaml")
+    assert "did you mean 'identity'" in str(e.value) and "auth," not in str(e.value)
+
+
 def test_dpf_data_file_entries_have_a_source_and_a_date() -> None:
     import json
 
