@@ -7,7 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from auditor.cli.common import UsageFailure, _err, app
+from auditor.cli.common import (
+    BlockUnmappedOption,
+    MapOption,
+    RevealOption,
+    UpstreamInsecureOption,
+    UsageFailure,
+    _err,
+    app,
+)
 
 
 @app.command()
@@ -38,25 +46,12 @@ def browse(
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Directory for capture.flows, page-events.jsonl and the reports.")
     ] = Path("browse"),
-    map_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--map",
-            help="HOST=ADDR:PORT: send HOST's connections to a local address; the capture keeps HOST (repeatable).",
-        ),
-    ] = None,
-    upstream_insecure: Annotated[
-        bool, typer.Option("--upstream-insecure", help="Accept the mapped servers' self-signed certificates.")
-    ] = False,
-    block_unmapped: Annotated[
-        bool,
-        typer.Option(
-            "--block-unmapped", help="Refuse connections to hosts not named by --map (nothing leaves the machine)."
-        ),
-    ] = False,
+    map_: MapOption = None,
+    upstream_insecure: UpstreamInsecureOption = False,
+    block_unmapped: BlockUnmappedOption = False,
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy file: exit 1 on violations.")] = None,
     format: Annotated[str, typer.Option("-f", "--format", help="Report formats: html, json, md.")] = "html,json",
-    reveal: Annotated[bool, typer.Option("--reveal", help="Show personal values unmasked in the reports.")] = False,
+    reveal: RevealOption = False,
     first_party: Annotated[
         list[str] | None,
         typer.Option("--first-party", help="Host, domain or owner of the site (default: the page's site)."),

@@ -53,6 +53,53 @@ OWNERS_HELP = (
 )
 OwnersOption = Annotated[Path | None, typer.Option("--owners", help=OWNERS_HELP, show_default=False)]
 
+# Options that several commands share, declared once.
+FirstPartyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--first-party",
+        help="Host, registrable domain or owner name of the app itself (repeatable; owner names match on whole words; "
+             "wins over first_party: in a policy). Default: the top-level site of a browser capture, else guessed "
+             "from where prompts go.",
+    ),
+]
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map", help="HOST=ADDR:PORT: send HOST's connections to a local address; the capture keeps HOST (repeatable)."
+    ),
+]
+UpstreamInsecureOption = Annotated[
+    bool,
+    typer.Option("--upstream-insecure", help="Accept any upstream certificate (a test backend's self-signed one)."),
+]
+BlockUnmappedOption = Annotated[
+    bool,
+    typer.Option(
+        "--block-unmapped", help="Refuse connections to hosts not named by --map (nothing leaves the machine)."
+    ),
+]
+RevealOption = Annotated[
+    bool, typer.Option("--reveal", help="Show personal values unmasked in every output (masked by default).")
+]
+PageEventsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--page-events",
+        help="page-events.jsonl of an auditor browse session (default: the one beside the first capture, if any).",
+        show_default=False,
+    ),
+]
+KeylogOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--keylog",
+        help="TLS key log (NSS format, as written to SSLKEYLOGFILE) to decrypt the TLS and QUIC connections of "
+             "pcap/pcapng captures. Key logs embedded in a pcapng are read without it.",
+        show_default=False,
+    ),
+]
+
 
 def use_owners(path: Path | None) -> None:
     """Consult the user's owners file (``--owners``) from now on; a bad file is a usage error."""

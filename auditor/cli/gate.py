@@ -16,7 +16,10 @@ from typing import Annotated, Any
 import typer
 
 from auditor.cli.common import (
+    FirstPartyOption,
+    KeylogOption,
     OwnersOption,
+    PageEventsOption,
     UsageFailure,
     _err,
     _load_keylog,
@@ -99,14 +102,7 @@ def check(
             "--json", help="Write the audit's JSON report with the check result added (usable as a baseline)."
         ),
     ] = None,
-    first_party: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--first-party",
-            help="Host, registrable domain or owner name of the app itself (repeatable); wins over first_party: in "
-                 "the policy.",
-        ),
-    ] = None,
+    first_party: FirstPartyOption = None,
     declared: Annotated[
         list[Path] | None,
         typer.Option(
@@ -118,22 +114,8 @@ def check(
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
     owners_file: OwnersOption = None,
-    page_events: Annotated[
-        Path | None,
-        typer.Option(
-            "--page-events",
-            help="page-events.jsonl of an auditor browse session (default: the one beside the first capture).",
-            show_default=False,
-        ),
-    ] = None,
-    keylog: Annotated[
-        Path | None,
-        typer.Option(
-            "--keylog",
-            help="TLS key log (NSS format) to decrypt pcap/pcapng captures, as in auditor report.",
-            show_default=False,
-        ),
-    ] = None,
+    page_events: PageEventsOption = None,
+    keylog: KeylogOption = None,
 ) -> None:
     """Check captures against a policy and/or store labels: exit 0 if it passes, 1 on violations, 2 on bad input.
 
@@ -338,10 +320,7 @@ def labels(
             show_default=False,
         ),
     ] = None,
-    first_party: Annotated[
-        list[str] | None,
-        typer.Option("--first-party", help="Host, registrable domain or owner name of the app itself (repeatable)."),
-    ] = None,
+    first_party: FirstPartyOption = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only the result line and errors.")] = False,
 ) -> None:
     """Check store privacy labels against captures: exit 0 if all is declared, 1 if not, 2 on bad input.

@@ -16,7 +16,16 @@ from typing import Annotated, Any
 
 import typer
 
-from auditor.cli.common import UsageFailure, _err, app
+from auditor.cli.common import (
+    BlockUnmappedOption,
+    FirstPartyOption,
+    MapOption,
+    RevealOption,
+    UpstreamInsecureOption,
+    UsageFailure,
+    _err,
+    app,
+)
 
 DEFAULT_CONFDIR = "~/.mitmproxy"
 
@@ -105,16 +114,10 @@ def capture(
     ] = None,
     confdir: Annotated[str, typer.Option("--confdir", help="Where mitmproxy keeps its CA.")] = DEFAULT_CONFDIR,
     format: Annotated[str, typer.Option("-f", "--format", help="Report formats: html, json, md.")] = "html,json",
-    reveal: Annotated[bool, typer.Option("--reveal", help="Show personal values unmasked in the reports.")] = False,
-    first_party: Annotated[
-        list[str] | None, typer.Option("--first-party", help="Host, domain or owner of the app itself.")
-    ] = None,
-    map_: Annotated[
-        list[str] | None, typer.Option("--map", help="HOST=ADDR:PORT: send HOST's connections to ADDR:PORT.")
-    ] = None,
-    upstream_insecure: Annotated[
-        bool, typer.Option("--upstream-insecure", help="Accept any upstream certificate.")
-    ] = False,
+    reveal: RevealOption = False,
+    first_party: FirstPartyOption = None,
+    map_: MapOption = None,
+    upstream_insecure: UpstreamInsecureOption = False,
 ) -> None:
     """Run the auditing proxy until Ctrl-C, then write capture.flows, report.html and report.json.
 
@@ -189,22 +192,9 @@ def run(
     output: Annotated[Path, typer.Option("-o", "--output", help="Directory for capture.flows and the reports.")] = Path(
         "audit"
     ),
-    map_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--map",
-            help="HOST=ADDR:PORT: send HOST's connections to a local address; the capture keeps HOST (repeatable).",
-        ),
-    ] = None,
-    upstream_insecure: Annotated[
-        bool, typer.Option("--upstream-insecure", help="Accept the test backend's self-signed certificate.")
-    ] = False,
-    block_unmapped: Annotated[
-        bool,
-        typer.Option(
-            "--block-unmapped", help="Refuse connections to hosts not named by --map (nothing leaves the machine)."
-        ),
-    ] = False,
+    map_: MapOption = None,
+    upstream_insecure: UpstreamInsecureOption = False,
+    block_unmapped: BlockUnmappedOption = False,
     replay: Annotated[
         Path | None,
         typer.Option("--replay", help="Answer from a saved capture (server replay) instead of real servers."),
@@ -213,10 +203,8 @@ def run(
         Path | None, typer.Option("--policy", help="Policy file: exit 1 on violations when the command passed.")
     ] = None,
     format: Annotated[str, typer.Option("-f", "--format", help="Report formats: html, json, md.")] = "html,json",
-    reveal: Annotated[bool, typer.Option("--reveal", help="Show personal values unmasked in the reports.")] = False,
-    first_party: Annotated[
-        list[str] | None, typer.Option("--first-party", help="Host, domain or owner of the app itself.")
-    ] = None,
+    reveal: RevealOption = False,
+    first_party: FirstPartyOption = None,
     confdir: Annotated[str, typer.Option("--confdir", help="Where mitmproxy keeps its CA.")] = DEFAULT_CONFDIR,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
 ) -> None:

@@ -9,7 +9,11 @@ from typing import Annotated
 import typer
 
 from auditor.cli.common import (
+    FirstPartyOption,
+    KeylogOption,
     OwnersOption,
+    PageEventsOption,
+    RevealOption,
     UsageFailure,
     _err,
     _load_keylog,
@@ -43,18 +47,8 @@ def report(
     format: Annotated[
         str, typer.Option("-f", "--format", help="Comma-separated report formats: html, json, md.")
     ] = "html,json",
-    reveal: Annotated[
-        bool, typer.Option("--reveal", help="Show personal values unmasked in every output (masked by default).")
-    ] = False,
-    first_party: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--first-party",
-            help="Host, registrable domain or owner name of the app itself (repeatable; owner names match on whole "
-                 "words). "
-            "Default: the top-level site of a browser capture, else guessed from where prompts go.",
-        ),
-    ] = None,
+    reveal: RevealOption = False,
+    first_party: FirstPartyOption = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing but errors.")] = False,
     max_body_mb: Annotated[
         int,
@@ -89,23 +83,8 @@ def report(
         ),
     ] = None,
     owners_file: OwnersOption = None,
-    page_events: Annotated[
-        Path | None,
-        typer.Option(
-            "--page-events",
-            help="page-events.jsonl of an auditor browse session (default: the one beside the first capture, if any).",
-            show_default=False,
-        ),
-    ] = None,
-    keylog: Annotated[
-        Path | None,
-        typer.Option(
-            "--keylog",
-            help="TLS key log (NSS format, as written to SSLKEYLOGFILE) to decrypt the TLS and QUIC connections of "
-                 "pcap/pcapng captures. Key logs embedded in a pcapng are read without it.",
-            show_default=False,
-        ),
-    ] = None,
+    page_events: PageEventsOption = None,
+    keylog: KeylogOption = None,
 ) -> None:
     """Audit saved captures and write HTML, JSON and Markdown reports.
 
