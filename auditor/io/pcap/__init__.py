@@ -22,7 +22,7 @@ The package, from the file to the result:
 * :mod:`.dns`, :mod:`.tls`, :mod:`.http1`: the dissectors;
 * :mod:`.results`: the returned types; :mod:`.reader`: :func:`read_pcap`.
 
-Rarer link types are in :mod:`auditor.io.pcap.linklayer`, QUIC in :mod:`auditor.io.pcap.quic` and
+Link types are decoded in :mod:`auditor.io.pcap.linklayer`, QUIC in :mod:`auditor.io.pcap.quic` and
 :mod:`auditor.io.pcap.gquic`, HTTP/2 framing in :mod:`auditor.io.pcap.h2c`, DoH in :mod:`auditor.io.pcap.doh`.
 
 Limits: HTTP/3 and WebSocket frames are not parsed (an HTTP/1.1 upgrade, also to h2c, ends

@@ -1,8 +1,9 @@
 """The capture analyser: one pass over the records, routing each packet to its connection.
 
-:meth:`_Analyzer.run` is the hot loop: it decodes link, IP and TCP/UDP headers with ``struct``
-and dictionary lookups only, and hands a packet to the slow path (reassembly, DNS, TLS, QUIC,
-HTTP) only when its connection is still being watched.
+:meth:`_Analyzer.run` is the hot loop: it decodes the link layer (with
+:func:`~auditor.io.pcap.linklayer.network_offset`, which key-log decryption uses too), IP and
+TCP/UDP headers with ``struct`` and dictionary lookups only, and hands a packet to the slow path
+(reassembly, DNS, TLS, QUIC, HTTP) only when its connection is still being watched.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class _Analyzer:
         tcp_slow = self._tcp_slow
         udp_slow = self._udp_slow
         new_flow = self._new_flow
+        link_offset = network_offset  # the one link-layer decoder (also key-log decryption's)
         packets = 0
         nbytes = 0
         non_ip = 0
@@ -108,39 +110,12 @@ class _Analyzer:
                 self.ts = ts
                 self._sweep(ts)
             try:
-                if link == 1:  # Ethernet
-                    et = (data[12] << 8) | data[13]
-                    off = 14
-                    while et == 0x8100 or et == 0x88A8 or et == 0x9100:
-                        et = (data[off + 2] << 8) | data[off + 3]
-                        off += 4
-                    if et == 0x8864:  # PPPoE session
-                        ppp = (data[off + 6] << 8) | data[off + 7]
-                        et = 0x0800 if ppp == 0x21 else 0x86DD if ppp == 0x57 else 0
-                        off += 8
-                elif link == 113:  # Linux cooked capture
-                    et = (data[14] << 8) | data[15]
-                    off = 16
-                elif link == 276:  # Linux cooked capture v2
-                    et = (data[0] << 8) | data[1]
-                    off = 20
-                elif link == 101 or link == 12 or link == 14 or link == 228 or link == 229:  # raw IP
-                    v = data[0] >> 4
-                    et = 0x0800 if v == 4 else 0x86DD if v == 6 else 0
-                    off = 0
-                elif link == 0 or link == 108:  # BSD loopback
-                    fam = unpack("<I" if link == 0 else ">I", data, 0)[0]
-                    if fam > 0xFFFF:
-                        fam = unpack(">I" if link == 0 else "<I", data, 0)[0]
-                    et = 0x0800 if fam == 2 else 0x86DD if fam in (10, 23, 24, 28, 30) else 0
-                    off = 4
-                else:
-                    found = network_offset(link, data)
-                    if found is None:
-                        self.unsupported_links[link] = self.unsupported_links.get(link, 0) + 1
-                        non_ip += 1
-                        continue
-                    et, off = found
+                found = link_offset(link, data)
+                if found is None:
+                    self.unsupported_links[link] = self.unsupported_links.get(link, 0) + 1
+                    non_ip += 1
+                    continue
+                et, off = found
                 if et == 0x0800:
                     ihl = (data[off] & 0x0F) << 2
                     total, frag = unpack("!H2xH", data, off + 2)

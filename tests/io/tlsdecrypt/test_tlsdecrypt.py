@@ -43,14 +43,18 @@ def confdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mitmproxy-conf")
 
 
-def captured(tmp: Path, port: int, run: Callable[[dict[str, str]], None]) -> tuple[Path, Path]:
-    """Run ``run(env)`` under tcpdump on loopback; return (capture, key log)."""
+def captured(tmp: Path, port: int, run: Callable[[dict[str, str]], None], *tcpdump: str) -> tuple[Path, Path]:
+    """Run ``run(env)`` under tcpdump on loopback (or the interface ``tcpdump``'s options name);
+    return (capture, key log)."""
     pcap, keys = tmp / "capture.pcap", tmp / "keys.log"
-    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-n", "-w", str(pcap), f"port {port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    interface = () if "-i" in tcpdump else ("-i", "lo")
+    dump = subprocess.Popen(["tcpdump", *interface, *tcpdump, "-U", "--immediate-mode", "-n", "-w", str(pcap),
+                             f"port {port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert dump.stderr is not None
-    line = dump.stderr.readline()  # "listening on lo, ..." once the capture runs
-    assert "listening" in line, line
+    lines = [dump.stderr.readline()]  # "listening on lo, ..." once the capture runs
+    while lines[-1] and "listening" not in lines[-1] and len(lines) < 5:  # after "data link type ..."
+        lines.append(dump.stderr.readline())
+    assert "listening" in lines[-1], lines
     time.sleep(1.0)  # the filter is attached a moment after tcpdump says it listens
     try:
         run(dict(os.environ, SSLKEYLOGFILE=str(keys)))
@@ -204,6 +208,27 @@ def test_python_ssl_decrypted_audits_the_same_as_through_the_proxy(
     rows = tshark(pcap, keys, "-Y", "http.request", "-T", "fields", "-e", "http.request.method",
                   "-e", "http.host", "-e", "http.request.uri")
     assert requests_of(pcap, keys) == sorted((m, h.split(":")[0], u) for m, h, u in rows)
+
+
+@pytest.mark.parametrize(("linktype", "tcpdump"), [(276, ()), (113, ("-y", "LINUX_SLL"))], ids=["sll2", "sll"])
+def test_capture_of_every_interface_decrypts(
+    tmp_path: Path, confdir: Path, backend: object, linktype: int, tcpdump: tuple[str, ...]
+) -> None:
+    """``tcpdump -i any`` writes Linux cooked captures (SLL2 by default, SLL when asked): decryption
+    reads their link layer with the capture reader's own decoder."""
+    need(shutil.which("curl") is not None, "curl is not installed")
+    cmd = curl(backend, "--http2")
+    pcap, keys = captured(tmp_path, backend.port, lambda env: client(cmd, env), "-i", "any", *tcpdump)  # type: ignore[attr-defined]
+    head = pcap.read_bytes()[:24]  # the pcap header, in the byte order of the host that wrote it
+    order = "little" if head[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else "big"
+    assert int.from_bytes(head[20:24], order) == linktype
+    decrypted = decrypted_audit(pcap, keys)
+    proxied = via_proxy(tmp_path / "proxy", confdir, backend, *curl(backend, "--http2", direct=False))
+    assert_same_audit(decrypted, proxied)
+    rows = tshark(pcap, keys, "-Y", "http2.type == 1", "-T", "fields", "-e", "http2.headers.method",
+                  "-e", "http2.headers.authority", "-e", "http2.headers.path")
+    theirs = sorted((m, a.split(":")[0], p) for m, a, p in rows if m)
+    assert requests_of(pcap, keys) == theirs and len(theirs) == 2
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,81 +7,19 @@ record-level checks use records built by hand with known keys.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
-import ssl
 import struct
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from support.certs import make_certs
+from support.tls_memory import REQUEST, RESPONSE, Wire, capture_of, tls12_session
 
+from auditor.io.tlsdecrypt import decrypt_capture
 from auditor.io.tlsdecrypt.crypto import SUITES, Cbc, tls12_cbc_key_block
 from auditor.io.tlsdecrypt.keylog import load_keylog
 from auditor.io.tlsdecrypt.tls import TlsSession
-
-# OpenSSL's SSL_OP_NO_ENCRYPT_THEN_MAC (Python's ssl has no name for it; the option bits pass through).
-OP_NO_ENCRYPT_THEN_MAC = 1 << 19
-REQUEST = b"POST /v1/chat HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 40\r\n\r\n" + b'{"email": "jane.doe@example.org", "a": 1}'[:40]
-RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-
-
-Wire = list[tuple[bool, bytes]]
-
-
-def _session(tmp: Path, cipher: str, etm: bool, rsa_key: bool = False, more: bytes = b"") -> tuple[Wire, Path, str, int]:
-    """The records of one in-memory TLS 1.2 exchange with ``cipher``, its key log, the suite, and
-    the index in the records of the client's request; ``more``: a second client message after
-    the response."""
-    ca, cert, key = make_certs(tmp, ["api.openai.com"], rsa_key=rsa_key)
-    keys = tmp / "keys.log"
-    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    sctx.load_cert_chain(cert, key)
-    sctx.set_ciphers("ALL")
-    cctx = ssl.create_default_context(cafile=str(ca))
-    cctx.keylog_filename = str(keys)
-    cctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    cctx.set_ciphers(cipher)
-    if not etm:
-        cctx.options |= OP_NO_ENCRYPT_THEN_MAC
-    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = cctx.wrap_bio(c_in, c_out, server_hostname="api.openai.com")
-    server = sctx.wrap_bio(s_in, s_out, server_side=True)
-    wire: Wire = []
-
-    def pump() -> None:
-        for _ in range(10):
-            moved = False
-            if data := c_out.read():
-                wire.append((True, data))
-                s_in.write(data)
-                moved = True
-            if data := s_out.read():
-                wire.append((False, data))
-                c_in.write(data)
-                moved = True
-            if not moved:
-                return
-
-    for _ in range(6):
-        for side in (client, server):
-            with contextlib.suppress(ssl.SSLWantReadError):
-                side.do_handshake()
-        pump()
-    request_at = len(wire)
-    client.write(REQUEST)
-    pump()
-    assert server.read(4096) == REQUEST
-    server.write(RESPONSE)
-    pump()
-    if more:
-        client.write(more)
-        pump()
-    info = client.cipher()
-    assert info is not None and client.version() == "TLSv1.2"
-    return wire, keys, info[0], request_at
 
 
 def _decrypt(wire: Wire, keys: Path) -> tuple[TlsSession, Wire]:
@@ -109,7 +47,7 @@ def _decrypt(wire: Wire, keys: Path) -> tuple[TlsSession, Wire]:
 def test_openssl_tls12_cbc_session_decrypts(
     tmp_path: Path, openssl_name: str, suite: str, rsa_key: bool, etm: bool
 ) -> None:
-    wire, keys, negotiated, _ = _session(tmp_path, openssl_name, etm, rsa_key)
+    wire, keys, negotiated, _ = tls12_session(tmp_path, openssl_name, etm, rsa_key)
     assert negotiated == openssl_name
     s, got = _decrypt(wire, keys)
     assert s.suite is not None and s.suite.name == suite and s.version_name == "TLSv1.2"
@@ -124,7 +62,7 @@ def test_a_damaged_record_is_counted_and_the_next_ones_still_decrypt(tmp_path: P
     keeps its sequence number, so the records after it (whose MACs cover their sequence numbers)
     still decrypt."""
     more = b"GET /v1/me HTTP/1.1\r\nHost: api.openai.com\r\n\r\n"
-    wire, keys, _, at = _session(tmp_path, "ECDHE-ECDSA-AES128-SHA", etm, more=more)
+    wire, keys, _, at = tls12_session(tmp_path, "ECDHE-ECDSA-AES128-SHA", etm, more=more)
     s, got = _decrypt(wire, keys)
     assert got == [(True, REQUEST), (False, RESPONSE), (True, more)] and s.failed_records == 0
     record = wire[at][1]
@@ -134,6 +72,24 @@ def test_a_damaged_record_is_counted_and_the_next_ones_still_decrypt(tmp_path: P
         s, got = _decrypt([*wire[:at], (True, bytes(damaged)), *wire[at + 1 :]], keys)
         assert got == [(False, RESPONSE), (True, more)], position
         assert s.failed_records == 1 and s.decrypted and s.status == "keys"
+
+
+def test_a_damaged_record_is_counted_in_the_coverage_and_warned_about(tmp_path: Path) -> None:
+    wire, keys, _, at = tls12_session(tmp_path, "ECDHE-ECDSA-AES256-SHA384", etm=False)
+    record = bytearray(wire[at][1])
+    record[-1] ^= 0x01
+    pcap = capture_of(tmp_path / "damaged.pcap", [*wire[:at], (True, bytes(record)), *wire[at + 1 :]])
+    warnings: list[str] = []
+    res = decrypt_capture(pcap, load_keylog(keys), warn=warnings.append)
+    cov = res.coverage()
+    assert (cov["connections"], cov["decrypted_connections"], cov["failed_records"]) == (1, 1, 1)
+    assert res.exchanges == []  # the request is lost, and a response alone makes no exchange
+    assert warnings == [
+        "damaged.pcap: 1 TLS record(s) failed authentication (tag, MAC or padding) with the logged secrets and were skipped"
+    ]
+    intact = decrypt_capture(capture_of(tmp_path / "intact.pcap", wire), load_keylog(keys))
+    assert intact.coverage()["failed_records"] == 0
+    assert [(e.method, e.path, e.response_body) for e in intact.exchanges] == [("POST", "/v1/chat", b"ok")]
 
 
 # --------------------------------------------------------------------------------------------
