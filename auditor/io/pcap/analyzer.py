@@ -8,7 +8,6 @@ TCP/UDP headers with ``struct`` and dictionary lookups only, and hands a packet 
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 from collections.abc import Callable, Iterator
 
@@ -31,7 +30,7 @@ from auditor.io.pcap.flows import (
     _ntop,
 )
 from auditor.io.pcap.h2c import H2Connection, H2Stream
-from auditor.io.pcap.http1 import MAX_HEAD, _classify, _finish_body, _header, _HttpConn, _strip_port
+from auditor.io.pcap.http1 import MAX_HEAD, HttpConnection, _classify, _header, decoded_body, http_exchange
 from auditor.io.pcap.linklayer import network_offset
 from auditor.io.pcap.quic import QuicInitialTracker, version_name
 from auditor.io.pcap.records import Record, _count
@@ -46,15 +45,6 @@ TCP_CLOSED_IDLE = 30.0  # ... a closed one (or at the second sweep after it clos
 UDP_IDLE = 120.0
 QUIC_IDLE = 600.0  # a UDP conversation named by its QUIC Initial
 SWEEP_EVERY = 1 << 16  # packets between sweeps of idle connections
-
-
-def _is_ip(host: str) -> bool:
-    """True if ``host`` is an IPv4 or IPv6 address literal."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 class _Analyzer:
@@ -279,7 +269,7 @@ class _Analyzer:
     def _on_data(self, flow: _Flow, d: int, data: bytes) -> None:
         mode = flow.mode
         if mode == _M_HTTP:
-            handler: _HttpConn = flow.handler  # type: ignore[assignment]
+            handler: HttpConnection = flow.handler  # type: ignore[assignment]
             handler.feed(d == flow.client_dir, data)
             if handler.done:
                 flow.release()
@@ -349,7 +339,7 @@ class _Analyzer:
                     self._on_data(flow, d, bytes(heads[d]))
         else:
             flow.mode = _M_HTTP
-            flow.handler = _HttpConn(self, flow)
+            flow.handler = HttpConnection(self, flow)
             if heads[c]:
                 self._on_data(flow, c, bytes(heads[c]))
             if heads[1 - c] and flow.mode == _M_HTTP:
@@ -520,32 +510,9 @@ class _Analyzer:
             if msg is not None:
                 self._record_dns(msg)
 
-    def new_exchange(self, flow: _Flow, authority: str | None, method: str, path: str, version: str,
-                     headers: list[tuple[str, str]], ts: float | None) -> Exchange:
-        """A cleartext HTTP exchange of ``flow``, listed; its authority names the flow if nothing did."""
-        host = _strip_port(authority) if authority else ""
-        if not host:
-            host = flow.server_ip_str
-        elif flow.name is None and not _is_ip(host):
-            flow.name = host.lower()
-            flow.name_src = "http"
-        index = len(self.exchanges)
-        ex = Exchange(
-            capture=self.capture,
-            index=index,
-            id=f"pcap-{self.capture}-{index}",
-            method=method,
-            scheme="http",
-            host=host,
-            port=flow.server_port,
-            path=path,
-            http_version=version,
-            request_headers=headers,
-            server_ip=flow.server_ip_str,
-            timestamp=ts,
-        )
-        self.exchanges.append(ex)
-        return ex
+    # The HTTP/1.x and h2c parsers list their exchanges through this; key-log decryption's sink
+    # uses the same function, so decrypted exchanges are built exactly as cleartext ones.
+    new_exchange = http_exchange
 
     def _h2_stream(self, flow: _Flow, st: H2Stream) -> None:
         """A finished HTTP/2 stream of a cleartext connection becomes an exchange."""
@@ -561,7 +528,7 @@ class _Analyzer:
         ):
             if length > limits.max_body:
                 ex.body_errors.append(f"{side} body: only the first {limits.max_body:,} of {length:,} bytes were kept")
-            decoded = _finish_body(ex, side, [(k, v) for k, v in hdrs if not k.startswith(":")], bytes(body), limits)
+            decoded = decoded_body(ex, side, [(k, v) for k, v in hdrs if not k.startswith(":")], bytes(body), limits)
             if side == "request":
                 ex.request_body = decoded
             else:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from auditor.io.pcap import _HttpConn, doh
+from auditor.io.pcap import HttpConnection, doh
 from auditor.io.pcap.tcpreassembly import MASK, TcpStream
 from auditor.io.tlsdecrypt.exchanges import ConnInfo, Sink
 from auditor.io.tlsdecrypt.http2 import PREFACE, Http2Conn
@@ -66,7 +66,7 @@ def _ntop(ip: bytes) -> str:
     return socket.inet_ntop(socket.AF_INET if len(ip) == 4 else socket.AF_INET6, ip)
 
 
-class _Https1(_HttpConn):
+class _Https1(HttpConnection):
     """HTTP/1.x read from inside TLS: the cleartext parser, its exchanges marked https."""
 
     __slots__ = ()

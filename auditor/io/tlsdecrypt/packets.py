@@ -80,21 +80,11 @@ def _open(path: Path) -> BinaryIO:
     return raw
 
 
-def _records(f: BinaryIO, name: str, on_secrets: Callable[[int, bytes], None] | None) -> Iterator[pcap.Record]:
-    head = f.read(24)
-    damage = pcap._Damage(name, lambda _m: None)  # read_pcap reports damage already
-    if head[:4] in pcap._PCAP_MAGICS and len(head) == 24:
-        return pcap._pcap_records(pcap._Buffer(f, b"", 24, damage), head, damage)
-    if head[:4] == pcap._PCAPNG_SHB:
-        return pcap._pcapng_records(pcap._Buffer(f, head, 0, damage), damage, on_secrets)
-    return iter(())
-
-
 def packets(path: str | Path, on_secrets: Callable[[int, bytes], None] | None = None) -> Iterator[Packet]:
     """Every TCP and UDP packet of the capture, in file order."""
     p = Path(path)
     with _open(p) as f:
-        for ts, link, data, _orig in _records(f, p.name, on_secrets):
+        for ts, link, data, _orig in pcap.records_of(f, p.name, on_secrets):  # read_pcap reports damage
             try:
                 found = network_offset(link, data)
                 if found is None or (found[0] != ETHERTYPE_IPV4 and found[0] != ETHERTYPE_IPV6):
@@ -111,7 +101,7 @@ def has_embedded_secrets(path: str | Path, max_blocks: int = 64) -> bool:
     try:
         with _open(Path(path)) as f:
             head = f.read(12)
-            if head[:4] != pcap._PCAPNG_SHB:
+            if head[:4] != pcap.PCAPNG_MAGIC:
                 return False
             endian = "<" if head[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
             blen = struct.unpack(endian + "I", head[4:8])[0]

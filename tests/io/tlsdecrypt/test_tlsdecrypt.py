@@ -275,7 +275,7 @@ def test_curl_cbc_suites_decrypt_and_audit_the_same_as_through_the_proxy(
     assert encrypt_then_mac(pcap) == [etm] * len(CBC_SUITES)
     res = decrypt_capture(pcap, load_keylog(keys))
     assert sorted({(e.tls.version, e.tls.cipher) for e in res.exchanges if e.tls}) == sorted(
-        ("TLSv1.2", s) for s in CBC_SUITES.values())
+        ("TLSv1.2", s) for s in CBC_SUITES.values()), json.dumps(res.coverage())
     assert (res.connections, res.decrypted, res.failed_records) == (3, 3, 0)
     assert [json.loads(e.request_body) for e in res.exchanges if e.method == "POST"] == [json.loads(PROMPT)] * 3
     decrypted = decrypted_audit(pcap, keys)

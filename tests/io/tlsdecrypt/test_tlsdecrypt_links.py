@@ -7,6 +7,7 @@ must decrypt to the same exchange, and the reader must name the same destination
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,23 @@ def test_decryption_reads_every_link_type_the_reader_reads(
     assert (res.connections, res.decrypted, res.decrypted_bytes) == (1, 1, res.bytes)
     result, warnings = read(pcap)
     assert [d.host for d in result.destinations] == ["api.openai.com"] and warnings == []
+
+
+def test_decryption_uses_only_the_public_names_of_the_capture_reader() -> None:
+    """``auditor.io.tlsdecrypt`` shares the capture reader's code (link layer, records, HTTP/1.x,
+    QUIC helpers) through public names only: no ``from auditor.io.pcap... import _x``, no ``pcap._x``."""
+    package = Path(__file__).resolve().parents[3] / "auditor" / "io" / "tlsdecrypt"
+    private: list[str] = []
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        pcap_aliases: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("auditor.io.pcap"):
+                private += [f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+            if isinstance(node, ast.ImportFrom) and node.module == "auditor.io":
+                pcap_aliases |= {a.asname or a.name for a in node.names if a.name == "pcap"}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in pcap_aliases
+                    and node.attr.startswith("_")):
+                private.append(f"{path.name}: pcap.{node.attr}")
+    assert private == []
