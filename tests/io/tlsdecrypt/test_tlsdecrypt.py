@@ -58,7 +58,7 @@ def captured(tmp: Path, port: int, run: Callable[[dict[str, str]], None], *tcpdu
     time.sleep(1.0)  # the filter is attached a moment after tcpdump says it listens
     try:
         run(dict(os.environ, SSLKEYLOGFILE=str(keys)))
-        time.sleep(0.5)
+        time.sleep(1.0)  # tcpdump writes the last packets (a loaded machine may schedule it late)
     finally:
         dump.terminate()  # SIGTERM: tcpdump flushes and exits (SIGINT may be ignored in the background)
         dump.wait(10)
