@@ -44,7 +44,7 @@ class DecryptResult:
     decrypted_bytes: int = 0
     not_decrypted: list[dict[str, Any]] = field(default_factory=list)
     embedded_secrets: int = 0  # client randoms read from Decryption Secrets Blocks
-    failed_records: int = 0  # TLS records of those connections whose tag, MAC or padding did not verify
+    failed_records: int = 0  # damaged TLS records: tag, MAC or padding wrong after earlier records verified
     dns_messages: list[RawMessage] = field(default_factory=list)  # DNS over HTTPS inside the decrypted traffic
 
     def coverage(self) -> dict[str, Any]:
@@ -284,6 +284,8 @@ def _incomplete(s: TlsSession | QuicSession) -> str:
         return "no 1-RTT packet in the capture"
     if s.status == "handshake":
         return "the TLS handshake is incomplete in the capture"
+    if s.undecryptable:
+        return "records do not decrypt with the logged secrets"
     return "no encrypted record in the capture"
 
 

@@ -60,7 +60,20 @@ def _extensions(body: bytes, p: int) -> dict[int, bytes]:
 
 
 class _Direction:
-    __slots__ = ("aead", "buf", "cbc", "encrypted", "failures", "hs", "next_secret", "secret", "seq")
+    __slots__ = (
+        "aead",
+        "buf",
+        "cbc",
+        "damaged",
+        "encrypted",
+        "failures",
+        "grace",
+        "hs",
+        "next_secret",
+        "opened",
+        "secret",
+        "seq",
+    )
 
     def __init__(self) -> None:
         self.buf = bytearray()
@@ -72,6 +85,9 @@ class _Direction:
         self.next_secret: bytes | None = None  # TLS 1.3: the application secret, after Finished
         self.encrypted = False
         self.failures = 0
+        self.grace = 2  # records that may fail before the first one decrypts, without giving up
+        self.opened = 0  # records of this direction decrypted
+        self.damaged = 0  # records that did not verify after one of this direction did
 
 
 class TlsSession:
@@ -104,8 +120,16 @@ class TlsSession:
 
     @property
     def failed_records(self) -> int:
-        """Records skipped because their tag, MAC or padding did not verify."""
-        return self.dirs[0].failures + self.dirs[1].failures
+        """Records skipped because their tag, MAC or padding did not verify, although an earlier
+        record of their direction did: damaged records. (Records that fail before any verifies,
+        such as TLS 1.3 handshake records when the key log holds only the application secrets,
+        are not counted; a connection none of whose records verify is not decrypted, with why.)"""
+        return self.dirs[0].damaged + self.dirs[1].damaged
+
+    @property
+    def undecryptable(self) -> bool:
+        """Records were seen that do not decrypt, and none that does."""
+        return not self.opened and any(d.failures for d in self.dirs)
 
     @property
     def version_name(self) -> str | None:
@@ -170,6 +194,7 @@ class TlsSession:
                 self._fail(d)
                 return
             self.opened += 1
+            d.opened += 1
             ctype = header[0]
         elif d.aead is None:
             return
@@ -184,6 +209,7 @@ class TlsSession:
                 return
             d.seq += 1
             self.opened += 1
+            d.opened += 1
             end = len(plain)
             while end and plain[end - 1] == 0:
                 end -= 1
@@ -209,6 +235,7 @@ class TlsSession:
                 self._fail(d)
                 return
             self.opened += 1
+            d.opened += 1
         if ctype == 23:
             self.records += 1
             self.app_bytes += len(plain)
@@ -221,7 +248,9 @@ class TlsSession:
 
     def _fail(self, d: _Direction) -> None:
         d.failures += 1
-        if d.failures >= 3 and not self.opened:
+        if d.opened:
+            d.damaged += 1
+        if d.failures > d.grace and not self.opened:
             self._stop("broken", "records do not decrypt with the logged secrets")
 
     def _rekey(self, d: _Direction, secret: bytes) -> None:
@@ -323,7 +352,10 @@ class TlsSession:
                     self._rekey(dr, secrets[hs_name])
                     dr.next_secret = secrets[app_name]
                 else:
+                    # Only the application secret: the encrypted handshake records (a server sends
+                    # four or more) cannot be read, and do not mean the secrets are wrong.
                     self._rekey(dr, secrets[app_name])
+                    dr.grace = 15
         else:
             master = secrets.get("CLIENT_RANDOM")
             if master is None or self.server_random is None:

@@ -176,3 +176,15 @@ def test_cbc_key_block_order_mac_keys_first() -> None:
     mac = hmac.new(block[:32], struct.pack("!Q", 0) + header[:3] + struct.pack("!H", len(body)) + body, hashlib.sha256).digest()
     assert client.open(0, header, body + mac, True) == b""
     assert server.open(0, header, body + mac, True) is None
+
+
+def test_a_wrong_master_secret_leaves_the_connection_not_decrypted_with_why(tmp_path: Path) -> None:
+    wire, keys, _, _ = tls12_session(tmp_path, "ECDHE-ECDSA-AES128-SHA", etm=True)
+    [client_random] = {line.split()[1] for line in keys.read_text().splitlines() if line.startswith("CLIENT_RANDOM")}
+    wrong = tmp_path / "wrong.log"
+    wrong.write_text(f"CLIENT_RANDOM {client_random} {'00' * 48}\n")
+    warnings: list[str] = []
+    res = decrypt_capture(capture_of(tmp_path / "c.pcap", wire), load_keylog(wrong), warn=warnings.append)
+    assert (res.exchanges, res.decrypted, res.failed_records, warnings) == ([], 0, 0, [])
+    [missing] = res.not_decrypted
+    assert missing["reason"] == "records do not decrypt with the logged secrets"
