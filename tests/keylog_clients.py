@@ -2,7 +2,7 @@
 local backend (``direct``: the name resolves to 127.0.0.1, TLS secrets go to a key log) or
 through the proxy that ``auditor run`` put in the environment (``proxy``).
 
-    python tests/keylog_clients.py python direct|proxy URL [KEYLOG] [tls12-chacha]
+    python tests/keylog_clients.py python direct|proxy URL [KEYLOG] [tls12-chacha|tls12-cbc-sha1|tls12-cbc-sha384-mte]
     python tests/keylog_clients.py chromium direct|proxy URL [h3] [SPKI]
 """
 
@@ -33,6 +33,13 @@ def python_ssl(mode: str, url: str, keylog: str | None, variant: str | None) -> 
         if variant == "tls12-chacha":
             ctx.maximum_version = ssl.TLSVersion.TLSv1_2
             ctx.set_ciphers("ECDHE+CHACHA20")
+        elif variant == "tls12-cbc-sha1":  # AES-CBC, HMAC-SHA1, Encrypt-then-MAC (OpenSSL's default)
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            ctx.set_ciphers("ECDHE-ECDSA-AES128-SHA")
+        elif variant == "tls12-cbc-sha384-mte":  # AES-CBC, HMAC-SHA384, MAC-then-encrypt
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            ctx.set_ciphers("ECDHE-ECDSA-AES256-SHA384")
+            ctx.options |= 1 << 19  # SSL_OP_NO_ENCRYPT_THEN_MAC (no name in Python's ssl)
 
         class Direct(http.client.HTTPSConnection):
             def connect(self) -> None:

@@ -116,7 +116,7 @@ def _serve(cert: str, key: str, port: int) -> None:
     config.bind = [f"127.0.0.1:{port}"]
     config.quic_bind = [f"127.0.0.1:{port}"]
     config.alpn_protocols = ["h2", "http/1.1"]
-    config.ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20"
+    config.ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES"  # then the CBC suites, for the TLS 1.2 CBC tests
     config.loglevel = "WARNING"
     asyncio.run(serve(app, config))  # type: ignore[arg-type]
 

@@ -116,6 +116,7 @@ class Decryption(TypedDict):
     byte_share: NotRequired[float | None]
     not_decrypted: Required[list[NotDecrypted]]
     not_decrypted_listed: NotRequired[int]
+    failed_records: NotRequired[int]
 
 
 class CaptureEntry(TypedDict):

@@ -8,12 +8,13 @@ import hashlib
 from pathlib import Path
 
 
-def make_certs(directory: Path, hosts: list[str]) -> tuple[Path, Path, Path]:
+def make_certs(directory: Path, hosts: list[str], rsa_key: bool = False) -> tuple[Path, Path, Path]:
     """(CA certificate, server certificate, server key) as PEM files in ``directory``; the server
-    certificate names ``hosts`` and is signed by the CA."""
+    certificate names ``hosts`` and is signed by the CA. Its key is ECDSA P-256, or RSA 2048 with
+    ``rsa_key`` (for the RSA and ECDHE-RSA cipher suites of TLS 1.2)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.x509.oid import NameOID
 
     now = dt.datetime.now(dt.UTC)
@@ -28,7 +29,7 @@ def make_certs(directory: Path, hosts: list[str]) -> tuple[Path, Path, Path]:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
         .sign(ca_key, hashes.SHA256())
     )
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = rsa.generate_private_key(65537, 2048) if rsa_key else ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]))
         .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())

@@ -22,7 +22,7 @@ The package, from the file to the result:
 * :mod:`.dns`, :mod:`.tls`, :mod:`.http1`: the dissectors;
 * :mod:`.results`: the returned types; :mod:`.reader`: :func:`read_pcap`.
 
-Rarer link types are in :mod:`auditor.io.pcap.linklayer`, QUIC in :mod:`auditor.io.pcap.quic` and
+Link types are decoded in :mod:`auditor.io.pcap.linklayer`, QUIC in :mod:`auditor.io.pcap.quic` and
 :mod:`auditor.io.pcap.gquic`, HTTP/2 framing in :mod:`auditor.io.pcap.h2c`, DoH in :mod:`auditor.io.pcap.doh`.
 
 Limits: HTTP/3 and WebSocket frames are not parsed (an HTTP/1.1 upgrade, also to h2c, ends
@@ -42,33 +42,37 @@ from auditor.io.pcap.analyzer import _Analyzer as _Analyzer
 from auditor.io.pcap.http1 import MAX_BODY as MAX_BODY
 from auditor.io.pcap.http1 import MAX_HEAD as MAX_HEAD
 from auditor.io.pcap.http1 import MAX_WAITING as MAX_WAITING
-from auditor.io.pcap.http1 import _finish_body as _finish_body
-from auditor.io.pcap.http1 import _HttpConn as _HttpConn
-from auditor.io.pcap.http1 import _strip_port as _strip_port
+from auditor.io.pcap.http1 import HttpConnection, decoded_body, http_exchange, strip_port
 from auditor.io.pcap.reader import read_pcap
 from auditor.io.pcap.records import _PCAP_MAGICS as _PCAP_MAGICS
 from auditor.io.pcap.records import _PCAPNG_SHB as _PCAPNG_SHB
 from auditor.io.pcap.records import CHUNK as CHUNK
 from auditor.io.pcap.records import MAX_BLOCK as MAX_BLOCK
 from auditor.io.pcap.records import MAX_RECORD as MAX_RECORD
+from auditor.io.pcap.records import PCAPNG_MAGIC, is_pcap, records_of
 from auditor.io.pcap.records import RESYNC_WINDOW as RESYNC_WINDOW
 from auditor.io.pcap.records import Record as Record
 from auditor.io.pcap.records import _Buffer as _Buffer
 from auditor.io.pcap.records import _Damage as _Damage
 from auditor.io.pcap.records import _pcap_records as _pcap_records
 from auditor.io.pcap.records import _pcapng_records as _pcapng_records
-from auditor.io.pcap.records import is_pcap
 from auditor.io.pcap.results import DnsRecord, NetworkDestination, PcapResult, PcapStats
 
-# Beyond ``__all__``, the names imported ``as`` themselves above are those that other parts of
-# auditor (the TLS decryptor), the tests and the benchmarks used from the single module this
-# package replaced; they stay importable from ``auditor.io.pcap``.
+# Beyond ``__all__``, the names imported ``as`` themselves above are those that the tests and the
+# benchmarks used from the single module this package replaced; they stay importable from
+# ``auditor.io.pcap``. Key-log decryption (:mod:`auditor.io.tlsdecrypt`) uses public names only.
 
 __all__ = [
+    "PCAPNG_MAGIC",
     "DnsRecord",
+    "HttpConnection",
     "NetworkDestination",
     "PcapResult",
     "PcapStats",
+    "decoded_body",
+    "http_exchange",
     "is_pcap",
     "read_pcap",
+    "records_of",
+    "strip_port",
 ]

@@ -1,13 +1,13 @@
 """The capture analyser: one pass over the records, routing each packet to its connection.
 
-:meth:`_Analyzer.run` is the hot loop: it decodes link, IP and TCP/UDP headers with ``struct``
-and dictionary lookups only, and hands a packet to the slow path (reassembly, DNS, TLS, QUIC,
-HTTP) only when its connection is still being watched.
+:meth:`_Analyzer.run` is the hot loop: it decodes the link layer (with
+:func:`~auditor.io.pcap.linklayer.network_offset`, which key-log decryption uses too), IP and
+TCP/UDP headers with ``struct`` and dictionary lookups only, and hands a packet to the slow path
+(reassembly, DNS, TLS, QUIC, HTTP) only when its connection is still being watched.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 from collections.abc import Callable, Iterator
 
@@ -30,7 +30,7 @@ from auditor.io.pcap.flows import (
     _ntop,
 )
 from auditor.io.pcap.h2c import H2Connection, H2Stream
-from auditor.io.pcap.http1 import MAX_HEAD, _classify, _finish_body, _header, _HttpConn, _strip_port
+from auditor.io.pcap.http1 import MAX_HEAD, HttpConnection, _classify, _header, decoded_body, http_exchange
 from auditor.io.pcap.linklayer import network_offset
 from auditor.io.pcap.quic import QuicInitialTracker, version_name
 from auditor.io.pcap.records import Record, _count
@@ -45,15 +45,6 @@ TCP_CLOSED_IDLE = 30.0  # ... a closed one (or at the second sweep after it clos
 UDP_IDLE = 120.0
 QUIC_IDLE = 600.0  # a UDP conversation named by its QUIC Initial
 SWEEP_EVERY = 1 << 16  # packets between sweeps of idle connections
-
-
-def _is_ip(host: str) -> bool:
-    """True if ``host`` is an IPv4 or IPv6 address literal."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 class _Analyzer:
@@ -92,6 +83,7 @@ class _Analyzer:
         tcp_slow = self._tcp_slow
         udp_slow = self._udp_slow
         new_flow = self._new_flow
+        link_offset = network_offset  # the one link-layer decoder (also key-log decryption's)
         packets = 0
         nbytes = 0
         non_ip = 0
@@ -108,39 +100,12 @@ class _Analyzer:
                 self.ts = ts
                 self._sweep(ts)
             try:
-                if link == 1:  # Ethernet
-                    et = (data[12] << 8) | data[13]
-                    off = 14
-                    while et == 0x8100 or et == 0x88A8 or et == 0x9100:
-                        et = (data[off + 2] << 8) | data[off + 3]
-                        off += 4
-                    if et == 0x8864:  # PPPoE session
-                        ppp = (data[off + 6] << 8) | data[off + 7]
-                        et = 0x0800 if ppp == 0x21 else 0x86DD if ppp == 0x57 else 0
-                        off += 8
-                elif link == 113:  # Linux cooked capture
-                    et = (data[14] << 8) | data[15]
-                    off = 16
-                elif link == 276:  # Linux cooked capture v2
-                    et = (data[0] << 8) | data[1]
-                    off = 20
-                elif link == 101 or link == 12 or link == 14 or link == 228 or link == 229:  # raw IP
-                    v = data[0] >> 4
-                    et = 0x0800 if v == 4 else 0x86DD if v == 6 else 0
-                    off = 0
-                elif link == 0 or link == 108:  # BSD loopback
-                    fam = unpack("<I" if link == 0 else ">I", data, 0)[0]
-                    if fam > 0xFFFF:
-                        fam = unpack(">I" if link == 0 else "<I", data, 0)[0]
-                    et = 0x0800 if fam == 2 else 0x86DD if fam in (10, 23, 24, 28, 30) else 0
-                    off = 4
-                else:
-                    found = network_offset(link, data)
-                    if found is None:
-                        self.unsupported_links[link] = self.unsupported_links.get(link, 0) + 1
-                        non_ip += 1
-                        continue
-                    et, off = found
+                found = link_offset(link, data)
+                if found is None:
+                    self.unsupported_links[link] = self.unsupported_links.get(link, 0) + 1
+                    non_ip += 1
+                    continue
+                et, off = found
                 if et == 0x0800:
                     ihl = (data[off] & 0x0F) << 2
                     total, frag = unpack("!H2xH", data, off + 2)
@@ -304,7 +269,7 @@ class _Analyzer:
     def _on_data(self, flow: _Flow, d: int, data: bytes) -> None:
         mode = flow.mode
         if mode == _M_HTTP:
-            handler: _HttpConn = flow.handler  # type: ignore[assignment]
+            handler: HttpConnection = flow.handler  # type: ignore[assignment]
             handler.feed(d == flow.client_dir, data)
             if handler.done:
                 flow.release()
@@ -374,7 +339,7 @@ class _Analyzer:
                     self._on_data(flow, d, bytes(heads[d]))
         else:
             flow.mode = _M_HTTP
-            flow.handler = _HttpConn(self, flow)
+            flow.handler = HttpConnection(self, flow)
             if heads[c]:
                 self._on_data(flow, c, bytes(heads[c]))
             if heads[1 - c] and flow.mode == _M_HTTP:
@@ -545,32 +510,9 @@ class _Analyzer:
             if msg is not None:
                 self._record_dns(msg)
 
-    def new_exchange(self, flow: _Flow, authority: str | None, method: str, path: str, version: str,
-                     headers: list[tuple[str, str]], ts: float | None) -> Exchange:
-        """A cleartext HTTP exchange of ``flow``, listed; its authority names the flow if nothing did."""
-        host = _strip_port(authority) if authority else ""
-        if not host:
-            host = flow.server_ip_str
-        elif flow.name is None and not _is_ip(host):
-            flow.name = host.lower()
-            flow.name_src = "http"
-        index = len(self.exchanges)
-        ex = Exchange(
-            capture=self.capture,
-            index=index,
-            id=f"pcap-{self.capture}-{index}",
-            method=method,
-            scheme="http",
-            host=host,
-            port=flow.server_port,
-            path=path,
-            http_version=version,
-            request_headers=headers,
-            server_ip=flow.server_ip_str,
-            timestamp=ts,
-        )
-        self.exchanges.append(ex)
-        return ex
+    # The HTTP/1.x and h2c parsers list their exchanges through this; key-log decryption's sink
+    # uses the same function, so decrypted exchanges are built exactly as cleartext ones.
+    new_exchange = http_exchange
 
     def _h2_stream(self, flow: _Flow, st: H2Stream) -> None:
         """A finished HTTP/2 stream of a cleartext connection becomes an exchange."""
@@ -586,7 +528,7 @@ class _Analyzer:
         ):
             if length > limits.max_body:
                 ex.body_errors.append(f"{side} body: only the first {limits.max_body:,} of {length:,} bytes were kept")
-            decoded = _finish_body(ex, side, [(k, v) for k, v in hdrs if not k.startswith(":")], bytes(body), limits)
+            decoded = decoded_body(ex, side, [(k, v) for k, v in hdrs if not k.startswith(":")], bytes(body), limits)
             if side == "request":
                 ex.request_body = decoded
             else:

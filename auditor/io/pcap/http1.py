@@ -1,12 +1,13 @@
 """Cleartext HTTP/1.x: incremental framing of both directions of a connection.
 
-:class:`_HttpConn` matches requests to responses in order (pipelining) and reports each
+:class:`HttpConnection` matches requests to responses in order (pipelining) and reports each
 exchange to its owner (the capture analyser, or the sink of decrypted TLS traffic), which
 :class:`_Owner` describes.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections import deque
 from typing import Protocol
 
@@ -24,7 +25,6 @@ _METHODS = frozenset(
     b"GET POST PUT DELETE HEAD OPTIONS PATCH CONNECT TRACE PROPFIND PROPPATCH MKCOL COPY MOVE "
     b"LOCK UNLOCK REPORT SEARCH PURGE".split()
 )
-
 
 
 class _Owner(Protocol):
@@ -111,10 +111,10 @@ def _framing(headers: list[tuple[str, str]]) -> tuple[int, int]:
     return -1, 0
 
 
-def _finish_body(
+def decoded_body(
     ex: Exchange, side: str, headers: list[tuple[str, str]], body: bytes, limits: Limits = DEFAULT_LIMITS
 ) -> bytes:
-    """Decode ``body`` from its Content-Encoding; record failures on the exchange."""
+    """``body`` decoded from its Content-Encoding; failures are recorded on the exchange."""
     ce = _header(headers, "content-encoding")
     if not ce or not body:
         return body
@@ -145,7 +145,7 @@ class _Http1Parser:
         "state",
     )
 
-    def __init__(self, conn: _HttpConn, is_request: bool) -> None:
+    def __init__(self, conn: HttpConnection, is_request: bool) -> None:
         self.conn = conn
         self.is_request = is_request
         self.buf = bytearray()
@@ -308,7 +308,7 @@ class _Http1Parser:
         self.buf.clear()
 
 
-class _HttpConn:
+class HttpConnection:
     """HTTP/1.x on one TCP connection: requests matched to responses in order (pipelining)."""
 
     __slots__ = ("an", "done", "flow", "pending", "req", "resp")
@@ -398,7 +398,7 @@ class _HttpConn:
         limits = self.an.limits
         if p.body_len > limits.max_body:
             ex.body_errors.append(f"{side} body: only the first {limits.max_body:,} of {p.body_len:,} bytes were kept")
-        body = _finish_body(ex, side, p.headers, bytes(p.body), limits)
+        body = decoded_body(ex, side, p.headers, bytes(p.body), limits)
         if p.is_request:
             ex.request_body = body
             self.an.dns_over_http(doh.query_message(ex.method, ex.path, p.headers, body))
@@ -435,13 +435,55 @@ class _HttpConn:
         self.pending.clear()
 
 
-def _strip_port(authority: str) -> str:
+class ExchangeList(Protocol):
+    """Where :func:`http_exchange` lists exchanges: the capture analyser, or the sink of decrypted traffic."""
+
+    capture: int
+    exchanges: list[Exchange]
+
+
+def _is_ip(host: str) -> bool:
+    """True if ``host`` is an IPv4 or IPv6 address literal."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def http_exchange(owner: ExchangeList, flow: _Flow, authority: str | None, method: str, path: str, version: str,
+                  headers: list[tuple[str, str]], ts: float | None) -> Exchange:
+    """A new HTTP exchange of ``flow``, appended to ``owner.exchanges``; its authority names the
+    flow if nothing did. (The owners use it as their ``new_exchange`` method.)"""
+    host = strip_port(authority) if authority else ""
+    if not host:
+        host = flow.server_ip_str
+    elif flow.name is None and not _is_ip(host):
+        flow.name = host.lower()
+        flow.name_src = "http"
+    index = len(owner.exchanges)
+    ex = Exchange(
+        capture=owner.capture,
+        index=index,
+        id=f"pcap-{owner.capture}-{index}",
+        method=method,
+        scheme="http",
+        host=host,
+        port=flow.server_port,
+        path=path,
+        http_version=version,
+        request_headers=headers,
+        server_ip=flow.server_ip_str,
+        timestamp=ts,
+    )
+    owner.exchanges.append(ex)
+    return ex
+
+
+def strip_port(authority: str) -> str:
     authority = authority.strip()
     if authority.startswith("["):
         return authority[1:].split("]", 1)[0]
     if authority.count(":") == 1:
         return authority.split(":", 1)[0]
     return authority
-
-
-

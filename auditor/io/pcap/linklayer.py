@@ -1,14 +1,23 @@
-"""Link layers that are rarer in captures: where the network packet starts in a frame.
+"""Link layers: where the network packet starts in a frame, for every link type auditor reads.
 
-Ethernet, Linux cooked captures (SLL, SLL2), raw IP and BSD loopback are decoded inline in
-:mod:`auditor.io.pcap`'s packet loop; this module handles the others it reads, by their LINKTYPE
-number (https://www.tcpdump.org/linktypes.html): PPP (9), PPP in HDLC framing (50), PPPoE (51),
-Cisco HDLC (104), PPP with a direction byte (204), IEEE 802.11 data frames (105), and 802.11
-with a radiotap header (127). Encrypted 802.11 frames carry no readable packet and are skipped.
+:func:`network_offset` is the one link-layer decoder of the capture reader (:mod:`auditor.io.pcap`)
+and of key-log decryption (:mod:`auditor.io.tlsdecrypt`). By LINKTYPE number
+(https://www.tcpdump.org/linktypes.html): Ethernet (1, with 802.1Q/802.1ad VLAN tags and PPPoE
+sessions), Linux cooked captures SLL (113, ``tcpdump -i any``) and SLL2 (276), raw IP (101, 12,
+14, 228, 229), BSD loopback (0 in host byte order, 108 in network byte order), PPP (9), PPP in
+HDLC framing (50), PPPoE (51), Cisco HDLC (104), PPP with a direction byte (204), IEEE 802.11
+data frames (105), and 802.11 with a radiotap header (127). Encrypted 802.11 frames carry no
+readable packet and are skipped.
 """
 
 from __future__ import annotations
 
+LINKTYPE_NULL = 0
+LINKTYPE_ETHERNET = 1
+LINKTYPE_LOOP = 108
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_LINUX_SLL2 = 276
+LINKTYPE_RAW = frozenset({101, 12, 14, 228, 229})  # raw IP (12 and 14 on some BSDs; 228 IPv4, 229 IPv6)
 LINKTYPE_PPP = 9
 LINKTYPE_PPP_HDLC = 50
 LINKTYPE_PPP_ETHER = 51
@@ -19,6 +28,12 @@ LINKTYPE_PPP_WITH_DIR = 204
 
 SUPPORTED = frozenset(
     {
+        LINKTYPE_NULL,
+        LINKTYPE_ETHERNET,
+        LINKTYPE_LOOP,
+        LINKTYPE_LINUX_SLL,
+        LINKTYPE_LINUX_SLL2,
+        *LINKTYPE_RAW,
         LINKTYPE_PPP,
         LINKTYPE_PPP_HDLC,
         LINKTYPE_PPP_ETHER,
@@ -72,9 +87,37 @@ def _ieee802_11(data: bytes, off: int) -> tuple[int, int]:
 def network_offset(link: int, data: bytes) -> tuple[int, int] | None:
     """(EtherType, offset of the network header) of a frame; None if the link type is not read.
 
-    EtherType 0 means the frame holds no IP packet (another protocol, a management frame).
-    Raises ``IndexError`` when the frame is too short.
+    EtherType 0 means the frame holds no IP packet (another protocol, a management frame); the
+    caller reads IPv4 (0x0800) and IPv6 (0x86DD) at the offset. Raises ``IndexError`` when the
+    frame is too short.
     """
+    # Called for every packet of a capture: literals, not module constants, on the common paths.
+    if link == 1:  # Ethernet
+        et = (data[12] << 8) | data[13]
+        off = 14
+        while et in (0x8100, 0x88A8, 0x9100):  # VLAN tags
+            et = (data[off + 2] << 8) | data[off + 3]
+            off += 4
+        if et == 0x8864:  # PPPoE session
+            et = _PPP_PROTOCOLS.get((data[off + 6] << 8) | data[off + 7], 0)
+            off += 8
+        return et, off
+    if link == 113:  # Linux cooked capture (SLL)
+        return (data[14] << 8) | data[15], 16
+    if link == 276:  # Linux cooked capture v2 (SLL2)
+        return (data[0] << 8) | data[1], 20
+    if link in (101, 228, 229, 12, 14):  # raw IP (LINKTYPE_RAW)
+        v = data[0] >> 4
+        return (0x0800 if v == 4 else 0x86DD if v == 6 else 0), 0
+    if link in (LINKTYPE_NULL, LINKTYPE_LOOP):
+        # The address family, in the byte order of the capturing host (0) or big-endian (108);
+        # some writers get that wrong, so a value too large is read the other way round.
+        if len(data) < 4:
+            raise IndexError("frame too short")
+        fam = int.from_bytes(data[:4], "little" if link == LINKTYPE_NULL else "big")
+        if fam > 0xFFFF:
+            fam = int.from_bytes(data[:4], "big" if link == LINKTYPE_NULL else "little")
+        return (ETHERTYPE_IPV4 if fam == 2 else ETHERTYPE_IPV6 if fam in (10, 23, 24, 28, 30) else 0), 4
     if link in (LINKTYPE_PPP, LINKTYPE_PPP_HDLC):
         return _ppp(data, 0)
     if link == LINKTYPE_PPP_WITH_DIR:

@@ -155,7 +155,7 @@ def _hp_mask(hp: bytes, sample: bytes) -> bytes:
 # Packet parsing
 
 
-def _varint(buf: bytes, p: int) -> tuple[int, int]:
+def varint(buf: bytes, p: int) -> tuple[int, int]:
     """Read a QUIC variable-length integer at ``p``; return (value, next position)."""
     first = buf[p]
     size = 1 << (first >> 6)
@@ -167,7 +167,7 @@ def _varint(buf: bytes, p: int) -> tuple[int, int]:
     return value, p + size
 
 
-def _encode_varint(value: int) -> bytes:
+def encode_varint(value: int) -> bytes:
     if value < 0x40:
         return bytes([value])
     if value < 0x4000:
@@ -217,9 +217,9 @@ def parse_long_header(datagram: bytes, start: int = 0) -> LongHeader | None:
         if retry:
             return LongHeader(start, version, False, dcid, scid, p, len(datagram))
         if is_initial:
-            token_len, p = _varint(datagram, p)
+            token_len, p = varint(datagram, p)
             p += token_len
-        length, p = _varint(datagram, p)
+        length, p = varint(datagram, p)
         end = p + length
         if end > len(datagram) or length < 20:
             return None
@@ -245,7 +245,7 @@ def decrypt_packet(datagram: bytes, header: LongHeader, keys: InitialKeys, large
     for i in range(pn_len):
         pn_bytes[i] ^= mask[1 + i]
         truncated = (truncated << 8) | pn_bytes[i]
-    pn = _decode_packet_number(truncated, pn_len * 8, largest_pn)
+    pn = decode_packet_number(truncated, pn_len * 8, largest_pn)
     aad = bytes([first]) + bytes(datagram[header.start + 1 : p]) + bytes(pn_bytes)
     nonce = bytes(a ^ b for a, b in zip(keys.iv, pn.to_bytes(12, "big"), strict=True))
     try:
@@ -255,7 +255,7 @@ def decrypt_packet(datagram: bytes, header: LongHeader, keys: InitialKeys, large
     return pn, payload
 
 
-def _decode_packet_number(truncated: int, bits: int, largest: int) -> int:
+def decode_packet_number(truncated: int, bits: int, largest: int) -> int:
     """RFC 9000 appendix A.3."""
     expected = largest + 1
     win = 1 << bits
@@ -286,31 +286,31 @@ def crypto_frames(payload: bytes, version: int = QUIC_V1) -> list[tuple[int, byt
                 while p < n and payload[p] == 0:
                     p += 1
                 continue
-            ftype, p = _varint(payload, p)
+            ftype, p = varint(payload, p)
             if ftype == 0x01:  # PING
                 continue
             if ftype in (0x02, 0x03):  # ACK
-                _, p = _varint(payload, p)  # largest acknowledged
-                _, p = _varint(payload, p)  # ack delay
-                count, p = _varint(payload, p)
-                _, p = _varint(payload, p)  # first range
+                _, p = varint(payload, p)  # largest acknowledged
+                _, p = varint(payload, p)  # ack delay
+                count, p = varint(payload, p)
+                _, p = varint(payload, p)  # first range
                 for _ in range(count):
-                    _, p = _varint(payload, p)
-                    _, p = _varint(payload, p)
+                    _, p = varint(payload, p)
+                    _, p = varint(payload, p)
                 if ftype == 0x03:
                     for _ in range(3):
-                        _, p = _varint(payload, p)
+                        _, p = varint(payload, p)
             elif ftype == crypto_type:  # CRYPTO
-                offset, p = _varint(payload, p)
-                length, p = _varint(payload, p)
+                offset, p = varint(payload, p)
+                length, p = varint(payload, p)
                 if p + length > n:
                     break
                 out.append((offset, payload[p : p + length]))
                 p += length
             elif ftype == 0x1C:  # CONNECTION_CLOSE (transport)
-                _, p = _varint(payload, p)
-                _, p = _varint(payload, p)
-                rlen, p = _varint(payload, p)
+                _, p = varint(payload, p)
+                _, p = varint(payload, p)
+                rlen, p = varint(payload, p)
                 p += rlen
             else:
                 break
@@ -524,7 +524,7 @@ def build_client_initial(
     """
     keys = initial_keys(key_dcid if key_dcid is not None else dcid, version, salt=salt)
     frames = b"".join(
-        bytes([0x08 if version in _GQUIC_CRYPTO_08 else 0x06]) + _encode_varint(off) + _encode_varint(len(data)) + data
+        bytes([0x08 if version in _GQUIC_CRYPTO_08 else 0x06]) + encode_varint(off) + encode_varint(len(data)) + data
         for off, data in crypto
     )
     pn_len = 2

@@ -20,6 +20,7 @@ _PCAP_MAGICS = {
     b"\xa1\xb2\x3c\x4d": (">", 1e-9),
 }
 _PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+PCAPNG_MAGIC = _PCAPNG_SHB  # a pcapng file starts with its Section Header Block's type
 _GZIP = b"\x1f\x8b"
 
 CHUNK = 1 << 20
@@ -315,8 +316,21 @@ def _pcapng_records(
         damage.warn(f"{damage.name}: {_count(over_snap, 'packet')} longer than the interface's snapshot length")
 
 
+def records_of(f: BinaryIO, name: str, on_secrets: Callable[[int, bytes], None] | None = None) -> Iterator[Record]:
+    """The records of the open (already decompressed) capture ``f``, for a second pass over a file
+    that :func:`~auditor.io.pcap.read_pcap` reads too: damage is skipped as there, but not reported
+    again. Nothing if ``f`` is not a pcap or pcapng capture. ``on_secrets(secrets_type, data)``
+    receives each pcapng Decryption Secrets Block.
+    """
+    head = f.read(24)
+    damage = _Damage(name, lambda _m: None)
+    if head[:4] in _PCAP_MAGICS and len(head) == 24:
+        return _pcap_records(_Buffer(f, b"", 24, damage), head, damage)
+    if head[:4] == _PCAPNG_SHB:
+        return _pcapng_records(_Buffer(f, head, 0, damage), damage, on_secrets)
+    return iter(())
+
 
 def _count(n: int, noun: str) -> str:
     """``3, "packet"`` -> ``"3 packets"``; ``1`` -> ``"1 packet"``."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
-

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from auditor.io.pcap import _HttpConn, doh
+from auditor.io.pcap import HttpConnection, doh
 from auditor.io.pcap.tcpreassembly import MASK, TcpStream
 from auditor.io.tlsdecrypt.exchanges import ConnInfo, Sink
 from auditor.io.tlsdecrypt.http2 import PREFACE, Http2Conn
@@ -44,6 +44,7 @@ class DecryptResult:
     decrypted_bytes: int = 0
     not_decrypted: list[dict[str, Any]] = field(default_factory=list)
     embedded_secrets: int = 0  # client randoms read from Decryption Secrets Blocks
+    failed_records: int = 0  # damaged TLS records: tag, MAC or padding wrong after earlier records verified
     dns_messages: list[RawMessage] = field(default_factory=list)  # DNS over HTTPS inside the decrypted traffic
 
     def coverage(self) -> dict[str, Any]:
@@ -57,6 +58,7 @@ class DecryptResult:
             "byte_share": round(self.decrypted_bytes / self.bytes, 4) if self.bytes else None,
             "not_decrypted": self.not_decrypted,
             "not_decrypted_listed": len(self.not_decrypted),
+            "failed_records": self.failed_records,
         }
 
 
@@ -64,7 +66,7 @@ def _ntop(ip: bytes) -> str:
     return socket.inet_ntop(socket.AF_INET if len(ip) == 4 else socket.AF_INET6, ip)
 
 
-class _Https1(_HttpConn):
+class _Https1(HttpConnection):
     """HTTP/1.x read from inside TLS: the cleartext parser, its exchanges marked https."""
 
     __slots__ = ()
@@ -259,6 +261,8 @@ class _Decryptor:
                 continue
             result.connections += 1
             result.bytes += conn.bytes
+            if isinstance(s, TlsSession):
+                result.failed_records += s.failed_records
             if s.decrypted:
                 result.decrypted += 1
                 result.decrypted_bytes += conn.bytes
@@ -280,6 +284,8 @@ def _incomplete(s: TlsSession | QuicSession) -> str:
         return "no 1-RTT packet in the capture"
     if s.status == "handshake":
         return "the TLS handshake is incomplete in the capture"
+    if s.undecryptable:
+        return "records do not decrypt with the logged secrets"
     return "no encrypted record in the capture"
 
 
@@ -326,6 +332,11 @@ def decrypt_capture(
         warn(f"{name}: decryption failed on {errors} packet(s) (first: {first_error[:200]}); what was read is kept")
     result.exchanges = sink.exchanges
     result.dns_messages = [raw for ex in sink.exchanges for raw in doh.dns_messages(ex)]
+    if result.failed_records:
+        warn(
+            f"{name}: {result.failed_records} TLS record(s) failed authentication (tag, MAC or padding)"
+            " with the logged secrets and were skipped"
+        )
     if keylog.unused:
         warn(f"{name}: key log secrets for {keylog.unused} TLS connection(s) matched no connection in the capture")
     return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from auditor.io.pcap import _Analyzer, _finish_body, _strip_port
+from auditor.io.pcap import decoded_body, http_exchange, strip_port
 from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor.models import Exchange, TlsInfo
 
@@ -13,7 +13,7 @@ __all__ = ["ConnInfo", "Sink", "StreamExchange", "message_exchange"]
 
 class Sink:
     """Collects decrypted exchanges. Also stands in for the pcap analyser that the cleartext
-    HTTP/1.x parser (:class:`auditor.io.pcap._HttpConn`) reports to: ``ts``, ``limits``,
+    HTTP/1.x parser (:class:`auditor.io.pcap.HttpConnection`) reports to: ``ts``, ``limits``,
     ``capture`` and ``exchanges``."""
 
     def __init__(self, capture: int = 0, limits: Limits = DEFAULT_LIMITS) -> None:
@@ -26,9 +26,9 @@ class Sink:
         """The HTTP/1.x parser hands over each message that may be DoH. Nothing to do here: DoH is
         read from the finished exchanges of every HTTP version alike (:attr:`DecryptResult.dns_messages`)."""
 
-    # The HTTP/1.x parser lists its exchanges through the analyser's own method (it only uses
+    # The HTTP/1.x parser lists its exchanges through the analyser's own constructor (it only uses
     # ``capture`` and ``exchanges``), so decrypted exchanges are built exactly as cleartext ones.
-    new_exchange = _Analyzer.new_exchange
+    new_exchange = http_exchange
 
 
 class ConnInfo:
@@ -67,7 +67,7 @@ def message_exchange(
     if method is None:
         return None
     authority = pseudo.get(":authority") or next((v for k, v in regular if k.lower() == "host"), "")
-    host = _strip_port(authority).lower() if authority else (conn.name or conn.server_ip_str)
+    host = strip_port(authority).lower() if authority else (conn.name or conn.server_ip_str)
     index = len(sink.exchanges)
     ex = Exchange(
         capture=sink.capture,
@@ -113,7 +113,7 @@ def finish_body(ex: Exchange, request: bool, body: bytearray, total: int, limits
     if total > len(body):
         ex.body_errors.append(f"{side} body: only the first {len(body):,} of {total:,} bytes were kept")
     headers = ex.request_headers if request else ex.response_headers
-    data = _finish_body(ex, side, headers, bytes(body), limits)
+    data = decoded_body(ex, side, headers, bytes(body), limits)
     if request:
         ex.request_body = data
     else:

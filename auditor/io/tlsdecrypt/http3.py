@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from pylsqpack import Decoder, DecoderStreamError, DecompressionFailed, EncoderStreamError, StreamBlocked
 
-from auditor.io.pcap.quic import _encode_varint, _varint
+from auditor.io.pcap.quic import encode_varint, varint
 from auditor.io.tlsdecrypt.exchanges import ConnInfo, Sink, StreamExchange, message_exchange, response_headers
 
 __all__ = ["Http3Conn"]
@@ -62,8 +62,8 @@ class Http3Conn:
             st.buf += data
             if st.kind is None:
                 try:
-                    # _varint only indexes its buffer: a bytearray reads as bytes do (no copy).
-                    st.kind, p = _varint(cast(bytes, st.buf), 0)
+                    # varint only indexes its buffer: a bytearray reads as bytes do (no copy).
+                    st.kind, p = varint(cast(bytes, st.buf), 0)
                 except IndexError:
                     return
                 del st.buf[:p]
@@ -97,9 +97,9 @@ class Http3Conn:
         p = 0
         while True:
             try:
-                # _varint only indexes its buffer: a bytearray reads as bytes do (no copy).
-                ftype, q = _varint(cast(bytes, buf), p)
-                length, q = _varint(cast(bytes, buf), q)
+                # varint only indexes its buffer: a bytearray reads as bytes do (no copy).
+                ftype, q = varint(cast(bytes, buf), p)
+                length, q = varint(cast(bytes, buf), q)
             except IndexError:
                 break
             if length > MAX_H3_FRAME:
@@ -115,7 +115,7 @@ class Http3Conn:
                 self.queue.append(("data", d, sid, bytes(buf[q : q + take])))
                 if take < length:  # a DATA frame in pieces: keep its header for the rest
                     buf.clear()
-                    buf += _encode_varint(ftype) + _encode_varint(length - take)
+                    buf += encode_varint(ftype) + encode_varint(length - take)
                     self._pump()
                     return
             elif control and ftype == _SETTINGS:
@@ -131,8 +131,8 @@ class Http3Conn:
         p = 0
         try:
             while p < len(payload):
-                k, p = _varint(payload, p)
-                v, p = _varint(payload, p)
+                k, p = varint(payload, p)
+                v, p = varint(payload, p)
                 values[k] = v
         except IndexError:
             pass

@@ -1,7 +1,10 @@
 """Packets of a capture for decryption: TCP segments and UDP datagrams, and embedded key logs.
 
 The records come from the pcap reader of :mod:`auditor.io.pcap` (pcap, pcapng, gzip, damage
-handling); this module cuts the link and IP headers off and yields the transport payloads.
+handling), and the link layer is cut off by the reader's own decoder
+(:func:`auditor.io.pcap.linklayer.network_offset`: Ethernet, Linux cooked captures of
+``tcpdump -i any``, raw IP, loopback, PPP, 802.11 and the others it reads); this module cuts the
+IP header off and yields the transport payloads.
 pcapng Decryption Secrets Blocks (type 0x0000000A) holding a TLS key log (secrets type
 0x544c534b, as written by ``editcap --inject-secrets tls,keys.log``) are passed to ``on_secrets``.
 """
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from auditor.io import pcap
+from auditor.io.pcap.linklayer import ETHERTYPE_IPV4, ETHERTYPE_IPV6, network_offset
 
 __all__ = ["TLS_KEY_LOG", "Packet", "has_embedded_secrets", "packets"]
 
@@ -34,27 +38,6 @@ class Packet(NamedTuple):
     flags: int  # TCP only
     payload: bytes
     wire_len: int  # payload length on the wire (more than len(payload) if the snapshot cut it)
-
-
-def _ip_start(link: int, data: bytes) -> int:
-    """Offset of the IP header in a link-layer frame, or -1."""
-    if link == 1:  # Ethernet, with VLAN tags
-        et = (data[12] << 8) | data[13]
-        off = 14
-        while et in (0x8100, 0x88A8, 0x9100):
-            et = (data[off + 2] << 8) | data[off + 3]
-            off += 4
-    elif link == 113:  # Linux cooked capture
-        et, off = (data[14] << 8) | data[15], 16
-    elif link == 276:  # Linux cooked capture v2
-        et, off = (data[0] << 8) | data[1], 20
-    elif link in (101, 12, 14, 228, 229):  # raw IP
-        return 0
-    elif link in (0, 108):  # BSD loopback
-        return 4
-    else:
-        return -1
-    return off if et in (0x0800, 0x86DD) else -1
 
 
 def _transport(ts: float, data: bytes, off: int) -> Packet | None:
@@ -97,26 +80,16 @@ def _open(path: Path) -> BinaryIO:
     return raw
 
 
-def _records(f: BinaryIO, name: str, on_secrets: Callable[[int, bytes], None] | None) -> Iterator[pcap.Record]:
-    head = f.read(24)
-    damage = pcap._Damage(name, lambda _m: None)  # read_pcap reports damage already
-    if head[:4] in pcap._PCAP_MAGICS and len(head) == 24:
-        return pcap._pcap_records(pcap._Buffer(f, b"", 24, damage), head, damage)
-    if head[:4] == pcap._PCAPNG_SHB:
-        return pcap._pcapng_records(pcap._Buffer(f, head, 0, damage), damage, on_secrets)
-    return iter(())
-
-
 def packets(path: str | Path, on_secrets: Callable[[int, bytes], None] | None = None) -> Iterator[Packet]:
     """Every TCP and UDP packet of the capture, in file order."""
     p = Path(path)
     with _open(p) as f:
-        for ts, link, data, _orig in _records(f, p.name, on_secrets):
+        for ts, link, data, _orig in pcap.records_of(f, p.name, on_secrets):  # read_pcap reports damage
             try:
-                off = _ip_start(link, data)
-                if off < 0:
+                found = network_offset(link, data)
+                if found is None or (found[0] != ETHERTYPE_IPV4 and found[0] != ETHERTYPE_IPV6):
                     continue
-                pkt = _transport(ts, data, off)
+                pkt = _transport(ts, data, found[1])
             except (IndexError, struct.error):
                 continue
             if pkt is not None:
@@ -128,7 +101,7 @@ def has_embedded_secrets(path: str | Path, max_blocks: int = 64) -> bool:
     try:
         with _open(Path(path)) as f:
             head = f.read(12)
-            if head[:4] != pcap._PCAPNG_SHB:
+            if head[:4] != pcap.PCAPNG_MAGIC:
                 return False
             endian = "<" if head[8:12] == b"\x4d\x3c\x2b\x1a" else ">"
             blen = struct.unpack(endian + "I", head[4:8])[0]

@@ -10,8 +10,7 @@ STREAM frames reassembled by offset and handed to HTTP/3.
 
 from __future__ import annotations
 
-from auditor.io.pcap.quic import QuicInitialTracker, _varint
-from auditor.io.pcap.quic import _decode_packet_number as _decode_pn
+from auditor.io.pcap.quic import QuicInitialTracker, decode_packet_number, varint
 from auditor.io.tlsdecrypt.crypto import SUITES, Aead, Suite, header_protection, hkdf_expand_label
 from auditor.io.tlsdecrypt.exchanges import ConnInfo, Sink
 from auditor.io.tlsdecrypt.http3 import Http3Conn
@@ -125,9 +124,9 @@ class QuicSession:
                     if ptype == 3:  # Retry
                         return
                     if ptype == 0:
-                        tlen, q = _varint(datagram, q)
+                        tlen, q = varint(datagram, q)
                         q += tlen
-                    length, q = _varint(datagram, q)
+                    length, q = varint(datagram, q)
                     end = q + length
                     if from_client and ptype == 0 and self.tracker.hello is None:
                         self.tracker.feed(datagram[p:end])
@@ -178,7 +177,7 @@ class QuicSession:
             first = pkt[0] ^ (mask[0] & 0x1F)
             pn_len = (first & 3) + 1
             pn_bytes = bytes(b ^ m for b, m in zip(pkt[pn_off : pn_off + pn_len], mask[1 : 1 + pn_len], strict=True))
-            pn = _decode_pn(int.from_bytes(pn_bytes, "big"), pn_len * 8, k.largest)
+            pn = decode_packet_number(int.from_bytes(pn_bytes, "big"), pn_len * 8, k.largest)
             aad = bytes([first]) + pkt[1:pn_off] + pn_bytes
             body = pkt[pn_off + pn_len :]
             phase = (first >> 2) & 1
@@ -220,54 +219,54 @@ class QuicSession:
                 if t == 0x00 or t == 0x01 or t == 0x1E:
                     p += 1
                     continue
-                t, p = _varint(buf, p)
+                t, p = varint(buf, p)
                 if t in (0x02, 0x03):  # ACK
-                    _, p = _varint(buf, p)
-                    _, p = _varint(buf, p)
-                    count, p = _varint(buf, p)
-                    _, p = _varint(buf, p)
+                    _, p = varint(buf, p)
+                    _, p = varint(buf, p)
+                    count, p = varint(buf, p)
+                    _, p = varint(buf, p)
                     for _ in range(2 * count + (3 if t == 0x03 else 0)):
-                        _, p = _varint(buf, p)
+                        _, p = varint(buf, p)
                 elif t == 0x04:  # RESET_STREAM
                     for _ in range(3):
-                        _, p = _varint(buf, p)
+                        _, p = varint(buf, p)
                 elif t == 0x05 or t == 0x11 or t == 0x15:
                     for _ in range(2):
-                        _, p = _varint(buf, p)
+                        _, p = varint(buf, p)
                 elif t == 0x06 or t == 0x07:  # CRYPTO, NEW_TOKEN
                     if t == 0x06:
-                        _, p = _varint(buf, p)
-                    ln, p = _varint(buf, p)
+                        _, p = varint(buf, p)
+                    ln, p = varint(buf, p)
                     p += ln
                 elif 0x08 <= t <= 0x0F:  # STREAM
-                    sid, p = _varint(buf, p)
+                    sid, p = varint(buf, p)
                     off = 0
                     if t & 0x04:
-                        off, p = _varint(buf, p)
+                        off, p = varint(buf, p)
                     if t & 0x02:
-                        ln, p = _varint(buf, p)
+                        ln, p = varint(buf, p)
                     else:
                         ln = n - p
                     data = buf[p : p + ln]
                     p += ln
                     self._stream(d, sid, off, data, bool(t & 0x01))
                 elif t in (0x10, 0x12, 0x13, 0x14, 0x16, 0x17, 0x19):
-                    _, p = _varint(buf, p)
+                    _, p = varint(buf, p)
                 elif t == 0x18:  # NEW_CONNECTION_ID
-                    _, p = _varint(buf, p)
-                    _, p = _varint(buf, p)
+                    _, p = varint(buf, p)
+                    _, p = varint(buf, p)
                     p += 1 + buf[p] + 16
                 elif t in (0x1A, 0x1B):
                     p += 8
                 elif t in (0x1C, 0x1D):  # CONNECTION_CLOSE
-                    _, p = _varint(buf, p)
+                    _, p = varint(buf, p)
                     if t == 0x1C:
-                        _, p = _varint(buf, p)
-                    ln, p = _varint(buf, p)
+                        _, p = varint(buf, p)
+                    ln, p = varint(buf, p)
                     p += ln
                 elif t in (0x30, 0x31):  # DATAGRAM
                     if t == 0x31:
-                        ln, p = _varint(buf, p)
+                        ln, p = varint(buf, p)
                         p += ln
                     else:
                         p = n

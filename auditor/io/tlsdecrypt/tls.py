@@ -7,8 +7,10 @@ Application data goes to ``on_data(from_client, plaintext)``.
 
 TLS 1.3: handshake records use the handshake traffic secrets; a direction moves to its
 application secret after its Finished message, and KeyUpdate messages roll it forward. TLS 1.2:
-records after ChangeCipherSpec use the keys expanded from the master secret (AES-GCM and
-ChaCha20-Poly1305 suites).
+records after ChangeCipherSpec use the keys expanded from the master secret (AES-GCM,
+ChaCha20-Poly1305 and AES-CBC suites; for CBC, Encrypt-then-MAC when both hellos carry its
+extension). A record whose tag, MAC or padding is wrong is counted in ``failed_records`` and
+skipped.
 """
 
 from __future__ import annotations
@@ -16,14 +18,23 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from auditor.io.tlsdecrypt.crypto import SUITES, Aead, Suite, hkdf_expand_label, tls12_key_block
+from auditor.io.tlsdecrypt.crypto import (
+    SUITES,
+    Aead,
+    Cbc,
+    Suite,
+    hkdf_expand_label,
+    tls12_cbc_key_block,
+    tls12_key_block,
+)
 from auditor.io.tlsdecrypt.keylog import KeyLog
 
 __all__ = ["TlsSession"]
 
 MAX_RECORD = (1 << 14) + 2048
 _HS_CLIENT_HELLO, _HS_SERVER_HELLO, _HS_ENC_EXT, _HS_FINISHED, _HS_KEY_UPDATE = 1, 2, 8, 20, 24
-_TLS13 = 0x0304
+_TLS12, _TLS13 = 0x0303, 0x0304
+_EXT_ENCRYPT_THEN_MAC = 22  # RFC 7366
 _VERSIONS = {0x0301: "TLSv1.0", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
 
 
@@ -49,17 +60,34 @@ def _extensions(body: bytes, p: int) -> dict[int, bytes]:
 
 
 class _Direction:
-    __slots__ = ("aead", "buf", "encrypted", "failures", "hs", "next_secret", "secret", "seq")
+    __slots__ = (
+        "aead",
+        "buf",
+        "cbc",
+        "damaged",
+        "encrypted",
+        "failures",
+        "grace",
+        "hs",
+        "next_secret",
+        "opened",
+        "secret",
+        "seq",
+    )
 
     def __init__(self) -> None:
         self.buf = bytearray()
         self.hs = bytearray()  # handshake bytes not yet parsed into messages
         self.aead: Aead | None = None
+        self.cbc: Cbc | None = None  # TLS 1.2 AES-CBC suites, instead of aead
         self.seq = 0
         self.secret: bytes | None = None  # TLS 1.3: the current traffic secret
         self.next_secret: bytes | None = None  # TLS 1.3: the application secret, after Finished
         self.encrypted = False
         self.failures = 0
+        self.grace = 2  # records that may fail before the first one decrypts, without giving up
+        self.opened = 0  # records of this direction decrypted
+        self.damaged = 0  # records that did not verify after one of this direction did
 
 
 class TlsSession:
@@ -76,6 +104,8 @@ class TlsSession:
         self.suite: Suite | None = None
         self.suite_id: int | None = None
         self.secrets: dict[str, bytes] | None = None
+        self.etm_offered = False  # the ClientHello carries the encrypt_then_mac extension
+        self.encrypt_then_mac = False  # ... and the ServerHello accepted it (TLS 1.2 CBC suites)
         self.status = "handshake"  # then "keys", "no-keys", "unsupported", "broken"
         self.reason: str | None = None
         self.records = 0  # application data records decrypted
@@ -87,6 +117,19 @@ class TlsSession:
     def decrypted(self) -> bool:
         """Records decrypted with the logged secrets (a connection may carry no application data)."""
         return self.opened > 0
+
+    @property
+    def failed_records(self) -> int:
+        """Records skipped because their tag, MAC or padding did not verify, although an earlier
+        record of their direction did: damaged records. (Records that fail before any verifies,
+        such as TLS 1.3 handshake records when the key log holds only the application secrets,
+        are not counted; a connection none of whose records verify is not decrypted, with why.)"""
+        return self.dirs[0].damaged + self.dirs[1].damaged
+
+    @property
+    def undecryptable(self) -> bool:
+        """Records were seen that do not decrypt, and none that does."""
+        return not self.opened and any(d.failures for d in self.dirs)
 
     @property
     def version_name(self) -> str | None:
@@ -144,9 +187,18 @@ class TlsSession:
         self._encrypted(from_client, d, header, body)
 
     def _encrypted(self, from_client: bool, d: _Direction, header: bytes, body: bytes) -> None:
-        if d.aead is None:
+        if d.cbc is not None:
+            plain = d.cbc.open(d.seq, header, body, self.encrypt_then_mac)
+            d.seq += 1  # the peer counted the record, whether or not it verifies here
+            if plain is None:
+                self._fail(d)
+                return
+            self.opened += 1
+            d.opened += 1
+            ctype = header[0]
+        elif d.aead is None:
             return
-        if self.version == _TLS13:
+        elif self.version == _TLS13:
             plain = d.aead.open(d.aead.nonce(d.seq), body, header)
             if plain is None and d.next_secret is not None:
                 # The Finished message was not seen: try the application keys.
@@ -157,6 +209,7 @@ class TlsSession:
                 return
             d.seq += 1
             self.opened += 1
+            d.opened += 1
             end = len(plain)
             while end and plain[end - 1] == 0:
                 end -= 1
@@ -166,6 +219,10 @@ class TlsSession:
             plain = plain[: end - 1]
         else:
             assert self.suite is not None
+            if len(body) < (24 if self.suite.aead == "aes-gcm" else 16):
+                d.seq += 1
+                self._fail(d)
+                return
             if self.suite.aead == "aes-gcm":
                 nonce, body = d.aead.iv + body[:8], body[8:]
             else:
@@ -173,11 +230,12 @@ class TlsSession:
             ctype = header[0]
             aad = struct.pack("!QBH", d.seq, ctype, (header[1] << 8) | header[2]) + struct.pack("!H", len(body) - 16)
             plain = d.aead.open(nonce, body, aad)
+            d.seq += 1  # as for CBC: a record that does not verify still took its sequence number
             if plain is None:
                 self._fail(d)
                 return
-            d.seq += 1
             self.opened += 1
+            d.opened += 1
         if ctype == 23:
             self.records += 1
             self.app_bytes += len(plain)
@@ -190,7 +248,9 @@ class TlsSession:
 
     def _fail(self, d: _Direction) -> None:
         d.failures += 1
-        if d.failures >= 3 and not self.opened:
+        if d.opened:
+            d.damaged += 1
+        if d.failures > d.grace and not self.opened:
             self._stop("broken", "records do not decrypt with the logged secrets")
 
     def _rekey(self, d: _Direction, secret: bytes) -> None:
@@ -231,6 +291,7 @@ class TlsSession:
             p += 2 + struct.unpack_from("!H", body, p)[0]
             p += 1 + body[p]
             ext = _extensions(body, p)
+            self.etm_offered = _EXT_ENCRYPT_THEN_MAC in ext
             if 0 in ext and len(ext[0]) > 5:
                 n = struct.unpack_from("!H", ext[0], 3)[0]
                 self.sni = ext[0][5 : 5 + n].decode("ascii", "replace").lower().rstrip(".") or None
@@ -246,6 +307,7 @@ class TlsSession:
                 version = struct.unpack_from("!H", ext[43], 0)[0]
             if 16 in ext:
                 self.alpn = _alpn(ext[16])
+            self.encrypt_then_mac = self.etm_offered and _EXT_ENCRYPT_THEN_MAC in ext
             self.version = version
             self._keys()
         elif mtype == _HS_ENC_EXT and not from_client:
@@ -265,6 +327,10 @@ class TlsSession:
         secrets = self.keylog.lookup(self.client_random)
         if suite is None:
             self._stop("unsupported", f"cipher suite 0x{self.suite_id or 0:04x} is not supported")
+            return
+        if suite.aead == "aes-cbc" and self.version != _TLS12:
+            name = self.version_name or f"version 0x{self.version or 0:04x}"
+            self._stop("unsupported", f"{name} with a CBC suite is not supported (TLS 1.2 and 1.3 are)")
             return
         self.suite = suite
         if secrets is None:
@@ -286,12 +352,18 @@ class TlsSession:
                     self._rekey(dr, secrets[hs_name])
                     dr.next_secret = secrets[app_name]
                 else:
+                    # Only the application secret: the encrypted handshake records (a server sends
+                    # four or more) cannot be read, and do not mean the secrets are wrong.
                     self._rekey(dr, secrets[app_name])
+                    dr.grace = 15
         else:
             master = secrets.get("CLIENT_RANDOM")
             if master is None or self.server_random is None:
                 self._stop("no-keys", "the key log lacks this connection's master secret")
                 return
-            c.aead, s.aead = tls12_key_block(master, self.client_random, self.server_random, suite)
+            if suite.aead == "aes-cbc":
+                c.cbc, s.cbc = tls12_cbc_key_block(master, self.client_random, self.server_random, suite)
+            else:
+                c.aead, s.aead = tls12_key_block(master, self.client_random, self.server_random, suite)
         self.secrets = secrets
         self.status = "keys"

@@ -43,18 +43,22 @@ def confdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mitmproxy-conf")
 
 
-def captured(tmp: Path, port: int, run: Callable[[dict[str, str]], None]) -> tuple[Path, Path]:
-    """Run ``run(env)`` under tcpdump on loopback; return (capture, key log)."""
+def captured(tmp: Path, port: int, run: Callable[[dict[str, str]], None], *tcpdump: str) -> tuple[Path, Path]:
+    """Run ``run(env)`` under tcpdump on loopback (or the interface ``tcpdump``'s options name);
+    return (capture, key log)."""
     pcap, keys = tmp / "capture.pcap", tmp / "keys.log"
-    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-n", "-w", str(pcap), f"port {port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    interface = () if "-i" in tcpdump else ("-i", "lo")
+    dump = subprocess.Popen(["tcpdump", *interface, *tcpdump, "-U", "--immediate-mode", "-n", "-w", str(pcap),
+                             f"port {port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     assert dump.stderr is not None
-    line = dump.stderr.readline()  # "listening on lo, ..." once the capture runs
-    assert "listening" in line, line
+    lines = [dump.stderr.readline()]  # "listening on lo, ..." once the capture runs
+    while lines[-1] and "listening" not in lines[-1] and len(lines) < 5:  # after "data link type ..."
+        lines.append(dump.stderr.readline())
+    assert "listening" in lines[-1], lines
     time.sleep(1.0)  # the filter is attached a moment after tcpdump says it listens
     try:
         run(dict(os.environ, SSLKEYLOGFILE=str(keys)))
-        time.sleep(0.5)
+        time.sleep(1.0)  # tcpdump writes the last packets (a loaded machine may schedule it late)
     finally:
         dump.terminate()  # SIGTERM: tcpdump flushes and exits (SIGINT may be ignored in the background)
         dump.wait(10)
@@ -142,6 +146,18 @@ def tshark(pcap: Path, keys: Path, *args: str) -> list[list[str]]:
     return [line.split("\t") for line in out.stdout.splitlines() if line.strip()]
 
 
+def encrypt_then_mac(pcap: Path) -> list[bool]:
+    """Per TLS connection of the capture (tshark's reading): whether both hellos carry the
+    encrypt_then_mac extension (type 22, RFC 7366)."""
+    rows = tshark(pcap, Path("/dev/null"), "-Y", "tls.handshake.type == 1 || tls.handshake.type == 2", "-T", "fields",
+                  "-e", "tcp.stream", "-e", "tls.handshake.type", "-e", "tls.handshake.extension.type")
+    offered: dict[str, list[bool]] = {}
+    for stream, types, extensions in rows:
+        if types.split(",")[0] in ("1", "2"):
+            offered.setdefault(stream, []).append("22" in extensions.split(","))
+    return [all(v) and len(v) == 2 for _, v in sorted(offered.items(), key=lambda kv: int(kv[0]))]
+
+
 def requests_of(pcap: Path, keys: Path) -> list[tuple[str, str, str]]:
     res = decrypt_capture(pcap, load_keylog(keys))
     return sorted((e.method, e.host, e.path) for e in res.exchanges)
@@ -188,10 +204,16 @@ def test_curl_decrypted_audits_the_same_as_through_the_proxy(
 
 
 # --------------------------------------------------------------------------------------------
-# Python's ssl (keylog_filename), TLS 1.3 and TLS 1.2 ChaCha20-Poly1305
+# Python's ssl (keylog_filename), TLS 1.3, TLS 1.2 ChaCha20-Poly1305 and AES-CBC
+
+PYTHON_TLS12 = {
+    "tls12-chacha": ("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", None),
+    "tls12-cbc-sha1": ("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", True),
+    "tls12-cbc-sha384-mte": ("TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384", False),
+}
 
 
-@pytest.mark.parametrize("variant", ["tls13", "tls12-chacha"])
+@pytest.mark.parametrize("variant", ["tls13", "tls12-chacha", "tls12-cbc-sha1", "tls12-cbc-sha384-mte"])
 def test_python_ssl_decrypted_audits_the_same_as_through_the_proxy(
     tmp_path: Path, confdir: Path, backend: object, variant: str
 ) -> None:
@@ -210,13 +232,102 @@ def test_python_ssl_decrypted_audits_the_same_as_through_the_proxy(
     res = decrypt_capture(pcap, load_keylog(keys))
     ciphers = {e.tls.cipher for e in res.exchanges if e.tls}
     versions = {e.tls.version for e in res.exchanges if e.tls}
-    if variant == "tls12-chacha":
-        assert ciphers == {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"} and versions == {"TLSv1.2"}
+    if variant in PYTHON_TLS12:
+        cipher, etm = PYTHON_TLS12[variant]
+        assert ciphers == {cipher} and versions == {"TLSv1.2"}
+        if etm is not None:  # what tshark sees in the hellos: Encrypt-then-MAC negotiated or not
+            assert encrypt_then_mac(pcap) == [etm]
     else:
         assert versions == {"TLSv1.3"}
     rows = tshark(pcap, keys, "-Y", "http.request", "-T", "fields", "-e", "http.request.method",
                   "-e", "http.host", "-e", "http.request.uri")
     assert requests_of(pcap, keys) == sorted((m, h.split(":")[0], u) for m, h, u in rows)
+
+
+@pytest.mark.parametrize(("linktype", "tcpdump"), [(276, ()), (113, ("-y", "LINUX_SLL"))], ids=["sll2", "sll"])
+def test_capture_of_every_interface_decrypts(
+    tmp_path: Path, confdir: Path, backend: object, linktype: int, tcpdump: tuple[str, ...]
+) -> None:
+    """``tcpdump -i any`` writes Linux cooked captures (SLL2 by default, SLL when asked): decryption
+    reads their link layer with the capture reader's own decoder."""
+    need(shutil.which("curl") is not None, "curl is not installed")
+    cmd = curl(backend, "--http2")
+    pcap, keys = captured(tmp_path, backend.port, lambda env: client(cmd, env), "-i", "any", *tcpdump)  # type: ignore[attr-defined]
+    head = pcap.read_bytes()[:24]  # the pcap header, in the byte order of the host that wrote it
+    order = "little" if head[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else "big"
+    assert int.from_bytes(head[20:24], order) == linktype
+    decrypted = decrypted_audit(pcap, keys)
+    proxied = via_proxy(tmp_path / "proxy", confdir, backend, *curl(backend, "--http2", direct=False))
+    assert_same_audit(decrypted, proxied)
+    rows = tshark(pcap, keys, "-Y", "http2.type == 1", "-T", "fields", "-e", "http2.headers.method",
+                  "-e", "http2.headers.authority", "-e", "http2.headers.path")
+    theirs = sorted((m, a.split(":")[0], p) for m, a, p in rows if m)
+    assert requests_of(pcap, keys) == theirs and len(theirs) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# curl: TLS 1.2 AES-CBC suites, with and without Encrypt-then-MAC
+
+CBC_SUITES = {
+    "ECDHE-ECDSA-AES128-SHA": "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+    "ECDHE-ECDSA-AES128-SHA256": "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+    "ECDHE-ECDSA-AES256-SHA384": "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
+}
+# OpenSSL's configuration for every context curl makes: no Encrypt-then-MAC extension in its hellos.
+NO_ETM_CONF = """openssl_conf = default_conf
+[default_conf]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Options = -EncryptThenMac
+"""
+
+
+@pytest.mark.parametrize(("version", "etm"), [("--http2", True), ("--http1.1", False)],
+                         ids=["h2-encrypt-then-mac", "http1.1-mac-then-encrypt"])
+def test_curl_cbc_suites_decrypt_and_audit_the_same_as_through_the_proxy(
+    tmp_path: Path, confdir: Path, backend: object, version: str, etm: bool
+) -> None:
+    """One curl run, one connection per CBC suite (HMAC-SHA1, -SHA256, -SHA384), each with a
+    GET and a POST; OpenSSL negotiates Encrypt-then-MAC unless its configuration turns it off."""
+    need(shutil.which("curl") is not None, "curl is not installed")
+
+    def chain(direct: bool) -> list[str]:
+        cmd = ["curl"]
+        for name in CBC_SUITES:
+            extra = ("--tls-max", "1.2", "--ciphers", name) if direct else ()
+            cmd += [*(["--next"] if len(cmd) > 1 else []), *curl(backend, version, *extra, direct=direct)[1:]]
+        return cmd
+
+    env: dict[str, str] = {}
+    if not etm:
+        conf = tmp_path / "no-etm.cnf"
+        conf.write_text(NO_ETM_CONF)
+        env["OPENSSL_CONF"] = str(conf)
+    pcap, keys = captured(tmp_path, backend.port, lambda e: client(chain(True), dict(e, **env)))  # type: ignore[attr-defined]
+    assert encrypt_then_mac(pcap) == [etm] * len(CBC_SUITES)
+    res = decrypt_capture(pcap, load_keylog(keys))
+    assert sorted({(e.tls.version, e.tls.cipher) for e in res.exchanges if e.tls}) == sorted(
+        ("TLSv1.2", s) for s in CBC_SUITES.values()), json.dumps(res.coverage())
+    assert (res.connections, res.decrypted, res.failed_records) == (3, 3, 0)
+    assert [json.loads(e.request_body) for e in res.exchanges if e.method == "POST"] == [json.loads(PROMPT)] * 3
+    decrypted = decrypted_audit(pcap, keys)
+    assert not [w for c in decrypted["captures"] for w in c["warnings"] if "failed" in w]
+    proxied = via_proxy(tmp_path / "proxy", confdir, backend, *chain(False))
+    assert_same_audit(decrypted, proxied)
+    assert by_category_and_host(decrypted)[("api.openai.com", "email")] >= 3
+    # tshark decrypts the same requests.
+    if version == "--http2":
+        rows = tshark(pcap, keys, "-Y", "http2.type == 1", "-T", "fields", "-e", "http2.headers.method",
+                      "-e", "http2.headers.authority", "-e", "http2.headers.path")
+        theirs = sorted((m, a.split(":")[0], p) for m, a, p in rows if m)
+    else:
+        rows = tshark(pcap, keys, "-Y", "http.request", "-T", "fields", "-e", "http.request.method",
+                      "-e", "http.host", "-e", "http.request.uri")
+        theirs = sorted((m, h.split(":")[0], u) for m, h, u in rows)
+    assert requests_of(pcap, keys) == theirs
+    assert len(theirs) == 6
 
 
 # --------------------------------------------------------------------------------------------

@@ -134,3 +134,18 @@ def test_zero_padding_after_a_server_initial_is_not_a_short_header_packet() -> N
     # A real short-header packet before the ClientHello is noted, but not final.
     session.feed(False, b"\x41" + b"c" * 8 + bytes(40))
     assert session.reason == "the QUIC ClientHello was not captured" and not session.looked_up
+
+
+def test_tls13_key_log_without_handshake_secrets_reads_the_application_data(tmp_path: Path) -> None:
+    """A key log with only the application traffic secrets (as some TLS hooks dump them): the
+    encrypted handshake records cannot be read, which is neither damage nor a reason to stop."""
+    wire, keys = _session(tmp_path)
+    app_only = tmp_path / "app-only.log"
+    app_only.write_text("".join(line for line in keys.read_text().splitlines(keepends=True) if "HANDSHAKE" not in line))
+    got: list[tuple[bool, bytes]] = []
+    s = TlsSession(load_keylog(app_only), lambda c, d: got.append((c, d)))
+    for from_client, data in wire:
+        s.feed(from_client, data)
+    assert s.status == "keys" and s.decrypted and s.failed_records == 0
+    assert b"".join(d for c, d in got if c).startswith(b"POST /v1/chat HTTP/1.1")
+    assert b"".join(d for c, d in got if not c).endswith(b"ok")
