@@ -14,7 +14,6 @@ from conftest import ROOT
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.slow
 def test_wheel_contents(tmp_path: Path) -> None:
     # Build from a copy of the tree: setuptools writes build/ and *.egg-info beside the sources.
     src = tmp_path / "src"

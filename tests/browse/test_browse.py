@@ -21,7 +21,7 @@ from conftest import ROOT, TEXT_HEIGHTS, need
 
 from auditor.gate import parse_policy, run_check
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 SITE_DIR = ROOT / "tests" / "browse_site"
 PROMPT = "Plan a weekend in Lisbon for two, we love old trams"

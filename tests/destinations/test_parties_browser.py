@@ -19,7 +19,7 @@ from conftest import ROOT, need
 
 from auditor.audit.pipeline import audit_paths
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 CLIENTS = str(ROOT / "tests" / "live_clients.py")
 SITE = "chat.parlochat.com"

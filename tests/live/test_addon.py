@@ -90,7 +90,7 @@ def _check_reports(out: Path) -> None:
 
 
 @pytest.mark.e2e
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_mitmdump_loads_the_addon_and_writes_reports(tmp_path: Path, backend: object) -> None:
     with _addon_in("mitmdump", tmp_path, backend) as (port, ca):
         _login(port, ca)
@@ -98,7 +98,7 @@ def test_mitmdump_loads_the_addon_and_writes_reports(tmp_path: Path, backend: ob
 
 
 @pytest.mark.e2e
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_mitmweb_shows_the_marked_flow(tmp_path: Path, backend: object) -> None:
     """In mitmweb the flow carrying the login is marked and commented, as its web API shows."""
     web = free_port()
@@ -122,7 +122,7 @@ def test_mitmweb_shows_the_marked_flow(tmp_path: Path, backend: object) -> None:
 
 
 @pytest.mark.e2e
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_mitmdump_says_what_it_finds_and_writes(tmp_path: Path, backend: object) -> None:
     """Under mitmdump -s: a line per new destination with its data categories, then the paths
     written at shutdown."""
@@ -141,7 +141,7 @@ def test_mitmdump_says_what_it_finds_and_writes(tmp_path: Path, backend: object)
 
 
 @pytest.mark.e2e
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_mitmdump_warns_without_audit_dir(tmp_path: Path, backend: object) -> None:
     printed: list[str] = []
     with _addon_in("mitmdump", tmp_path, backend, quiet=False, audit_dir=False, output=printed) as (port, ca):
@@ -152,7 +152,7 @@ def test_mitmdump_warns_without_audit_dir(tmp_path: Path, backend: object) -> No
 
 
 @pytest.mark.e2e
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_mitmweb_audit_report_command_writes_the_reports_now(tmp_path: Path, backend: object) -> None:
     """The audit.report command (here through mitmweb's command API) writes the reports while
     the proxy keeps running."""

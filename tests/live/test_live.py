@@ -18,7 +18,7 @@ from support.backends import record_backend
 
 from auditor.audit.pipeline import audit_paths
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 CLIENTS = str(ROOT / "tests" / "live_clients.py")
 

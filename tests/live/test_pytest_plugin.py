@@ -7,7 +7,7 @@ import shutil
 import pytest
 from conftest import ROOT, need
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 TEST_FILE = f'''
 import json, subprocess, sys

@@ -36,7 +36,7 @@ from auditor import cli
 
 TITLE = "Privacy audit: where the data goes"
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 
 class _Sink(http.server.BaseHTTPRequestHandler):

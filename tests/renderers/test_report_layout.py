@@ -36,7 +36,7 @@ SECTIONS = ["key-findings", "answer", "where", "countries", "companies", "destin
 MIN_TEXT_PX = 11.0
 MAX_PAGES = 6
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 browser = chromium_browser()
 

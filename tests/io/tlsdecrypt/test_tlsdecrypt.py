@@ -25,7 +25,7 @@ from support.backends import tls_backend
 from auditor.audit.pipeline import AuditOptions, audit_paths
 from auditor.io.tlsdecrypt import KeyLog, decrypt_capture, load_keylog
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 
 CLIENTS = str(ROOT / "tests" / "keylog_clients.py")
 HOSTS = ["api.openai.com", "chat.deepseek.com"]
