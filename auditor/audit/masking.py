@@ -102,7 +102,7 @@ def mask_url(url: str, secrets: list[str]) -> str:
     except ValueError:
         return STARS
     path = parts.path
-    variants = set()
+    variants: set[str] = set()
     for s in secrets:
         # A value longer than the path is not in it, nor is its URL-encoded form (never shorter).
         if 3 <= len(s) <= len(path):
