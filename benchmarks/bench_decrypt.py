@@ -16,7 +16,10 @@ Prints the packets, the median wall time of each over ``--repeat`` runs and the 
 (tshark time / auditor time: above 1.0 means auditor is faster). Needs tcpdump, tshark, curl and
 root (tcpdump on ``lo``).
 
-    python benchmarks/bench_decrypt.py [--requests 6000] [--connections 6] [--repeat 3] [--keep DIR]
+    python benchmarks/bench_decrypt.py [--requests 6000] [--connections 6] [--repeat 3] [--keep DIR [--reuse]]
+
+Per round it also prints the ratio of each to tshark in wall time and in CPU time (the
+child's own user + system time, from ``getrusage``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -76,10 +80,17 @@ def record(directory: Path, requests: int, connections: int) -> tuple[Path, Path
     return pcap, keys, packets
 
 
-def timed(cmd: list[str]) -> float:
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, the child's own) of one run of ``cmd``."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu
 
 
 def main() -> None:
@@ -88,10 +99,16 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=6)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="Record into (and keep) this directory.")
+    ap.add_argument("--reuse", action="store_true", help="Time the capture already recorded in --keep (h2.pcap, keys.log).")
     args = ap.parse_args()
     directory = args.keep or Path(tempfile.mkdtemp(prefix="bench-decrypt-"))
     directory.mkdir(parents=True, exist_ok=True)
-    pcap, keys, packets = record(directory, args.requests, args.connections)
+    if args.reuse and args.keep and (directory / "h2.pcap").exists():
+        pcap, keys = directory / "h2.pcap", directory / "keys.log"
+        out = subprocess.run(["capinfos", "-c", "-M", str(pcap)], capture_output=True, text=True)
+        packets = int(out.stdout.strip().splitlines()[-1].split()[-1]) if out.returncode == 0 else 0
+    else:
+        pcap, keys, packets = record(directory, args.requests, args.connections)
     auditor = [sys.executable, "-m", "auditor", "report", str(pcap), "--keylog", str(keys), "--format", "json", "-o", "-", "-q"]
     tshark = ["tshark", "-r", str(pcap), "-o", f"tls.keylog_file:{keys}", "-Y", "http2", "-T", "fields",
               "-e", "http2.header.value", "-e", "http2.data.data"]
@@ -100,10 +117,12 @@ def main() -> None:
     decrypt = [sys.executable, "-c", "import sys; from auditor.io.tlsdecrypt import decrypt_capture, load_keylog; "
                "decrypt_capture(sys.argv[1], load_keylog(sys.argv[2]))", str(pcap), str(keys)]
     times: dict[str, list[float]] = {"auditor": [], "decrypt": [], "tshark": []}
+    cpus: dict[str, list[float]] = {"auditor": [], "decrypt": [], "tshark": []}
     for _ in range(args.repeat):
-        times["tshark"].append(timed(tshark))
-        times["auditor"].append(timed(auditor))
-        times["decrypt"].append(timed(decrypt))
+        for name, cmd in (("tshark", tshark), ("auditor", auditor), ("decrypt", decrypt)):
+            wall, cpu = timed(cmd)
+            times[name].append(wall)
+            cpus[name].append(cpu)
     a, t, d = (statistics.median(times[k]) for k in ("auditor", "tshark", "decrypt"))
     print(f"capture: {packets:,} packets, {pcap.stat().st_size / 1e6:.1f} MB, {doc['summary']['exchanges']:,} exchanges decrypted "
           f"({doc['captures'][0]['decryption']['decrypted_connections']} of {doc['captures'][0]['decryption']['connections']} connections)")
@@ -112,6 +131,11 @@ def main() -> None:
     print(f"tshark -Y http2:         {t:6.2f} s  {packets / t:9,.0f} packets/s")
     print(f"ratio, speed against tshark (median of {args.repeat}, interleaved): "
           f"auditor report {t / a:.2f}x, decryption step {t / d:.2f}x")
+    for label, key in (("auditor report", "auditor"), ("decryption step", "decrypt")):
+        for what, series in (("wall", times), ("CPU", cpus)):
+            rounds = [x / y for x, y in zip(series["tshark"], series[key], strict=True)]
+            print(f"{label} vs tshark, {what} time, per round: {', '.join(f'{r:.2f}x' for r in rounds)}; "
+                  f"median {statistics.median(rounds):.2f}x")
 
 
 if __name__ == "__main__":

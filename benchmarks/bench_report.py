@@ -26,6 +26,8 @@ import gzip
 import json
 import os
 import random
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -128,8 +130,14 @@ def _child(mode: str, capture: str, outdir: str) -> None:
     print(json.dumps({"mode": mode, "count": count, "seconds": elapsed, "peak_rss_mb": peak_rss_mb()}))
 
 
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(mode: str, capture: Path, outdir: Path, base: str | None = None) -> dict:
     env = dict(os.environ, PYTHONPATH=base) if base else None  # the base checkout's auditor first
+    cpu = _children_cpu()
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(capture), str(outdir)],
         capture_output=True,
@@ -139,7 +147,17 @@ def run(mode: str, capture: Path, outdir: Path, base: str | None = None) -> dict
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise SystemExit(f"the {'base ' if base else ''}{mode} run exited {out.returncode}: {last}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["cpu"] = _children_cpu() - cpu  # the child's own CPU time (user + system), imports included
+    return result
+
+
+def _ratios(label: str, num: list[dict], den: list[dict]) -> None:
+    """Per-round ratios of ``num``'s time to ``den``'s (wall and CPU), and their medians."""
+    for key, what in (("seconds", "wall"), ("cpu", "CPU")):
+        rounds = [a[key] / b[key] for a, b in zip(num, den, strict=True)]
+        print(f"{label}, {what} time: median {statistics.median(rounds):.3f} "
+              f"(per round: {', '.join(f'{r:.3f}' for r in rounds)})")
 
 
 def check_base(base: Path) -> None:
@@ -196,6 +214,8 @@ def main() -> None:
                   f"(best of {args.repeat} each; per-round ratios: "
                   + ", ".join(f"{r['seconds'] / q['seconds']:.3f}" for r, q in zip(all_runs["report"], all_runs["base"], strict=False))
                   + ")")
+            _ratios("this checkout / base", all_runs["report"], all_runs["base"])
+        _ratios("auditor report / FlowReader", all_runs["report"], all_runs["flowreader"])
 
 
 if __name__ == "__main__":

@@ -78,6 +78,23 @@ def mask(category: str, value: str) -> str:
     return _keep(value, 2)
 
 
+_URL_FORMS: dict[str, tuple[str, ...]] = {}
+_URL_FORMS_MAX = 4096
+
+
+def _url_forms(value: str) -> tuple[str, ...]:
+    """``value`` and its URL-encoded forms, memoized: the same values recur in many requests."""
+    forms = _URL_FORMS.get(value)
+    if forms is None:
+        forms = (value,)
+        with suppress(UnicodeEncodeError):  # (a lone surrogate has no URL-encoded form)
+            forms = (value, quote(value, safe=""), quote(value))
+        if len(_URL_FORMS) >= _URL_FORMS_MAX:
+            _URL_FORMS.clear()
+        _URL_FORMS[value] = forms
+    return forms
+
+
 def mask_url(url: str, secrets: list[str]) -> str:
     """A URL safe to show: query values masked; path segments holding a finding's value masked."""
     try:
@@ -85,12 +102,11 @@ def mask_url(url: str, secrets: list[str]) -> str:
     except ValueError:
         return STARS
     path = parts.path
-    variants = set()
+    variants: set[str] = set()
     for s in secrets:
-        if len(s) >= 3:
-            variants.add(s)
-            with suppress(UnicodeEncodeError):  # (a lone surrogate has no URL-encoded form)
-                variants.update({quote(s, safe=""), quote(s)})
+        # A value longer than the path is not in it, nor is its URL-encoded form (never shorter).
+        if 3 <= len(s) <= len(path):
+            variants.update(_url_forms(s))
     for v in sorted(variants, key=len, reverse=True):
         if v in path:
             path = path.replace(v, STARS)

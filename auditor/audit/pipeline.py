@@ -68,6 +68,7 @@ class Auditor:
     notes: list[str] = field(default_factory=list)  # the warnings add_capture added to the captures
 
     traced_back: set[str] = field(default_factory=set)  # hosts given findings in earlier exchanges
+    categories: Counter[str] = field(default_factory=Counter)  # findings per category (of self.findings)
 
     def _note(self, cap: Capture, msg: str) -> None:
         cap.info.warnings.append(msg)
@@ -109,6 +110,7 @@ class Auditor:
                     dest.prompt_endpoint = True
                 if f.derived is not None:
                     self.derived_findings += 1
+                self.categories[f.category] += 1
                 self.findings.append(self._finding(ex, f, url))
         return found
 
@@ -120,6 +122,7 @@ class Auditor:
             dest.data_categories[f.category] = dest.data_categories.get(f.category, 0) + 1
             self.derived_findings += 1
             url = e.url if self.options.reveal else mask_url(e.url, [x.value for x in e.found])
+            self.categories[f.category] += 1
             self.findings.append(self._finding(e, f, url))
             self.traced_back.add(e.host)
         self.tracer.earlier.clear()
@@ -198,7 +201,7 @@ class Auditor:
         :class:`RecordSpool` read from disk (write it with ``renderers.render_to``), else a list."""
         first_party = self.resolver.assign_parties(self.options.first_party, self.options.first_party_origin)
         dests = sorted(self.resolver.by_host.values(), key=lambda d: (-d.exchanges, d.host))
-        categories = Counter(f["category"] for f in self.findings)
+        categories = +self.categories  # (the same as counting self.findings, without reading them back)
         countries: Counter[str] = Counter()
         for d in dests:
             countries[_country(d) or "unknown"] += 1

@@ -2,13 +2,16 @@
 
 The audit collects one record (a dict) per finding. A capture of 100,000 exchanges gives
 hundreds of thousands of them, so past :attr:`RecordSpool.memory_limit` records they are written,
-as JSON lines, to an unlinked temporary file readable by its owner only, and read back one at a
-time whenever they are iterated. Small audits never touch the disk.
+one after the other in :mod:`marshal` format (several times faster to write and read back than
+JSON, and exact for the JSON types records hold), to an unlinked temporary file readable by its
+owner only, and read back one at a time whenever they are iterated. Small audits never touch the
+disk. The file is only ever read by the process that wrote it.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import tempfile
 import threading
@@ -46,7 +49,7 @@ class RecordSpool(Sequence[dict[str, Any]]):
         return self._file is not None
 
     def append(self, item: dict[str, Any]) -> None:
-        """Add one record (it must be JSON-serialisable once spooled)."""
+        """Add one record (of JSON types: dict, list, str, int, float, bool, None)."""
         with self._lock:
             if self._file is None:
                 self._items.append(item)
@@ -63,11 +66,14 @@ class RecordSpool(Sequence[dict[str, Any]]):
 
     def _write(self, item: dict[str, Any]) -> None:
         assert self._file is not None
-        # Lone surrogates (from escapes such as \ud800 in captured JSON) are kept one by one.
-        line = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass") + b"\n"
+        # marshal keeps lone surrogates (from escapes such as \ud800 in captured JSON) as they are.
+        try:
+            data = marshal.dumps(item)
+        except ValueError:  # a subclass (of str, dict...): stored as its JSON form, as JSON would read it back
+            data = marshal.dumps(json.loads(json.dumps(item, ensure_ascii=False)))
         self._offsets.append(self._end)
-        self._file.write(line)
-        self._end += len(line)
+        self._file.write(data)
+        self._end += len(data)
 
     def value(self) -> list[dict[str, Any]] | RecordSpool:
         """The records as a plain list while in memory, else the spool itself."""
@@ -83,18 +89,21 @@ class RecordSpool(Sequence[dict[str, Any]]):
         with self._lock:
             self._file.flush()
             end = self._end
+            count = len(self._offsets)
         fd = self._file.fileno()
-        pos = 0
-        rest = b""
-        while pos < end:
-            block = os.pread(fd, min(_READ, end - pos), pos)
-            if not block:
-                break
-            pos += len(block)
-            lines = (rest + block).split(b"\n")
-            rest = lines.pop()
-            for line in lines:
-                yield json.loads(line.decode("utf-8", "surrogatepass"))
+        offsets = self._offsets
+        data = b""
+        base = 0  # data holds the file's bytes [base, base + len(data))
+        for i in range(count):
+            start = offsets[i]
+            stop = offsets[i + 1] if i + 1 < count else end
+            if stop > base + len(data):  # read on from this record: a block, or the whole record
+                have = base + len(data)
+                data = data[start - base :] + os.pread(fd, max(_READ, stop - have), have)
+                base = start
+                if stop > base + len(data):
+                    break  # (cannot happen: the file holds every record written)
+            yield marshal.loads(data[start - base : stop - base])
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
@@ -115,8 +124,7 @@ class RecordSpool(Sequence[dict[str, Any]]):
         with self._lock:
             self._file.flush()
             end = self._offsets[index + 1] if index + 1 < n else self._end
-        line = os.pread(self._file.fileno(), end - self._offsets[index], self._offsets[index])
-        return json.loads(line.decode("utf-8", "surrogatepass"))
+        return marshal.loads(os.pread(self._file.fileno(), end - self._offsets[index], self._offsets[index]))
 
     def close(self) -> None:
         """Delete the temporary file (the records are gone with it)."""

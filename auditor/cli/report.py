@@ -96,7 +96,6 @@ def report(
     from auditor.progress import OutputLog, progress_for
     from auditor.renderers import render_to
     from auditor.renderers.output import Outputs
-    from auditor.renderers.view import count
 
     fmts = parse_formats(format)
     targets = output_paths(output, fmts)
@@ -156,6 +155,8 @@ def report(
     except KeyboardInterrupt:
         raise log.interrupted() from None
     if not quiet and log.written:
+        from auditor.renderers.view import count  # (jinja2 is imported only when it is needed)
+
         s = doc["summary"]
         _err(
             f"{count(s['exchanges'], 'request')}, {count(s['destinations'], 'destination')} "

@@ -185,7 +185,12 @@ class _ContentWalker:
                 kind = compression_of(raw) if raw is not None else None
                 if kind is not None and self.inflated(raw, kind, _sub(path, "@base64"), depth):  # type: ignore[arg-type]
                     return
-        self.add(path, value)
+        out = self.out  # self.add(path, value), inline: most fields are added here
+        if len(out) >= self.max_fields:
+            raise _Full
+        out.append(Field(self.part, path, value))
+        if len(out) >= self.max_fields:
+            raise _Full
         if depth >= self.max_depth or len(value) < 16:
             return
         if first == "e" and value.startswith("eyJ") and value.count(".") == 2:

@@ -14,8 +14,6 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
-from mitmproxy.io import compat
-
 from auditor.errors import AuditorError
 from auditor.io.decoding import decode_body
 from auditor.limits import DEFAULT_LIMITS, Limits, cut_message
@@ -132,6 +130,8 @@ def iter_flow_states(buf: bytes, name: str, warn: Warn, limits: Limits = DEFAULT
     memory map, the pages already read are given back as reading goes on, so resident memory
     does not grow with the file.
     """
+    from mitmproxy.io import compat  # (here: audits of network captures and HAR files never need it)
+
     size = len(buf)
     keep = max(_MIN_CUT, limits.max_body)  # bodies get their exact cut in state_to_exchange
     dontneed = getattr(mmap, "MADV_DONTNEED", None)

@@ -28,8 +28,13 @@ def _safe(text: str) -> str:
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _swap_spools(node: Any, spools: list[Iterable[Any]]) -> Any:
     """``node`` with every spooled list (a non-list sequence of records) replaced by a sentinel."""
+    if type(node) in _PLAIN:  # (most nodes: no abstract-class check for them)
+        return node
     if isinstance(node, dict):
         return {k: _swap_spools(v, spools) for k, v in node.items()}
     if isinstance(node, list):

@@ -1,16 +1,17 @@
 """HTTP/2 (RFC 9113) read from both directions of a decrypted connection.
 
 Frames are cut from each direction's byte stream; header blocks (HEADERS, CONTINUATION,
-PUSH_PROMISE) are decoded with one HPACK decoder per direction, from the ``hpack`` package, so
-the dynamic tables stay in step with the endpoints'. Each client stream becomes an exchange.
+PUSH_PROMISE) are decoded with one HPACK decoder per direction (the ``hpack`` package's, with the
+fast path of :mod:`auditor.io.tlsdecrypt.hpackblock`), so the dynamic tables stay in step with
+the endpoints'. Each client stream becomes an exchange.
 """
 
 from __future__ import annotations
 
-from hpack import Decoder
 from hpack.exceptions import HPACKError
 
 from auditor.io.tlsdecrypt.exchanges import ConnInfo, Sink, StreamExchange, message_exchange, response_headers
+from auditor.io.tlsdecrypt.hpackblock import BlockDecoder
 
 __all__ = ["PREFACE", "Http2Conn"]
 
@@ -25,8 +26,7 @@ class _Side:
 
     def __init__(self, preface: bool) -> None:
         self.buf = bytearray()
-        self.decoder = Decoder()
-        self.decoder.max_allowed_table_size = 1 << 16
+        self.decoder = BlockDecoder(1 << 16)  # hpack's decoder, with a fast path for the usual blocks
         self.block = bytearray()
         self.block_stream = 0
         self.block_flags = 0
@@ -141,7 +141,7 @@ class Http2Conn:
         side.block = bytearray()
         side.block_stream = 0
         try:
-            headers = side.decoder.decode(block, raw=True)
+            headers = side.decoder.decode(block)
         except (HPACKError, ValueError, IndexError) as e:
             self._die(side, f"HPACK decoding failed ({e.__class__.__name__})")
             return
