@@ -120,10 +120,14 @@ class SpooledIndex:
 
     def _holds(self, bucket: tuple[array[int], array[int], array[int]], key: bytes, h: int) -> bool:
         hashes, meta, _ = bucket
-        for i, other in enumerate(hashes):
-            if other == h and (meta[3 * i + 1] & _LENGTH) == len(key) and self._read(meta[3 * i], len(key)) == key:
+        i = -1
+        while True:
+            try:
+                i = hashes.index(h, i + 1)
+            except ValueError:
+                return False
+            if (meta[3 * i + 1] & _LENGTH) == len(key) and self._read(meta[3 * i], len(key)) == key:
                 return True
-        return False
 
     def _read(self, offset: int, size: int) -> bytes:
         return os.pread(self._fd, size, offset)
