@@ -15,7 +15,9 @@ Each capture is redacted in a fresh subprocess, which reports its own peak resid
 
     python benchmarks/bench_redact.py [--sizes 20000,100000] [--traffic hostile,chat] [--limit-mb 300]
 
-Exits with status 1 when a run peaks at or above ``--limit-mb``, or does not exit with 0.
+Exits with status 1 when a run peaks at or above ``--limit-mb``, or fails (exit status 2 or a
+crash). The status column is ``redact``'s own: 1 when its check found an original value still
+in the copy (then nothing was written; the whole run, check included, was still measured).
 """
 
 from __future__ import annotations
@@ -126,14 +128,14 @@ def main() -> None:
                 size_mb = capture.stat().st_size / 2**20
                 r = measure(capture, Path(tmp) / f"redact-{kind}-{n}.out.flows")
                 worst = max(worst, r["peak_rss_mb"])
-                failed = failed or r["status"] != 0
+                failed = failed or r["status"] not in (0, 1)
                 print(
                     f"{kind:>8}{n:>10,}{size_mb:>8.1f} MB{r['seconds']:>9.1f}{r['peak_rss_mb']:>8.0f} MB{r['status']:>8}",
                     flush=True,
                 )
                 capture.unlink()
     if failed:
-        print("a redaction did not exit with status 0", file=sys.stderr)
+        print("a redaction failed (exit status 2)", file=sys.stderr)
         sys.exit(1)
     if worst >= args.limit_mb:
         print(f"peak RSS {worst:.0f} MB reaches the {args.limit_mb:.0f} MB limit", file=sys.stderr)
