@@ -4,8 +4,9 @@
 key at each position, left to right; keys shorter than :data:`.matching.SHORT` only between
 non-alphanumeric characters) with the keys and their values in an unlinked, owner-only
 temporary file instead of memory. Memory holds, per distinct key prefix (its first
-:attr:`SpooledIndex.PREFIX` bytes), one regular expression branch and, per key, four integers
-(hash, offset, lengths); the bytes of a key are read back only where its hash matched. Keys of
+:attr:`SpooledIndex.PREFIX` bytes), three small arrays, one regular expression branch per
+distinct start of a prefix (its first :attr:`SpooledIndex.SEARCHED` bytes) and, per key, four
+integers (hash, offset, lengths); the bytes of a key are read back only where its hash matched. Keys of
 one prefix are tried by length, longest first, one hash lookup per length.
 
 Text is matched as its UTF-8 encoding (surrogates passed through): a valid key only matches a
@@ -67,6 +68,7 @@ class SpooledIndex:
     """
 
     PREFIX = 12
+    SEARCHED = 6  # the regular expression finds the first bytes of the prefixes only (fewer branches)
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(prefix="auditor-redact-")  # noqa: SIM115 - closed by close()
@@ -148,7 +150,8 @@ class SpooledIndex:
                     runs.extend((length, j, j + 1))
             self._buckets[prefix] = (new_hashes, new_meta, runs)
         self._lengths = sorted({len(p) for p in self._buckets}, reverse=True)
-        self._regex = re.compile(_trie_regex(list(self._buckets), bytes)) if self._buckets else None
+        heads = {p[: self.SEARCHED] for p in self._buckets}
+        self._regex = re.compile(_trie_regex(sorted(heads), bytes)) if heads else None
         self._frozen = True
 
     # ---- searching
@@ -172,9 +175,9 @@ class SpooledIndex:
                 return
             start = m.start()
             hit = -1
-            longest_prefix = m.end() - start
+            matched = m.end() - start  # (a prefix longer than this may match, unless this is all of one)
             for plen in self._lengths:
-                if plen > longest_prefix:
+                if plen > matched and matched < self.SEARCHED:
                     continue
                 bucket = buckets.get(data[start : start + plen])
                 if bucket is None:
