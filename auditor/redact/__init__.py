@@ -23,9 +23,11 @@ Layout, each module depending only on those listed before it:
 
 - :mod:`.errors`: :class:`RedactError`.
 - :mod:`.matching`: finding many values at once in text or bytes.
+- :mod:`.index`: :class:`SpooledIndex`, the same search with the values on disk.
 - :mod:`.shapes`: random values of the same shape, with valid check digits.
 - :mod:`.placeholders`: :class:`Placeholders`, one consistent stand-in per value.
-- :mod:`.substitution`: :class:`Substituter`, replacing values in every encoded form.
+- :mod:`.substitution`: :class:`Substituter`, replacing values in every encoded form (the forms
+  held in a :class:`SpooledIndex`, so memory does not grow with them).
 - :mod:`.bodies`: compressed bodies and content encodings.
 - :mod:`.leftovers`: original values still in a copy, :func:`check_redacted`.
 - :mod:`.rewriting`: collecting the values and rewriting flow states and HAR entries.
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 from auditor.redact.bodies import STRUCTURAL_HEADERS
 from auditor.redact.errors import RedactError
+from auditor.redact.index import SpooledIndex
 from auditor.redact.leftovers import (
     LeftoverScanner,
     RedactionCheck,
@@ -68,6 +71,7 @@ __all__ = [
     "RedactError",
     "RedactionCheck",
     "RedactionSummary",
+    "SpooledIndex",
     "Substituter",
     "Warn",
     "_detected",

@@ -20,7 +20,8 @@ from auditor.io import InputError, open_bounded
 from auditor.io.capture import CaptureError, open_capture
 from auditor.limits import DEFAULT_LIMITS, Limits
 from auditor.redact.bodies import STRUCTURAL_HEADERS, sniffed_body
-from auditor.redact.matching import MIN_LENGTH, SHORT, Matcher
+from auditor.redact.index import SpooledIndex
+from auditor.redact.matching import MIN_LENGTH, SHORT
 
 __all__ = ["LeftoverScanner", "RedactionCheck", "check_redacted", "encoded_forms", "find_leftovers", "verify_redacted"]
 
@@ -57,30 +58,47 @@ class LeftoverScanner:
     """Finds original values in bytes, in every encoded form, in one pass.
 
     Values shorter than :data:`SHORT` are replaced only as whole tokens, so they are looked for
-    as whole tokens (``420`` is not found in ``1795884588.2442021``), and only raw.
+    as whole tokens (``420`` is not found in ``1795884588.2442021``), and only raw. The forms
+    are kept on disk (:class:`.index.SpooledIndex`), so memory does not grow with the values.
     """
 
     def __init__(self, values: Iterable[str]) -> None:
-        pairs: dict[bytes, str] = {}
+        self.index = SpooledIndex()
         for v in values:
             if len(v) < MIN_LENGTH:
                 continue
+            raw = v.encode("utf-8", "surrogatepass")
             if len(v) < SHORT:
-                pairs.setdefault(v.encode("utf-8", "surrogatepass"), v)
+                self.index.add(raw, raw)
             else:
                 for f in encoded_forms(v):
-                    pairs.setdefault(f, v)
-        self.matcher = Matcher(pairs, bytes)
+                    self.index.add(f, raw)
+
+    @property
+    def longest(self) -> int:
+        """The length of the longest form looked for, in bytes."""
+        return self.index.longest
 
     def scan(self, data: bytes) -> set[str]:
         """The values found in ``data``."""
-        return {self.matcher.pairs[key] for _, key in self.matcher.finditer(data, overlapping=True)}
+        return {
+            self.index.value(record).decode("utf-8", "surrogatepass")
+            for _, _, record in self.index.finditer(data, overlapping=True)
+        }
+
+    def close(self) -> None:
+        """Remove the index's file."""
+        self.index.close()
 
 
 def find_leftovers(data: bytes, values: Iterable[str]) -> list[str]:
     """The values of which some encoded form is still in ``data`` (see :class:`LeftoverScanner`)."""
     values = list(values)
-    found = LeftoverScanner(values).scan(data)
+    scanner = LeftoverScanner(values)
+    try:
+        found = scanner.scan(data)
+    finally:
+        scanner.close()
     return [v for v in values if v in found]
 
 
@@ -89,7 +107,7 @@ class RedactionCheck:
     """What a redacted copy still holds, and its (masked) audit."""
 
     leftovers: list[str]
-    document: dict[str, Any]
+    document: dict[str, Any]  # findings may be a spool on disk (see Auditor.document(stream=True))
 
 
 _WINDOW = 8 << 20
@@ -128,14 +146,16 @@ def check_redacted(path: str | Path, originals: Iterable[str], limits: Limits | 
             found |= scanner.scan(b"\n".join(chunks))
     except CaptureError:
         pass
+    scanner.close()
     raw_scanner = LeftoverScanner(v for v in values if len(v) >= SHORT and v not in found)
-    longest = max((len(k) for k in raw_scanner.matcher.pairs), default=0)
+    longest = raw_scanner.longest
     host_bytes = sorted((h.encode("utf-8", "replace") for h in hosts), key=len, reverse=True)
     try:
         opened = open_bounded(path, max_inflated=limits.max_capture_inflated)
     except InputError:
-        return RedactionCheck([v for v in values if v in found], auditor.document())
-    with opened:
+        raw_scanner.close()
+        return RedactionCheck([v for v in values if v in found], auditor.document(stream=True))
+    with opened, contextlib.closing(raw_scanner):
         tail = b""
         while piece := opened.file.read(_WINDOW):
             window = tail + piece
@@ -143,7 +163,7 @@ def check_redacted(path: str | Path, originals: Iterable[str], limits: Limits | 
                 window = window.replace(h, b" ")
             found |= raw_scanner.scan(window)
             tail = window[-(longest + 64) :] if longest else b""
-    return RedactionCheck([v for v in values if v in found], auditor.document())
+    return RedactionCheck([v for v in values if v in found], auditor.document(stream=True))
 
 
 def verify_redacted(path: str | Path, originals: Iterable[str]) -> list[str]:

@@ -1,7 +1,8 @@
 """Finding many values at once in text or bytes: the longest registered key at each position.
 
 A :class:`Matcher` compiles its keys into one regex over their first characters (factored as
-a trie), then checks the candidates of each prefix exactly, longest first. Keys shorter than
+a trie), then checks the candidates of each prefix exactly, longest first (one set lookup per
+key length). Keys shorter than
 :data:`SHORT` only match between non-alphanumeric characters.
 """
 
@@ -25,11 +26,13 @@ class Matcher:
     def __init__(self, pairs: dict[Any, Any], kind: type) -> None:
         self.kind = kind
         self.pairs = pairs
-        self.by_prefix: dict[Any, list[Any]] = {}
+        # prefix -> the keys that start with it, by length, longest first: (length, keys)
+        self.by_prefix: dict[Any, list[tuple[int, set[Any]]]] = {}
+        groups: dict[Any, dict[int, set[Any]]] = {}
         for k in pairs:
-            self.by_prefix.setdefault(k[: self.PREFIX], []).append(k)
-        for keys in self.by_prefix.values():
-            keys.sort(key=len, reverse=True)
+            groups.setdefault(k[: self.PREFIX], {}).setdefault(len(k), set()).add(k)
+        for prefix, by_length in groups.items():
+            self.by_prefix[prefix] = sorted(by_length.items(), reverse=True)
         self.prefix_lengths = sorted({len(p) for p in self.by_prefix}, reverse=True)
         self.regex = re.compile(_trie_regex(list(self.by_prefix), kind)) if pairs else None
         self.count = 0
@@ -58,13 +61,14 @@ class Matcher:
             for plen in self.prefix_lengths:
                 if plen > m.end() - start:
                     continue
-                for key in self.by_prefix.get(text[start : start + plen], ()):
-                    if max_len is not None and len(key) > max_len:
+                for length, keys in self.by_prefix.get(text[start : start + plen], ()):
+                    if max_len is not None and length > max_len:
                         continue
-                    if text.startswith(key, start) and (
-                        len(key) >= SHORT or not (self._alnum(text, start - 1) or self._alnum(text, start + len(key)))
+                    piece = text[start : start + length]
+                    if piece in keys and (
+                        length >= SHORT or not (self._alnum(text, start - 1) or self._alnum(text, start + length))
                     ):
-                        hit = key
+                        hit = piece
                         break
                 if hit is not None:
                     break

@@ -74,6 +74,8 @@ class Redactor:
     def release(self) -> None:
         """Drop what the rewriting needed (the audit, the placeholders, the matchers)."""
         self.auditor = Auditor(AuditOptions(reveal=False))
+        if self.sub is not None:
+            self.sub.close()
         self.sub = None
         self.placeholders = Placeholders(b"\0" * 32)
 

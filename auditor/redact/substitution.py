@@ -13,12 +13,13 @@ import binascii
 import html
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import quote, quote_plus
 
-from auditor.redact.matching import MIN_LENGTH, Matcher
+from auditor.redact.index import SpooledIndex
+from auditor.redact.matching import MIN_LENGTH
 
-__all__ = ["B64_FORMS", "MAX_DEPTH", "TEXT_FORMS", "Substituter", "form_pairs"]
+__all__ = ["B64_FORMS", "MAX_DEPTH", "TEXT_FORMS", "Substituter", "form_pairs", "iter_form_pairs"]
 
 MAX_DEPTH = 3  # base64 inside base64...
 _B64_RUN_STR = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
@@ -64,73 +65,60 @@ B64_FORMS: tuple[Callable[[bytes], bytes], ...] = (
 )
 
 
-def form_pairs(mapping: dict[str, str]) -> dict[str, str]:
-    """Every searched form of every value, with the same form of its placeholder."""
-    pairs: dict[str, str] = {}
+def iter_form_pairs(mapping: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """Every searched form of every value with the same form of its placeholder, longest values
+    first; where two values share a form, the first pair given for it is the one kept."""
     for value, repl in sorted(mapping.items(), key=lambda kv: -len(kv[0])):
         for form in TEXT_FORMS:
             try:
                 a = form(value)
-                if a and a not in pairs and len(a) >= MIN_LENGTH:
-                    pairs[a] = form(repl)
+                if a and len(a) >= MIN_LENGTH:
+                    yield a, form(repl)
             except UnicodeEncodeError:  # (a lone surrogate has no URL-encoded form)
                 continue
         if len(value) >= 4:
             vb, rb = value.encode("utf-8", "surrogatepass"), repl.encode("utf-8", "surrogatepass")
             for bform in B64_FORMS:
-                a = bform(vb).decode("ascii")
-                if a not in pairs:
-                    pairs[a] = bform(rb).decode("ascii")
+                yield bform(vb).decode("ascii"), bform(rb).decode("ascii")
+
+
+def form_pairs(mapping: dict[str, str]) -> dict[str, str]:
+    """Every searched form of every value, with the same form of its placeholder."""
+    pairs: dict[str, str] = {}
+    for a, b in iter_form_pairs(mapping):
+        pairs.setdefault(a, b)
     return pairs
 
 
 class Substituter:
-    """Replaces registered values (in every searched form) in text and bytes, also inside base64."""
+    """Replaces registered values (in every searched form) in text and bytes, also inside base64.
+
+    The forms and their placeholders are kept on disk (:class:`.index.SpooledIndex`), so memory
+    does not grow with the number of values; text is searched as UTF-8, with the same result.
+    """
 
     def __init__(self, mapping: dict[str, str]) -> None:
-        self._pairs: dict[str, str] | None = form_pairs(mapping)
-        self._text: Matcher | None = None
-        self._bytes: Matcher | None = None
-        self.enabled = bool(self._pairs)
-
-    # Each matcher is built on first use: a flow file is mostly bytes, a HAR mostly text, and
-    # every matcher holds every form of every value.
-    @property
-    def text_matcher(self) -> Matcher:
-        if self._text is None:
-            if self._pairs is not None:
-                pairs, self._pairs = self._pairs, None
-            else:  # (from the other matcher's pairs: one copy of the forms is kept meanwhile)
-                assert self._bytes is not None
-                pairs = {
-                    k.decode("utf-8", "surrogatepass"): v.decode("utf-8", "surrogatepass")
-                    for k, v in self._bytes.pairs.items()
-                }
-            self._text = Matcher(pairs, str)
-        return self._text
-
-    @property
-    def bytes_matcher(self) -> Matcher:
-        if self._bytes is None:
-            if self._pairs is not None:
-                source, self._pairs = self._pairs, None
-            else:
-                assert self._text is not None
-                source = self._text.pairs
-            self._bytes = Matcher(
-                {k.encode("utf-8", "surrogatepass"): v.encode("utf-8", "surrogatepass") for k, v in source.items()},
-                bytes,
-            )
-        return self._bytes
+        self.index = SpooledIndex()
+        for a, b in iter_form_pairs(mapping):
+            self.index.add(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"), len(a))
+        self.enabled = bool(self.index.size)
 
     @property
     def replacements(self) -> int:
-        return (self._text.count if self._text else 0) + (self._bytes.count if self._bytes else 0)
+        return self.index.count
+
+    def close(self) -> None:
+        """Remove the index's file."""
+        self.index.close()
+        self.enabled = False
 
     def text(self, s: str, depth: int = 0) -> str:
         if not self.enabled or not s:
             return s
-        s = self.text_matcher.sub(s)
+        b = s.encode("utf-8", "surrogatepass")
+        new = self.index.sub(b, text=True)
+        if new is not b:
+            s = new.decode("utf-8", "surrogatepass")
         if depth < MAX_DEPTH and len(s) >= 8:
             s = _B64_RUN_STR.sub(lambda m: self._b64_run_text(m.group(), depth), s)
         return s
@@ -138,7 +126,7 @@ class Substituter:
     def data(self, b: bytes, depth: int = 0) -> bytes:
         if not self.enabled or not b:
             return b
-        b = self.bytes_matcher.sub(b)
+        b = self.index.sub(b)
         if depth < MAX_DEPTH and len(b) >= 8:
             b = _B64_RUN_BYTES.sub(lambda m: self._b64_run(m.group(), depth), b)
         return b
