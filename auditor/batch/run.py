@@ -94,6 +94,11 @@ def _dask_client(spec: str) -> tuple[Any, Any]:
             n = 0
         if n < 1:
             raise ExecutorError(f"--dask {spec}: expected local:N with N >= 1 worker processes")
+        import dask
+
+        # The workers' statistical profiler samples the running task's stack every 10 ms: CPU
+        # spent on a diagnostics page nobody opens here.
+        dask.config.set({"distributed.worker.profile.enabled": False})
         cluster = LocalCluster(
             n_workers=n,
             threads_per_worker=1,
