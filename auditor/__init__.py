@@ -6,6 +6,6 @@ Importing it changes nothing in the host process (no environment variables): the
 imports it wherever auditor is installed.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
 
 __all__ = ["__version__"]
