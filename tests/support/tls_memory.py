@@ -25,21 +25,12 @@ RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 Wire = list[tuple[bool, bytes]]
 
 
-def tls12_session(tmp: Path, cipher: str, etm: bool, rsa_key: bool = False, more: bytes = b"") -> tuple[Wire, Path, str, int]:
-    """The records of one in-memory TLS 1.2 exchange with ``cipher``, its key log, the suite, and
-    the index in the records of the client's request; ``more``: a second client message after
-    the response (given as the client's, whose negotiated protocol must be TLS 1.2)."""
-    ca, cert, key = make_certs(tmp, ["api.openai.com"], rsa_key=rsa_key)
-    keys = tmp / "keys.log"
-    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    sctx.load_cert_chain(cert, key)
-    sctx.set_ciphers("ALL")
-    cctx = ssl.create_default_context(cafile=str(ca))
-    cctx.keylog_filename = str(keys)
-    cctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    cctx.set_ciphers(cipher)
-    if not etm:
-        cctx.options |= OP_NO_ENCRYPT_THEN_MAC
+def exchange(
+    cctx: ssl.SSLContext, sctx: ssl.SSLContext, request: bytes, response: bytes, more: bytes = b""
+) -> tuple[Wire, int, ssl.SSLObject]:
+    """Handshake between two in-memory ``ssl`` objects, then ``request``, ``response`` and
+    ``more`` (a second client message): the records as the wire carried them, the index of the
+    request's first record, and the client end."""
     c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
     client = cctx.wrap_bio(c_in, c_out, server_hostname="api.openai.com")
     server = sctx.wrap_bio(s_in, s_out, server_side=True)
@@ -65,14 +56,40 @@ def tls12_session(tmp: Path, cipher: str, etm: bool, rsa_key: bool = False, more
                 side.do_handshake()
         pump()
     request_at = len(wire)
-    client.write(REQUEST)
+    client.write(request)
     pump()
-    assert server.read(4096) == REQUEST
-    server.write(RESPONSE)
+    assert server.read(4096) == request
+    server.write(response)
     pump()
     if more:
         client.write(more)
         pump()
+    return wire, request_at, client
+
+
+def contexts(tmp: Path, rsa_key: bool = False) -> tuple[ssl.SSLContext, ssl.SSLContext, Path]:
+    """(client, server) contexts for ``api.openai.com`` with a fresh CA; the client logs its
+    secrets to the returned key log."""
+    ca, cert, key = make_certs(tmp, ["api.openai.com"], rsa_key=rsa_key)
+    keys = tmp / "keys.log"
+    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    sctx.load_cert_chain(cert, key)
+    cctx = ssl.create_default_context(cafile=str(ca))
+    cctx.keylog_filename = str(keys)
+    return cctx, sctx, keys
+
+
+def tls12_session(tmp: Path, cipher: str, etm: bool, rsa_key: bool = False, more: bytes = b"") -> tuple[Wire, Path, str, int]:
+    """The records of one in-memory TLS 1.2 exchange with ``cipher``, its key log, the suite, and
+    the index in the records of the client's request; ``more``: a second client message after
+    the response (given as the client's, whose negotiated protocol must be TLS 1.2)."""
+    cctx, sctx, keys = contexts(tmp, rsa_key)
+    sctx.set_ciphers("ALL")
+    cctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    cctx.set_ciphers(cipher)
+    if not etm:
+        cctx.options |= OP_NO_ENCRYPT_THEN_MAC
+    wire, request_at, client = exchange(cctx, sctx, REQUEST, RESPONSE, more)
     info = client.cipher()
     assert info is not None and client.version() == "TLSv1.2"
     return wire, keys, info[0], request_at

@@ -6,13 +6,11 @@ with its secrets logged through ``SSLContext.keylog_filename``.
 
 from __future__ import annotations
 
-import contextlib
 import random
-import ssl
 from pathlib import Path
 
 import pytest
-from support.certs import make_certs
+from support.tls_memory import contexts, exchange
 
 from auditor.io.tlsdecrypt.exchanges import ConnInfo, Sink
 from auditor.io.tlsdecrypt.http2 import PREFACE, Http2Conn
@@ -25,41 +23,9 @@ from auditor.models import TlsInfo
 
 def _session(tmp: Path) -> tuple[list[tuple[bool, bytes]], Path]:
     """The records of one in-memory TLS 1.3 exchange (direction, bytes) and its key log."""
-    ca, cert, key = make_certs(tmp, ["api.openai.com"])
-    keys = tmp / "keys.log"
-    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    sctx.load_cert_chain(cert, key)
-    cctx = ssl.create_default_context(cafile=str(ca))
-    cctx.keylog_filename = str(keys)
-    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
-    client = cctx.wrap_bio(c_in, c_out, server_hostname="api.openai.com")
-    server = sctx.wrap_bio(s_in, s_out, server_side=True)
-    wire: list[tuple[bool, bytes]] = []
-
-    def pump() -> None:
-        for _ in range(10):
-            moved = False
-            if data := c_out.read():
-                wire.append((True, data))
-                s_in.write(data)
-                moved = True
-            if data := s_out.read():
-                wire.append((False, data))
-                c_in.write(data)
-                moved = True
-            if not moved:
-                return
-
-    for _ in range(6):
-        for side in (client, server):
-            with contextlib.suppress(ssl.SSLWantReadError):
-                side.do_handshake()
-        pump()
-    client.write(b"POST /v1/chat HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 2\r\n\r\n{}")
-    pump()
-    server.read(4096)
-    server.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-    pump()
+    cctx, sctx, keys = contexts(tmp)
+    request = b"POST /v1/chat HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 2\r\n\r\n{}"
+    wire, _, _ = exchange(cctx, sctx, request, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
     return wire, keys
 
 
