@@ -158,6 +158,17 @@ def encrypt_then_mac(pcap: Path) -> list[bool]:
     return [all(v) and len(v) == 2 for _, v in sorted(offered.items(), key=lambda kv: int(kv[0]))]
 
 
+def tshark_requests(pcap: Path, keys: Path, version: str) -> list[tuple[str, str, str]]:
+    """(method, host, path) of every request tshark decrypts, over HTTP/2 or HTTP/1.1."""
+    if version == "--http2":
+        rows = tshark(pcap, keys, "-Y", "http2.type == 1", "-T", "fields", "-e", "http2.headers.method",
+                      "-e", "http2.headers.authority", "-e", "http2.headers.path")
+        return sorted((m, a.split(":")[0], p) for m, a, p in rows if m)
+    rows = tshark(pcap, keys, "-Y", "http.request", "-T", "fields", "-e", "http.request.method",
+                  "-e", "http.host", "-e", "http.request.uri")
+    return sorted((m, h.split(":")[0], u) for m, h, u in rows)
+
+
 def requests_of(pcap: Path, keys: Path) -> list[tuple[str, str, str]]:
     res = decrypt_capture(pcap, load_keylog(keys))
     return sorted((e.method, e.host, e.path) for e in res.exchanges)
@@ -191,14 +202,7 @@ def test_curl_decrypted_audits_the_same_as_through_the_proxy(
     assert_same_audit(decrypted, proxied)
     assert by_category_and_host(decrypted).keys() >= {("api.openai.com", "email"), ("api.openai.com", "prompt")}
     # tshark decrypts the same requests.
-    if version == "--http2":
-        rows = tshark(pcap, keys, "-Y", "http2.type == 1", "-T", "fields", "-e", "http2.headers.method",
-                      "-e", "http2.headers.authority", "-e", "http2.headers.path")
-        theirs = sorted((m, a.split(":")[0], p) for m, a, p in rows if m)
-    else:
-        rows = tshark(pcap, keys, "-Y", "http.request", "-T", "fields", "-e", "http.request.method",
-                      "-e", "http.host", "-e", "http.request.uri")
-        theirs = sorted((m, h.split(":")[0], u) for m, h, u in rows)
+    theirs = tshark_requests(pcap, keys, version)
     assert requests_of(pcap, keys) == theirs
     assert len(theirs) == 2
 
@@ -318,14 +322,7 @@ def test_curl_cbc_suites_decrypt_and_audit_the_same_as_through_the_proxy(
     assert_same_audit(decrypted, proxied)
     assert by_category_and_host(decrypted)[("api.openai.com", "email")] >= 3
     # tshark decrypts the same requests.
-    if version == "--http2":
-        rows = tshark(pcap, keys, "-Y", "http2.type == 1", "-T", "fields", "-e", "http2.headers.method",
-                      "-e", "http2.headers.authority", "-e", "http2.headers.path")
-        theirs = sorted((m, a.split(":")[0], p) for m, a, p in rows if m)
-    else:
-        rows = tshark(pcap, keys, "-Y", "http.request", "-T", "fields", "-e", "http.request.method",
-                      "-e", "http.host", "-e", "http.request.uri")
-        theirs = sorted((m, h.split(":")[0], u) for m, h, u in rows)
+    theirs = tshark_requests(pcap, keys, version)
     assert requests_of(pcap, keys) == theirs
     assert len(theirs) == 6
 
