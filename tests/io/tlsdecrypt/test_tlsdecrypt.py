@@ -132,6 +132,10 @@ def assert_same_audit(decrypted: dict, proxied: dict) -> None:
     got = by_category_and_host(decrypted)
     assert got, "no findings in the decrypted capture"
     assert got == by_category_and_host(proxied)
+    assert_fully_decrypted(decrypted)
+
+
+def assert_fully_decrypted(decrypted: dict) -> None:
     cov = decrypted["captures"][0]["decryption"]
     assert cov["connection_share"] == 1.0 and cov["not_decrypted"] == [], cov
     for d in decrypted["destinations"]:
@@ -359,9 +363,15 @@ def test_chromium_decrypted_audits_the_same_as_through_the_proxy(
         # origin, and carries HTTP/3 on both legs.
         proxied, versions = via_reverse_proxy_h3(tmp_path / "proxy", confdir, backend, "api.openai.com")
         assert versions == {"HTTP/3"}
+        # Chromium may send a request again over a new QUIC connection when the first attempt
+        # stalls (a loaded machine), and the proxy records each attempt: the same findings, counted
+        # once per request sent.
+        assert by_category_and_host(decrypted), "no findings in the decrypted capture"
+        assert set(by_category_and_host(decrypted)) == set(by_category_and_host(proxied))
+        assert_fully_decrypted(decrypted)
     else:
         proxied = via_proxy(tmp_path / "proxy", confdir, backend, sys.executable, CLIENTS, "chromium", "proxy", url)
-    assert_same_audit(decrypted, proxied)
+        assert_same_audit(decrypted, proxied)
     if protocol == "h3":
         # tshark 4.0 decrypts QUIC but does not decode QPACK: compare the request streams.
         rows = tshark(pcap, keys, "-Y", "http3.frame_type == 1", "-T", "fields", "-e", "quic.stream.stream_id")
@@ -528,4 +538,6 @@ def test_dns_over_https_inside_decrypted_traffic_names_destinations(tmp_path: Pa
     assert "dns" in decrypted["chat.deepseek.com"]["seen"]
     assert decrypted["chat.deepseek.com"]["dns_lookup"] == "answered"
     opaque = {d["host"]: d for d in audit_paths([pcap])["destinations"]}
-    assert "dns" not in opaque["chat.deepseek.com"]["seen"]
+    # Without the key log the lookup is not seen: the host is known from its TLS server name
+    # alone, or not at all when curl sent its request on the connection it already had.
+    assert "dns" not in opaque.get("chat.deepseek.com", {}).get("seen", [])
